@@ -757,7 +757,7 @@ class Claim837Parser:
         if len(elements) > 2 and elements[2].strip():
             parts = self._procedure(elements[2], "SV2", 2)
         else:
-            parts = ["", ""]
+            parts = ["HC", ""]  # revenue code only: no procedure
         return ServiceLine(
             procedure_code=parts[1],
             charge=_decimal(reader, elements[3], "SV2", 3, "2400"),
