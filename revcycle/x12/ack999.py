@@ -36,6 +36,8 @@ VERSION = "005010X231A1"
 SET_STATUSES = frozenset({"A", "E", "M", "R", "W", "X"})  # IK501
 GROUP_STATUSES = frozenset({"A", "E", "M", "P", "R", "W", "X"})  # AK901
 MAX_ERROR_CODES = 5  # IK502-IK506, AK905-AK909
+MAX_LOOP_ID = 4  # data element 447 is AN 1/4: "2010", not "2010AA"
+_PAD = ("",) * 7
 LOOP_ENDERS = frozenset({"AK2", "AK9", "SE"})  # segments that close an AK2 loop
 
 
@@ -52,7 +54,10 @@ def _int(reader: SegmentReader, value: str, tag: str, position: int, loop: str) 
 
 def _optional_int(reader: SegmentReader, value: str, tag: str, position: int,
                   loop: str) -> int | None:
-    return _int(reader, value, tag, position, loop) if value else None
+    if not value:
+        return None
+    return int(value) if value.isdigit() and value.isascii() else _int(
+        reader, value, tag, position, loop)
 
 
 def _required(reader: SegmentReader, elements: list[str], position: int, loop: str) -> str:
@@ -63,31 +68,39 @@ def _required(reader: SegmentReader, elements: list[str], position: int, loop: s
     return value
 
 
+def _pad(elements: list[str], size: int) -> list[str]:
+    if len(elements) < size:
+        elements.extend(_PAD[: size - len(elements)])
+    return elements
+
+
 def _context(reader: SegmentReader, elements: list[str], comp: str, loop: str) -> Context:
-    name = _required(reader, elements, 1, loop).split(comp)
-    position = _at(elements, 5).split(comp)
+    name = _pad(_required(reader, elements, 1, loop).split(comp), 2)
+    _pad(elements, 7)
+    position = _pad(elements[5].split(comp), 3)
     return Context(
         name=name[0],
-        reference=_at(name, 1),
-        segment_id=_at(elements, 2),
-        segment_position=_optional_int(reader, _at(elements, 3), "CTX", 3, loop),
-        loop_id=_at(elements, 4),
+        reference=name[1],
+        segment_id=elements[2],
+        segment_position=_optional_int(reader, elements[3], "CTX", 3, loop),
+        loop_id=elements[4],
         element_position=_optional_int(reader, position[0], "CTX", 5, loop),
-        component_position=_optional_int(reader, _at(position, 1), "CTX", 5, loop),
-        repeat_position=_optional_int(reader, _at(position, 2), "CTX", 5, loop),
-        data_element_reference=_at(elements, 6).split(comp)[0],
+        component_position=_optional_int(reader, position[1], "CTX", 5, loop),
+        repeat_position=_optional_int(reader, position[2], "CTX", 5, loop),
+        data_element_reference=elements[6].split(comp)[0],
     )
 
 
 def _element_error(reader: SegmentReader, elements: list[str], comp: str) -> ElementError:
-    position = _required(reader, elements, 1, "2110").split(comp)
+    position = _pad(_required(reader, elements, 1, "2110").split(comp), 3)
+    _pad(elements, 5)
     return ElementError(
         element_position=_int(reader, position[0], "IK4", 1, "2110"),
-        component_position=_optional_int(reader, _at(position, 1), "IK4", 1, "2110"),
-        repeat_position=_optional_int(reader, _at(position, 2), "IK4", 1, "2110"),
-        data_element_reference=_at(elements, 2),
+        component_position=_optional_int(reader, position[1], "IK4", 1, "2110"),
+        repeat_position=_optional_int(reader, position[2], "IK4", 1, "2110"),
+        data_element_reference=elements[2],
         error_code=_required(reader, elements, 3, "2110"),
-        bad_data=_at(elements, 4),
+        bad_data=elements[4],
     )
 
 
@@ -143,8 +156,8 @@ def parse_999(ctx: BodyContext) -> Iterator[TransactionSetAck]:
             current = TransactionSetAck(
                 set_id=_required(reader, elements, 1, "2000"),
                 control_number=_required(reader, elements, 2, "2000"),
-                status="",
                 implementation_reference=_at(elements, 3),
+                status="",
             )
         elif tag == "AK1" and group is None:
             group = FunctionalAck(_required(reader, elements, 1, "HEADER"),
@@ -178,11 +191,18 @@ def parse_999(ctx: BodyContext) -> Iterator[TransactionSetAck]:
 def _write_context(w: SegmentWriter, context: Context) -> None:
     if not context.name:
         raise X12ElementError("CTX01 context name is required", segment_id="CTX", element=1)
+    _check_loop_id(context.loop_id, "CTX", 4)
     w.add("CTX", w.composite(context.name, context.reference), context.segment_id,
           _text(context.segment_position), context.loop_id,
           w.composite(_text(context.element_position), _text(context.component_position),
                       _text(context.repeat_position)),
           context.data_element_reference)
+
+
+def _check_loop_id(loop_id: str, tag: str, position: int) -> None:
+    if len(loop_id) > MAX_LOOP_ID:
+        raise X12ElementError("a loop identifier has at most four characters (e.g. 2010)",
+                              segment_id=tag, element=position)
 
 
 def _text(number: int | None) -> str:
@@ -206,6 +226,7 @@ def _write_set(w: SegmentWriter, ack: TransactionSetAck) -> None:
     for segment in ack.segment_errors:
         if not segment.segment_id:
             raise X12ElementError("IK301 segment id is required", segment_id="IK3", element=1)
+        _check_loop_id(segment.loop_id, "IK3", 3)
         w.add("IK3", segment.segment_id, str(segment.segment_position), segment.loop_id,
               segment.error_code)
         for context in segment.contexts:

@@ -636,11 +636,11 @@ class Claim837Parser:
         for value in values:
             if value in DIAGNOSIS_QUALIFIERS or value in ADMITTING_QUALIFIERS:
                 code = next(values, "")
-                if code and comp not in code:
-                    self.reader.defect("HI_SPLIT_COMPOSITE", "HI qualifier and code stand in"
-                                       " separate elements")
-                    value = f"{value}{comp}{code}"
+                value = f"{value}{comp}{code}" if code and comp not in code else value
             mended.append(value)
+        if mended != elements:
+            self.reader.defect("HI_SPLIT_COMPOSITE", "HI qualifier and code stand in"
+                               " separate elements")
         return mended
 
     def _claim_date(self, claim: Claim, elements: list[str]) -> None:

@@ -24,6 +24,11 @@ from revcycle.x12.errors import X12DelimiterError, X12Error
 BOM = b"\xef\xbb\xbf"
 ISA_LENGTH = 106  # fixed width of a conforming ISA, terminator included
 CHUNK_SIZE = 1 << 20
+HEAD_SIZE = 4096  # read at least this much first, to find the whole ISA
+# Only these count as white space around segments: 0x1C-0x1F, which Python also calls
+# space, are delimiters in some partners' files.
+LINE_WHITESPACE = " \t\r\n"
+LINE_WHITESPACE_BYTES = (b" ", b"\t", b"\r", b"\n")
 _UNDECODED = re.compile("[\udc80-\udcff]")  # bytes that were not UTF-8 (surrogateescape)
 
 Source = bytes | str | os.PathLike[str] | BinaryIO
@@ -75,14 +80,14 @@ def detect_delimiters(head: bytes) -> tuple[Delimiters, int, list[Defect]]:
     """Delimiters from the start of an interchange, the offset where the ISA starts, defects."""
     defects: list[Defect] = []
     start = len(BOM) if head.startswith(BOM) else 0
-    while start < len(head) and head[start : start + 1].isspace():
+    while start < len(head) and head[start : start + 1] in LINE_WHITESPACE_BYTES:
         start += 1
     text = head[start : start + 512].decode("latin-1")
     if not text.startswith("ISA") or len(text) < 4:
         raise X12DelimiterError("no ISA header at the start of the file: cannot find delimiters",
                                 segment_number=1, byte_offset=start)
     element = text[3]
-    if element.isalnum() or element.isspace():
+    if element.isalnum() or element in LINE_WHITESPACE:
         raise X12DelimiterError("ISA element separator is not a delimiter character",
                                 segment_number=1, byte_offset=start, segment_id="ISA")
     # ISA16 follows the 16th element separator; the segment terminator follows ISA16.
@@ -101,7 +106,7 @@ def detect_delimiters(head: bytes) -> tuple[Delimiters, int, list[Defect]]:
     if segment in "\r\n":
         # Some writers break lines and then lead each line with the real terminator.
         rest = text[pos + 2 :].lstrip("\r\n")
-        if rest and not rest[0].isalnum() and not rest[0].isspace():
+        if rest and not rest[0].isalnum() and rest[0] not in LINE_WHITESPACE:
             segment = rest[0]
             defects.append(Defect("TERMINATOR_AFTER_NEWLINE",
                                   "segment terminator stands at the start of each line", 1, start))
@@ -135,7 +140,7 @@ class SegmentReader:
     def __init__(self, source: Source, chunk_size: int = CHUNK_SIZE) -> None:
         self._stream, self._owned = _open(source)
         self._chunk_size = chunk_size
-        head = self._stream.read(chunk_size)
+        head = self._stream.read(max(chunk_size, HEAD_SIZE))
         self.delimiters, self._start, self.defects = detect_delimiters(head)
         self._head = head
         self.segment_number = 0
@@ -154,7 +159,7 @@ class SegmentReader:
         """(segment number, byte offset) of the segment most recently yielded."""
         chars = sum(len(p) + 1 for p in self._parts[: self._index])
         piece = self._parts[self._index] if self._index < len(self._parts) else ""
-        chars += len(piece) - len(piece.lstrip())
+        chars += len(piece) - len(piece.lstrip(LINE_WHITESPACE))
         if not self._chunk_is_ascii:
             chars = len(self._chunk_text[:chars].encode("utf-8", "surrogateescape"))
         return self.segment_number, self._base_offset + chars
@@ -196,9 +201,11 @@ class SegmentReader:
                 parts = text.split(term)
                 carry = parts.pop()
                 yield from self._emit(parts, text, carry_offset, sep)
-                carry_offset = offset + len(raw) - len(carry.encode("utf-8", "surrogateescape"))
+                pending = decoder.getstate()[0]  # bytes of a character cut by the chunk end
+                carry_offset = (offset + len(raw) - len(pending)
+                                - len(carry.encode("utf-8", "surrogateescape")))
             tail = carry + decoder.decode(b"", final=True)
-            if tail.strip():
+            if tail.strip(LINE_WHITESPACE):
                 parts = [tail]
                 yield from self._emit(parts, tail, carry_offset, sep)
                 self.defect("NO_FINAL_TERMINATOR", "the last segment has no terminator")
@@ -214,7 +221,7 @@ class SegmentReader:
         number = self.segment_number
         for index, piece in enumerate(parts):
             if strip:
-                piece = piece.strip()
+                piece = piece.strip(LINE_WHITESPACE)
             if not piece:
                 continue
             number += 1

@@ -181,8 +181,14 @@ def write_interchange(
     set_id: str,
     version: str,
     bodies: Iterable[BodyWriter],
+    *,
+    st03: bool = True,
 ) -> WrittenInterchange:
-    """One ISA with one GS holding a transaction set per body writer."""
+    """One ISA with one GS holding a transaction set per body writer.
+
+    ``st03=False`` leaves the implementation reference out of each ST, for the guides
+    (835 X221A1) that mark ST03 as not used.
+    """
     d = header.delimiters
     created = header.created or datetime.now()
     isa_number = f"{control_numbers.next_interchange():09d}"
@@ -206,7 +212,7 @@ def write_interchange(
     for body in bodies:
         st_number = f"{control_numbers.next_transaction():04d}"
         writer = SegmentWriter(d)
-        writer.add("ST", set_id, st_number, version)
+        writer.add("ST", set_id, st_number, version if st03 else "")
         body(writer)
         writer.add("SE", str(len(writer.segments) + 1), st_number)
         writer.check()
