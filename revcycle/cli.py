@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from pathlib import Path
 
 import typer
@@ -69,37 +68,6 @@ def x12_inspect(
         console.print(defects)
     else:
         console.print("no defects")
-
-
-@app.command()
-def demo(
-    claims: int = typer.Option(2000, min=1, help="How many synthetic claims."),
-    seed: int = typer.Option(7, help="Seed of the synthetic data."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-) -> None:
-    """Synthetic claims through the X12 codec: 837P and 837I written, read back, checked."""
-    from revcycle.codec_demo import run_codec_demo
-    from revcycle.settings import get_settings
-
-    report = run_codec_demo(get_settings(), claims=claims, seed=seed)
-    if as_json:
-        print(json.dumps(report))
-    else:
-        table = Table(title=f"codec demo: {report['claims']} synthetic claims (seed {seed})",
-                      title_justify="left")
-        for column in ("type", "claims", "lines", "billed", "KiB", "write s", "read s",
-                       "round trip"):
-            table.add_column(column, justify="left" if column == "type" else "right")
-        for f in report["files"]:
-            table.add_row(f["type"], str(f["claims"]), str(f["service_lines"]),
-                          f"${Decimal(f['billed']):,.2f}", f"{f['bytes'] // 1024:,}",
-                          f"{f['write_s']:.3f}", f"{f['read_s']:.3f}",
-                          "equal" if f["round_trip_equal"] else "DIFFERS")
-        Console().print(table)
-        for f in report["files"]:
-            Console().print(f"wrote {f['file']}")
-    if not report["round_trip_equal"]:
-        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

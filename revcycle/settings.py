@@ -20,6 +20,35 @@ class Settings(BaseSettings):
     sender_qualifier: str = Field("ZZ", min_length=2, max_length=2,
                                   description="ISA05 qualifier of the sender id.")
     usage_indicator: Literal["P", "T"] = Field("T", description="ISA15: P production, T test.")
+    submitter_name: str = Field("REVCYCLE BILLING", description="1000A submitter name on"
+                                " the 837s we send.")
+    submitter_contact: str = Field("BILLING OPERATIONS", description="1000A PER contact name.")
+    submitter_phone: str = Field("5555550100", description="1000A PER telephone number.")
+    tenants: list[str] = Field(default_factory=list, description="Tenants a scheduled run"
+                               " covers (JSON list); empty: every tenant in the database.")
+    database_url: str = Field("", description="SQLAlchemy URL; empty: SQLite file in home"
+                              " (PostgreSQL: postgresql+psycopg://user@host/db).")
+    store: Literal["local", "s3"] = Field("local", description="Object store: a local folder"
+                                          " or an S3 bucket (AWS or S3-compatible).")
+    store_root: str = Field("", description="Folder of the local store; empty: <home>/store.")
+    s3_bucket: str = Field("", description="Bucket of the S3 store (required with store=s3).")
+    s3_endpoint_url: str = Field("", description="Endpoint of an S3-compatible server"
+                                 " (MinIO, Ceph, ...); empty: AWS S3.")
+    s3_region: str = Field("", description="Region of the bucket; empty: boto3's default.")
+    s3_sse: Literal["", "AES256", "aws:kms"] = Field(
+        "", description="Server-side encryption asked on every write; empty: bucket default.")
+    s3_kms_key_id: str = Field("", description="KMS key id or ARN for s3_sse=aws:kms; empty:"
+                               " the account's default key.")
+    s3_create_bucket: bool = Field(False, description="Create the bucket if it does not"
+                                   " exist (local S3-compatible servers).")
+    s3_max_attempts: int = Field(4, ge=1, le=10, description="Tries per S3 request,"
+                                 " first one included (botocore standard retries).")
+
+    def database_url_or_default(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.home.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.home / 'revcycle.db').resolve()}"
 
 
 @lru_cache(maxsize=1)

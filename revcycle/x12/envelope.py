@@ -20,6 +20,12 @@ from revcycle.x12.tokenizer import Defect, Delimiters, SegmentReader, Source
 ENVELOPE_TAGS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 
 
+def segment_id(tag: str) -> str | None:
+    """The tag if it has the form of a segment id; None, so it is never echoed, if not
+    (a damaged file can put data where the id should be)."""
+    return tag if 2 <= len(tag) <= 3 and tag.isalnum() and tag.isupper() else None
+
+
 @dataclass(slots=True)
 class TransactionSet:
     set_id: str  # ST01: 837, 835, 999, 277
@@ -93,7 +99,7 @@ class BodyContext:
     def unexpected(self, elements: list[str], loop: str) -> Exception:
         """The error for a segment that has no place where it stands."""
         tag = elements[0]
-        if not (2 <= len(tag) <= 3 and tag.isalnum() and tag.isupper()):
+        if segment_id(tag) is None:
             return self.reader.error(X12StructureError, "segment identifier is missing or"
                                      " invalid", loop=loop)
         if tag in ENVELOPE_TAGS:
@@ -189,7 +195,7 @@ class X12Reader:
                 interchange = None
             else:
                 raise reader.error(X12EnvelopeError, "segment outside a transaction set",
-                                   segment_id=tag[:3])
+                                   segment_id=segment_id(tag))
         if group is not None or interchange is not None:
             raise reader.error(X12EnvelopeError, "file ends inside an open "
                                + ("functional group (no GE)" if group else "interchange (no"

@@ -30,7 +30,7 @@ from revcycle.model.claim import (
     Submitter,
     Subscriber,
 )
-from revcycle.x12.envelope import BodyContext, parse_date8
+from revcycle.x12.envelope import BodyContext, parse_date8, segment_id
 from revcycle.x12.errors import X12ElementError, X12StructureError, X12UnsupportedError
 from revcycle.x12.tokenizer import SegmentReader
 from revcycle.x12.writer import keep_segment
@@ -51,6 +51,10 @@ LINE_SUBLOOP_SEGMENTS = frozenset(
      "FRM"}
 )
 ALTERNATE_COMPONENT_SEPARATORS = (":", ">", "^", "|")
+HEADER_LOOP_SEGMENTS = {"1000A": ("PER",), "1000B": ()}  # besides their NM1
+# Claim-level provider loops whose PRV (taxonomy) the guide defines: 837P rendering,
+# 837I attending. Elsewhere a PRV is kept as it came.
+TAXONOMY_LOOPS = {True: ("2310B",), False: ("2310A",)}
 # Principal and other diagnoses, and external causes (sent as other diagnoses in 5010 837P);
 # the value says whether the code is ICD-9-CM.
 DIAGNOSIS_QUALIFIERS = {"ABK": False, "ABF": False, "ABN": False, "BK": True, "BF": True,
@@ -164,7 +168,8 @@ class Claim837Parser:
 
     # -- errors -----------------------------------------------------------------------
     def _structure(self, message: str, tag: str | None = None, loop: str | None = None):
-        return self.reader.error(X12StructureError, message, segment_id=tag, loop=loop)
+        return self.reader.error(X12StructureError, message,
+                                 segment_id=segment_id(tag) if tag else None, loop=loop)
 
     def _missing(self, tag: str, position: int, loop: str):
         return self.reader.error(X12ElementError, "required element is missing",
@@ -417,6 +422,8 @@ class Claim837Parser:
 
     def _name_detail(self, tag: str, elements: list[str]) -> None:
         name = self.name
+        if name.loop in HEADER_LOOP_SEGMENTS and tag not in HEADER_LOOP_SEGMENTS[name.loop]:
+            raise self.ctx.unexpected(elements, name.loop)
         rank = NAME_LOOP_ORDER[tag]
         if rank < name.rank:
             raise self._structure(f"segment {tag} is out of order", tag, name.loop)
@@ -444,7 +451,7 @@ class Claim837Parser:
                 raise self._structure("REF (tax identification) exceeds its maximum of one",
                                       "REF", name.loop)
             target.tax_id_qualifier, target.tax_id = elements[1], _at(elements, 2)
-        elif tag == "PRV" and isinstance(target, Provider) and self.state in (CLAIM, LINE):
+        elif tag == "PRV" and name.loop in TAXONOMY_LOOPS[self.professional]:
             target.taxonomy = _at(elements, 3)
         elif tag == "PER" and isinstance(target, Submitter):
             target.contact_name = _at(elements, 2)

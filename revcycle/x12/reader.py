@@ -32,5 +32,4 @@ def open_reader(source: Source) -> X12Reader:
 
 def iter_claims(source: Source) -> Iterator[Claim]:
     """Stream the claims of an 837 file without holding them all."""
-    for item in X12Reader(source, {"837": parse_837}).items():
-        yield item
+    yield from X12Reader(source, {"837": parse_837}).items()

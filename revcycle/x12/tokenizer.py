@@ -217,11 +217,10 @@ class SegmentReader:
         self._chunk_text = text
         self._base_offset = base
         self._chunk_is_ascii = text.isascii()
-        strip = "\n" in text or "\r" in text
         number = self.segment_number
         for index, piece in enumerate(parts):
-            if strip:
-                piece = piece.strip(LINE_WHITESPACE)
+            # Line breaks (and stray blanks) after terminators are not data.
+            piece = piece.strip(LINE_WHITESPACE)
             if not piece:
                 continue
             number += 1

@@ -39,6 +39,8 @@ from revcycle.x12.writer import (
 )
 
 MAX_CLAIMS_PER_SET = 5000
+# The claim-level provider loops whose guide has a PRV: 837P rendering, 837I attending.
+TAXONOMY_QUALIFIERS = {True: {"82": "PE"}, False: {"71": "AT"}}
 VERSIONS = {ClaimType.PROFESSIONAL: "005010X222A1", ClaimType.INSTITUTIONAL: "005010X223A2"}
 
 # TR3 order of the segments of each loop, for merging kept segments back in.
@@ -213,8 +215,8 @@ class Claim837Writer:
         _emit(w, segments, own, CLAIM_ORDER)
         for entity, provider in self._claim_providers(claim, pro):
             segments = [_provider_name(entity, provider)]
-            if provider.taxonomy:
-                qualifier = "PE" if entity == "82" else "AT"
+            qualifier = TAXONOMY_QUALIFIERS[pro].get(entity)
+            if provider.taxonomy and qualifier:
                 segments.append(("PRV", qualifier, "PXC", provider.taxonomy))
             if entity == "77":
                 _address(segments, provider.address)

@@ -45,7 +45,7 @@ def quantity(value: Decimal) -> str:
 
 
 def d8(value: date) -> str:
-    return value.strftime("%Y%m%d")
+    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
 
 
 def rd8(start: date, end: date) -> str:
@@ -55,7 +55,8 @@ def rd8(start: date, end: date) -> str:
 class SegmentWriter:
     """Collects the segments of one transaction set body."""
 
-    __slots__ = ("_comp", "_components", "_elem", "_elements", "_rep", "_term", "segments")
+    __slots__ = ("_comp", "_components", "_elem", "_elements", "_rep", "_repetitions",
+                 "_term", "segments")
 
     def __init__(self, delimiters: Delimiters) -> None:
         self._elem = delimiters.element
@@ -64,6 +65,7 @@ class SegmentWriter:
         self._rep = delimiters.repetition
         self._elements = 0  # separators written on purpose, to detect smuggled ones
         self._components = 0
+        self._repetitions = 0
         self.segments: list[str] = []
 
     @property
@@ -82,8 +84,10 @@ class SegmentWriter:
         """A kept segment, its separators translated to this file's."""
         text = self._elem.join(segment)
         components = text.count(KEPT_COMPONENT)
-        if components or KEPT_REPETITION in text:
+        repetitions = text.count(KEPT_REPETITION)
+        if components or repetitions:
             self._components += components
+            self._repetitions += repetitions
             text = text.replace(KEPT_COMPONENT, self._comp).replace(KEPT_REPETITION,
                                                                     self._rep or "^")
         self._elements += len(segment) - 1
@@ -93,7 +97,7 @@ class SegmentWriter:
         end = len(components)
         while end > 1 and not components[end - 1]:
             end -= 1
-        self._components += end - 1
+        self._components += max(end - 1, 0)
         return self._comp.join(components[:end])
 
     def check(self) -> None:
@@ -103,7 +107,7 @@ class SegmentWriter:
             text.count(self._elem) == self._elements
             and text.count(self._comp) == self._components
             and self._term not in text
-            and not (self._rep and self._rep in text)
+            and (text.count(self._rep) if self._rep else 0) == self._repetitions
         ):
             return
         culprit = next((n for n, seg in enumerate(self.segments, 1)
@@ -175,6 +179,27 @@ class WrittenInterchange:
     transaction_control_numbers: list[str]
 
 
+def _control_number(value: int, width: int, element: str) -> str:
+    text = f"{value:0{width}d}"
+    if value < 0 or len(text) > 9:
+        raise X12ElementError("control number must be 0 to 999999999", segment_id=element[:-2],
+                              element=int(element[-2:]))
+    return text
+
+
+def _check_parties(header: InterchangeHeader) -> None:
+    """ISA and GS values are written without the element checks of a body: check here."""
+    d = header.delimiters
+    delimiters = {d.element, d.component, d.segment} | ({d.repetition} if d.repetition else set())
+    for party, element in ((header.sender, 6), (header.receiver, 8)):
+        if not party.id or len(party.id) > 15 or len(party.qualifier) != 2:
+            raise X12ElementError("interchange id must be 1 to 15 characters, qualifier 2",
+                                  segment_id="ISA", element=element)
+        if delimiters & set(party.id + party.qualifier + party.application_code):
+            raise X12ElementError("a trading partner id contains a delimiter character",
+                                  segment_id="ISA", element=element)
+
+
 def write_interchange(
     header: InterchangeHeader,
     control_numbers: ControlNumbers,
@@ -190,17 +215,16 @@ def write_interchange(
     (835 X221A1) that mark ST03 as not used.
     """
     d = header.delimiters
+    _check_parties(header)
     created = header.created or datetime.now()
-    isa_number = f"{control_numbers.next_interchange():09d}"
-    gs_number = str(control_numbers.next_group())
-    if len(isa_number) > 9 or len(gs_number) > 9:
-        raise X12ElementError("control number exceeds nine digits")
+    isa_number = _control_number(control_numbers.next_interchange(), 9, "ISA13")
+    gs_number = _control_number(control_numbers.next_group(), 1, "GS06")
     e = d.element
     out = [
         e.join([
             "ISA", "00", " " * 10, "00", " " * 10,
-            header.sender.qualifier, header.sender.id.ljust(15)[:15],
-            header.receiver.qualifier, header.receiver.id.ljust(15)[:15],
+            header.sender.qualifier, header.sender.id.ljust(15),
+            header.receiver.qualifier, header.receiver.id.ljust(15),
             created.strftime("%y%m%d"), created.strftime("%H%M"),
             d.repetition or "U", "00501", isa_number, header.ack_requested,
             header.usage_indicator, d.component,
@@ -210,7 +234,7 @@ def write_interchange(
     ]
     st_numbers: list[str] = []
     for body in bodies:
-        st_number = f"{control_numbers.next_transaction():04d}"
+        st_number = _control_number(control_numbers.next_transaction(), 4, "ST02")
         writer = SegmentWriter(d)
         writer.add("ST", set_id, st_number, version if st03 else "")
         body(writer)

@@ -1,0 +1,224 @@
+"""Claims as a CSV file, for provider clients that cannot produce X12.
+
+One row per service line; the claim's columns repeat on each of its lines, and
+consecutive rows with the same ``patient_control_number`` make one claim. The header must
+be exactly ``CSV_COLUMNS`` (the README documents each column). Dates are ISO
+(YYYY-MM-DD), money is a plain decimal, lists (diagnoses, modifiers, pointers) are
+space-separated. Empty patient columns mean the patient is the subscriber.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from revcycle.model.claim import (
+    Address,
+    Claim,
+    ClaimType,
+    Patient,
+    Payer,
+    Provider,
+    ServiceLine,
+    Subscriber,
+)
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "patient_control_number", "claim_type", "total_charge", "facility_code",
+    "frequency_code", "original_claim_reference", "payer_id", "payer_name",
+    "billing_npi", "billing_name", "billing_tax_id", "billing_taxonomy", "billing_address",
+    "billing_city", "billing_state", "billing_postal_code",
+    "subscriber_member_id", "subscriber_last_name", "subscriber_first_name",
+    "subscriber_birth_date", "subscriber_sex", "subscriber_address", "subscriber_city",
+    "subscriber_state", "subscriber_postal_code", "group_number", "claim_filing_indicator",
+    "patient_relationship", "patient_last_name", "patient_first_name", "patient_birth_date",
+    "patient_sex", "rendering_npi", "rendering_last_name", "rendering_first_name",
+    "diagnoses", "statement_from", "statement_to",
+    "line_control_number", "procedure_code", "modifiers", "revenue_code", "charge", "units",
+    "service_date", "place_of_service", "diagnosis_pointers",
+)
+CSV_HEADER_START = ",".join(CSV_COLUMNS[:3])
+
+
+class CsvClaimError(Exception):
+    """A claims CSV that cannot be read; names the row and column, never the value."""
+
+    def __init__(self, reason: str, row: int | None = None, column: str | None = None) -> None:
+        where = f" (row {row}{f', column {column}' if column else ''})" if row else ""
+        super().__init__(f"{reason}{where}")
+        self.reason, self.row, self.column = reason, row, column
+
+    def to_dict(self) -> dict[str, object]:
+        return {"error": "CsvClaimError", "code": "CSV", "reason": self.reason,
+                "row": self.row, "column": self.column}
+
+
+class _Row:
+    __slots__ = ("number", "values")
+
+    def __init__(self, number: int, values: dict[str, str]) -> None:
+        self.number, self.values = number, values
+
+    def text(self, column: str, required: bool = False) -> str:
+        value = self.values[column].strip()
+        if required and not value:
+            raise CsvClaimError("required value is empty", self.number, column)
+        return value
+
+    def money(self, column: str) -> Decimal:
+        try:
+            value = Decimal(self.text(column, required=True))
+        except InvalidOperation:
+            value = None
+        if value is None or not value.is_finite():
+            raise CsvClaimError("not a decimal number", self.number, column)
+        return value
+
+    def day(self, column: str, required: bool = False) -> date | None:
+        value = self.text(column, required)
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise CsvClaimError("not a YYYY-MM-DD date", self.number, column) from None
+
+    def words(self, column: str) -> tuple[str, ...]:
+        return tuple(self.text(column).split())
+
+
+def read_csv_claims(data: bytes) -> list[Claim]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise CsvClaimError("the file is not UTF-8 text") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
+        raise CsvClaimError("the header is not the documented claims CSV header", 1)
+    claims: list[Claim] = []
+    group: list[_Row] = []
+    for number, values in enumerate(reader, start=2):
+        if None in values or any(v is None for v in values.values()):
+            raise CsvClaimError("row has the wrong number of columns", number)
+        row = _Row(number, values)
+        if group and row.text("patient_control_number") != group[0].text(
+                "patient_control_number"):
+            claims.append(_claim(group))
+            group = []
+        group.append(row)
+    if group:
+        claims.append(_claim(group))
+    return claims
+
+
+def _address(row: _Row, prefix: str) -> Address | None:
+    line1 = row.text(f"{prefix}_address")
+    if not line1:
+        return None
+    return Address(line1, row.text(f"{prefix}_city"), row.text(f"{prefix}_state"),
+                   row.text(f"{prefix}_postal_code"))
+
+
+def _claim(rows: Sequence[_Row]) -> Claim:
+    first = rows[0]
+    try:
+        claim_type = ClaimType(first.text("claim_type", required=True))
+    except ValueError:
+        raise CsvClaimError("claim_type must be 837P or 837I", first.number,
+                            "claim_type") from None
+    pro = claim_type is ClaimType.PROFESSIONAL
+    patient = None
+    if first.text("patient_last_name"):
+        patient = Patient(first.text("patient_last_name"), first.text("patient_first_name"),
+                          first.text("patient_relationship", required=True),
+                          first.day("patient_birth_date"), first.text("patient_sex"))
+    rendering = None
+    if first.text("rendering_npi"):
+        rendering = Provider("1", first.text("rendering_last_name", required=True),
+                             first.text("rendering_first_name"),
+                             npi=first.text("rendering_npi"))
+    claim = Claim(
+        claim_type=claim_type,
+        patient_control_number=first.text("patient_control_number", required=True),
+        total_charge=first.money("total_charge"),
+        facility_code=first.text("facility_code", required=True),
+        billing_provider=Provider(
+            "2", first.text("billing_name", required=True), npi=first.text("billing_npi"),
+            taxonomy=first.text("billing_taxonomy"), tax_id=first.text("billing_tax_id"),
+            tax_id_qualifier="EI" if first.text("billing_tax_id") else "",
+            address=_address(first, "billing")),
+        subscriber=Subscriber(
+            first.text("subscriber_last_name", required=True),
+            first.text("subscriber_first_name"),
+            first.text("subscriber_member_id", required=True),
+            first.day("subscriber_birth_date"), first.text("subscriber_sex"),
+            address=_address(first, "subscriber"), group_number=first.text("group_number"),
+            claim_filing_indicator=first.text("claim_filing_indicator") or "CI"),
+        payer=Payer(first.text("payer_name", required=True), first.text("payer_id",
+                                                                          required=True)),
+        diagnoses=first.words("diagnoses"),
+        patient=patient,
+        frequency_code=first.text("frequency_code") or "1",
+        original_claim_reference=first.text("original_claim_reference"),
+        provider_signature="Y" if pro else "",
+        rendering_provider=rendering,
+        statement_from=first.day("statement_from"),
+        statement_to=first.day("statement_to"),
+    )
+    for row in rows:
+        pointers = row.words("diagnosis_pointers")
+        if not all(p.isdigit() for p in pointers):
+            raise CsvClaimError("diagnosis pointers must be numbers", row.number,
+                                "diagnosis_pointers")
+        claim.service_lines.append(ServiceLine(
+            procedure_code=row.text("procedure_code"),
+            charge=row.money("charge"),
+            units=row.money("units"),
+            service_date=row.day("service_date", required=True),
+            modifiers=row.words("modifiers"),
+            place_of_service=row.text("place_of_service"),
+            diagnosis_pointers=tuple(int(p) for p in pointers),
+            revenue_code=row.text("revenue_code"),
+            line_control_number=row.text("line_control_number"),
+        ))
+    return claim
+
+
+def write_csv_claims(claims: Sequence[Claim]) -> bytes:
+    """The CSV form of claims (what the simulator drops for CSV-submitting clients)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for claim in claims:
+        writer.writerows(_rows(claim))
+    return out.getvalue().encode()
+
+
+def _rows(claim: Claim) -> list[list[str]]:
+    b, s, p, r = claim.billing_provider, claim.subscriber, claim.patient, \
+        claim.rendering_provider
+    ba, sa = b.address, s.address
+    head = [
+        claim.patient_control_number, claim.claim_type.value, str(claim.total_charge),
+        claim.facility_code, claim.frequency_code, claim.original_claim_reference,
+        claim.payer.payer_id, claim.payer.name, b.npi, b.last_name, b.tax_id, b.taxonomy,
+        ba.line1 if ba else "", ba.city if ba else "", ba.state if ba else "",
+        ba.postal_code if ba else "", s.member_id, s.last_name, s.first_name,
+        s.birth_date.isoformat() if s.birth_date else "", s.sex, sa.line1 if sa else "",
+        sa.city if sa else "", sa.state if sa else "", sa.postal_code if sa else "",
+        s.group_number, s.claim_filing_indicator, p.relationship if p else "",
+        p.last_name if p else "", p.first_name if p else "",
+        p.birth_date.isoformat() if p and p.birth_date else "", p.sex if p else "",
+        r.npi if r else "", r.last_name if r else "", r.first_name if r else "",
+        " ".join(claim.diagnoses),
+        claim.statement_from.isoformat() if claim.statement_from else "",
+        claim.statement_to.isoformat() if claim.statement_to else "",
+    ]
+    return [[*head, line.line_control_number, line.procedure_code, " ".join(line.modifiers),
+             line.revenue_code, str(line.charge), str(line.units),
+             line.service_date.isoformat() if line.service_date else "",
+             line.place_of_service, " ".join(str(n) for n in line.diagnosis_pointers)]
+            for line in claim.service_lines]

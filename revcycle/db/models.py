@@ -1,0 +1,308 @@
+"""The database schema (SQLAlchemy 2 ORM). Alembic migrations in ``migrations/`` build it.
+
+A claim's full content stays in its raw file in the object store (PHI lives there and
+here only); a claim row carries what the stages query and report on, and the raw file and
+ordinal that rebuild the whole claim. Money columns are exact (see ``Money``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+CENT = Decimal("0.01")
+
+
+class Money(TypeDecorator[Decimal]):
+    """Exact money: NUMERIC(14,2) where the database has it, integer cents on SQLite
+    (whose NUMERIC is a float). Python always sees a ``Decimal``."""
+
+    impl = Numeric(14, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(14, 2, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        value = Decimal(value).quantize(CENT)
+        return int(value * 100) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / 100).quantize(CENT)
+        return Decimal(value).quantize(CENT)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, Decimal: Money}
+
+
+def _now() -> datetime:
+    return datetime.now()
+
+
+class Tenant(Base):
+    """A provider client of the billing vendor."""
+
+    __tablename__ = "tenants"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
+class Payer(Base):
+    __tablename__ = "payers"
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)  # the payer id (NM109)
+    name: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(40))
+
+
+class Batch(Base):
+    """One tenant's business day: the unit every stage runs on."""
+
+    __tablename__ = "batches"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    business_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
+class StageRun(Base):
+    """A stage finished for a batch (or a batch and payer): re-running it is a no-op."""
+
+    __tablename__ = "stage_runs"
+    stage: Mapped[str] = mapped_column(String(40), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True, default="")
+    finished_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class File(Base):
+    """Every object ingested or received: where it is, what it was, what became of it."""
+
+    __tablename__ = "files"
+    __table_args__ = (UniqueConstraint("tenant_id", "direction", "sha256"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(10))  # "in" from providers/payers
+    sha256: Mapped[str] = mapped_column(String(64))
+    zone: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(400))
+    source_key: Mapped[str] = mapped_column(String(400))  # where it was found
+    size: Mapped[int] = mapped_column(BigInteger)
+    format: Mapped[str] = mapped_column(String(20), default="")  # 837P, 837I, CSV, 999, ...
+    status: Mapped[str] = mapped_column(String(20))  # RAW, QUARANTINED, PROCESSED
+    reason: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
+class Claim(Base):
+    __tablename__ = "claims"
+    __table_args__ = (
+        Index("ix_claims_batch_status", "batch_id", "status"),
+        Index("ix_claims_tenant_pcn", "tenant_id", "patient_control_number"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"))
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"))
+    ordinal: Mapped[int] = mapped_column(Integer)  # position of the claim in its file
+    payer_id: Mapped[str] = mapped_column(ForeignKey("payers.id"))
+    claim_type: Mapped[str] = mapped_column(String(4))
+    patient_control_number: Mapped[str] = mapped_column(String(38))
+    frequency_code: Mapped[str] = mapped_column(String(1))
+    billing_npi: Mapped[str] = mapped_column(String(10))
+    service_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    total_charge: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(String(20))
+    duplicate_key: Mapped[str] = mapped_column(String(64), default="", index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"),
+                                                      nullable=True, index=True)
+    payer_claim_control_number: Mapped[str] = mapped_column(String(50), default="")
+    paid: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    adjusted: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    patient_responsibility: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
+    lines: Mapped[list[ServiceLine]] = relationship(back_populates="claim",
+                                                    order_by="ServiceLine.line_number")
+
+
+class ServiceLine(Base):
+    __tablename__ = "service_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    line_number: Mapped[int] = mapped_column(Integer)
+    procedure_code: Mapped[str] = mapped_column(String(10), default="")
+    revenue_code: Mapped[str] = mapped_column(String(4), default="")
+    modifiers: Mapped[str] = mapped_column(String(20), default="")
+    charge: Mapped[Decimal]
+    units: Mapped[Decimal] = mapped_column(Numeric(10, 3))
+    service_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    line_control_number: Mapped[str] = mapped_column(String(50), default="")
+    paid: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    claim: Mapped[Claim] = relationship(back_populates="lines")
+
+
+class ClaimEvent(Base):
+    """One status change of one claim: the claim's history, never overwritten."""
+
+    __tablename__ = "claim_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(20))
+    stage: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
+class Edit(Base):
+    """A finding on a claim: a failed expectation, a scrub edit, a payer rejection."""
+
+    __tablename__ = "edits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    line_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    stage: Mapped[str] = mapped_column(String(20))  # quality, scrub, acknowledgment
+    rule_id: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(10))
+    message: Mapped[str] = mapped_column(Text)
+    field: Mapped[str] = mapped_column(String(60), default="")
+
+
+class ControlNumber(Base):
+    """The sequences X12 control numbers come from (ISA13, GS06, ST02)."""
+
+    __tablename__ = "control_numbers"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    next_value: Mapped[int] = mapped_column(BigInteger)
+
+
+class Submission(Base):
+    """The outbox: the intent to send a file is recorded before the file is sent, and its
+    interchange control number is the idempotency key, so a retry never sends twice."""
+
+    __tablename__ = "submissions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"), index=True)
+    payer_id: Mapped[str] = mapped_column(ForeignKey("payers.id"))
+    claim_type: Mapped[str] = mapped_column(String(4))
+    interchange_control_number: Mapped[str] = mapped_column(String(9), unique=True)
+    group_control_number: Mapped[str] = mapped_column(String(9))
+    transaction_control_numbers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    key: Mapped[str] = mapped_column(String(400))
+    claim_count: Mapped[int] = mapped_column(Integer)
+    total_charge: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(String(20))  # PENDING, SENT, ACKNOWLEDGED, REJECTED
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Acknowledgment(Base):
+    __tablename__ = "acknowledgments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"))
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"),
+                                                      nullable=True)
+    kind: Mapped[str] = mapped_column(String(10))  # 999, 277CA
+    status: Mapped[str] = mapped_column(String(10))
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Remittance(Base):
+    """One 835 transaction set; (payer, trace number) makes a re-import a no-op."""
+
+    __tablename__ = "remittances"
+    __table_args__ = (UniqueConstraint("payer_id", "trace_number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    payer_id: Mapped[str] = mapped_column(ForeignKey("payers.id"))
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"))
+    trace_number: Mapped[str] = mapped_column(String(50))
+    payment_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    total_paid: Mapped[Decimal]
+    status: Mapped[str] = mapped_column(String(10))  # POSTED, HELD
+    reason: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class Payment(Base):
+    """One claim of an 835 (a CLP): matched to our claim, or left for a human."""
+
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), index=True)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), nullable=True,
+                                                 index=True)
+    clp_index: Mapped[int] = mapped_column(Integer)
+    claim_status_code: Mapped[str] = mapped_column(String(2))
+    charge: Mapped[Decimal]
+    paid: Mapped[Decimal]
+    patient_responsibility: Mapped[Decimal]
+    payer_claim_control_number: Mapped[str] = mapped_column(String(50), default="")
+    exception: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Adjustment(Base):
+    __tablename__ = "adjustments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    line_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    group_code: Mapped[str] = mapped_column(String(2))
+    reason_code: Mapped[str] = mapped_column(String(5))
+    amount: Mapped[Decimal]
+
+
+class LedgerEntry(Base):
+    """Double entry: each posting writes balanced debits and credits; a claim's A/R is the
+    sum of its entries on the ``AR`` account."""
+
+    __tablename__ = "ledger_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), nullable=True,
+                                                 index=True)
+    remittance_id: Mapped[int | None] = mapped_column(ForeignKey("remittances.id"),
+                                                      nullable=True)
+    account: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal]  # debit positive, credit negative
+    entry_date: Mapped[date] = mapped_column(Date)
+    memo: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)

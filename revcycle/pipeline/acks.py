@@ -1,0 +1,138 @@
+"""Acknowledgments: 999s and 277CAs from a payer, applied to submissions and claims.
+
+999: every acknowledged transaction set maps back to its submission by group and set
+control numbers; a rejected set marks its claims PAYER_REJECTED with the IK3/IK4 detail.
+277CA: claim by claim, matched by patient control number (TRN02) among the claims sent to
+this payer: A1/A2 accept (keeping the payer's claim control number), anything else
+rejects, and the reason becomes an edit a biller can act on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from revcycle.db.models import Acknowledgment, Batch, Edit, Submission
+from revcycle.db.models import Claim as ClaimRow
+from revcycle.model.acknowledgment import ClaimAckReport, FunctionalAck, TransactionSetAck
+from revcycle.pipeline.batches import move
+from revcycle.pipeline.inbound import new_inbound_files
+from revcycle.pipeline.resources import Resources
+from revcycle.status import Status
+from revcycle.x12.ack277 import parse_277
+from revcycle.x12.ack999 import parse_999
+from revcycle.x12.envelope import X12Reader
+
+STAGE = "acks"
+ACCEPTING_CATEGORIES = frozenset({"A1", "A2"})
+
+
+def apply_acknowledgments(res: Resources, batch_id: str, payer_id: str) -> dict[str, Any]:
+    result = {"batch": batch_id, "payer": payer_id, "files": 0, "sets_rejected": 0,
+              "accepted": 0, "rejected": 0, "unmatched": 0}
+    with res.sessions() as session:
+        batch = session.get(Batch, batch_id)
+    for inbound in new_inbound_files(res, batch, payer_id, "999"):
+        document = X12Reader(inbound.data, {"999": parse_999}).read()
+        with res.sessions() as session:
+            file = inbound.record(session, batch)
+            for ack in document.bodies(FunctionalAck):
+                result["sets_rejected"] += _apply_999(session, file.id, payer_id, ack)
+            session.commit()
+        result["files"] += 1
+    for inbound in new_inbound_files(res, batch, payer_id, "277CA"):
+        document = X12Reader(inbound.data, {"277": parse_277}).read()
+        with res.sessions() as session:
+            file = inbound.record(session, batch)
+            for report in document.bodies(ClaimAckReport):
+                counts = _apply_277(session, file.id, batch.tenant_id, payer_id, report)
+                for name, value in counts.items():
+                    result[name] += value
+            session.commit()
+        result["files"] += 1
+    return result
+
+
+def _apply_999(session: Session, file_id: int, payer_id: str, ack: FunctionalAck) -> int:
+    submission = session.scalar(select(Submission).where(
+        Submission.payer_id == payer_id,
+        Submission.group_control_number == ack.group_control_number.lstrip("0")))
+    rejected_sets = 0
+    for set_ack in ack.set_acks:
+        if submission is None:
+            continue
+        claim_ids = submission.transaction_control_numbers.get(set_ack.control_number, [])
+        if set_ack.accepted:
+            continue
+        rejected_sets += 1
+        moved = list(session.scalars(select(ClaimRow.id).where(
+            ClaimRow.id.in_(claim_ids), ClaimRow.status == Status.SUBMITTED)))
+        move(session, moved, Status.SUBMITTED, Status.PAYER_REJECTED, STAGE)
+        _set_rejection_edits(session, moved, set_ack)
+    if submission is not None:
+        submission.status = "REJECTED" if ack.status == "R" else "ACKNOWLEDGED"
+    session.add(Acknowledgment(file_id=file_id, submission_id=submission and submission.id,
+                               kind="999", status=ack.status or "",
+                               accepted=ack.sets_accepted,
+                               rejected=ack.sets_received - ack.sets_accepted))
+    return rejected_sets
+
+
+def _set_rejection_edits(session: Session, claim_ids: list[int],
+                         set_ack: TransactionSetAck) -> None:
+    details = [f"segment {e.segment_id} at position {e.segment_position}"
+               f"{f' in loop {e.loop_id}' if e.loop_id else ''} (error {e.error_code}"
+               + "".join(f"; element {x.element_position} error {x.error_code}"
+                         for x in e.element_errors) + ")"
+               for e in set_ack.segment_errors]
+    message = ("the payer rejected the whole file's transaction set: "
+               + ("; ".join(details) or f"IK5 codes {' '.join(set_ack.error_codes)}"))
+    if claim_ids:
+        session.execute(insert(Edit), [
+            {"claim_id": cid, "stage": STAGE, "rule_id": f"999-{set_ack.status}",
+             "severity": "ERROR", "message": message, "field": "999 IK3/IK4"}
+            for cid in claim_ids])
+
+
+def _apply_277(session: Session, file_id: int, tenant: str, payer_id: str,
+               report: ClaimAckReport) -> dict[str, int]:
+    counts = {"accepted": 0, "rejected": 0, "unmatched": 0}
+    pcns = [c.patient_control_number for c in report.claims]
+    rows = {row.patient_control_number: row for row in session.scalars(
+        select(ClaimRow).where(ClaimRow.tenant_id == tenant, ClaimRow.payer_id == payer_id,
+                               ClaimRow.patient_control_number.in_(pcns),
+                               ClaimRow.status == Status.SUBMITTED))}
+    accepted: list[int] = []
+    rejected: list[int] = []
+    edits: list[dict[str, Any]] = []
+    for status in report.claims:
+        row = rows.get(status.patient_control_number)
+        if row is None:
+            counts["unmatched"] += 1
+            continue
+        if set(status.categories) <= ACCEPTING_CATEGORIES:
+            accepted.append(row.id)
+            if status.payer_claim_control_number:
+                session.execute(update(ClaimRow).where(ClaimRow.id == row.id).values(
+                    payer_claim_control_number=status.payer_claim_control_number))
+        else:
+            rejected.append(row.id)
+            for info in status.statuses:
+                edits.append({
+                    "claim_id": row.id, "stage": STAGE,
+                    "rule_id": f"277CA-{info.category_code}:{info.status_code}",
+                    "severity": "ERROR",
+                    "message": f"payer rejected the claim: claim status category"
+                               f" {info.category_code}, status code {info.status_code}"
+                               + (f", entity {info.entity_code}" if info.entity_code else ""),
+                    "field": "277CA STC01"})
+    move(session, accepted, Status.SUBMITTED, Status.ACCEPTED, STAGE)
+    move(session, rejected, Status.SUBMITTED, Status.PAYER_REJECTED, STAGE)
+    if edits:
+        session.execute(insert(Edit), edits)
+    counts["accepted"], counts["rejected"] = len(accepted), len(rejected)
+    session.add(Acknowledgment(file_id=file_id, kind="277CA", status="",
+                               accepted=len(accepted), rejected=len(rejected)))
+    return counts

@@ -1,0 +1,77 @@
+"""Batches (one tenant's business day), stage bookkeeping and claim status changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from revcycle.db.models import Batch, ClaimEvent, Payer, StageRun, Tenant
+from revcycle.db.models import Claim as ClaimRow
+from revcycle.status import Status, check_transition
+
+
+def batch_id(tenant: str, business_date: date) -> str:
+    return f"{tenant}-{business_date:%Y%m%d}"
+
+
+def ensure_batch(session: Session, tenant: str, business_date: date) -> Batch:
+    if session.get(Tenant, tenant) is None:
+        session.add(Tenant(id=tenant, name=tenant))
+        session.flush()
+    batch = session.get(Batch, batch_id(tenant, business_date))
+    if batch is None:
+        batch = Batch(id=batch_id(tenant, business_date), tenant_id=tenant,
+                      business_date=business_date)
+        session.add(batch)
+        session.flush()
+    return batch
+
+
+def ensure_payer(session: Session, payer_id: str, name: str, channel: str = "") -> None:
+    if session.get(Payer, payer_id) is None:
+        session.add(Payer(id=payer_id, name=name, channel=channel))
+        session.flush()
+
+
+def finished(session: Session, stage: str, batch: str, scope: str = "") -> dict[str, Any] | None:
+    """The recorded result of a stage that already finished for this batch, if any."""
+    run = session.get(StageRun, (stage, batch, scope))
+    return None if run is None else dict(run.result)
+
+
+def mark_finished(session: Session, stage: str, batch: str, result: dict[str, Any],
+                  scope: str = "") -> dict[str, Any]:
+    session.add(StageRun(stage=stage, batch_id=batch, scope=scope, result=result))
+    return result
+
+
+def claims_in(session: Session, batch: str, status: Status,
+              payer: str | None = None) -> list[ClaimRow]:
+    query = select(ClaimRow).where(ClaimRow.batch_id == batch, ClaimRow.status == status)
+    if payer is not None:
+        query = query.where(ClaimRow.payer_id == payer)
+    return list(session.scalars(query.order_by(ClaimRow.id)))
+
+
+def move(session: Session, claim_ids: Sequence[int], current: Status, target: Status,
+         stage: str) -> int:
+    """Change the status of claims that are in ``current``, recording an event for each."""
+    if not claim_ids:
+        return 0
+    check_transition(current, target)
+    moved = 0
+    for start in range(0, len(claim_ids), 500):
+        chunk = list(claim_ids[start:start + 500])
+        ids = list(session.scalars(
+            update(ClaimRow).where(ClaimRow.id.in_(chunk), ClaimRow.status == current)
+            .values(status=target).returning(ClaimRow.id)))
+        if ids:
+            session.execute(insert(ClaimEvent), [
+                {"claim_id": i, "from_status": current.value, "to_status": target.value,
+                 "stage": stage} for i in ids])
+        moved += len(ids)
+    return moved

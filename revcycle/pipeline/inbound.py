@@ -1,0 +1,52 @@
+"""Files that come back from payers: find the ones of a batch not yet applied.
+
+A file is recorded in the same transaction that applies it, so a crash in between leaves
+it unrecorded and the next run applies it again from the start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from revcycle.db.models import Batch, File
+from revcycle.pipeline.resources import Resources
+from revcycle.storage import object_key
+
+
+@dataclass(frozen=True)
+class InboundFile:
+    key: str
+    kind: str  # 999, 277CA, 835: from the name the channel gave it
+    sha256: str
+    data: bytes
+
+    def record(self, session: Session, batch: Batch) -> File:
+        file = File(tenant_id=batch.tenant_id, batch_id=batch.id, direction="in",
+                    sha256=self.sha256, zone="inbound", key=self.key, source_key=self.key,
+                    size=len(self.data), format=self.kind, status="PROCESSED")
+        session.add(file)
+        session.flush()
+        return file
+
+
+def new_inbound_files(res: Resources, batch: Batch, payer_id: str,
+                      kind: str) -> Iterator[InboundFile]:
+    """A payer's inbound files of ``kind`` for the batch that were not applied yet."""
+    prefix = object_key(batch.tenant_id, "inbound", batch.business_date, batch.id,
+                        f"{payer_id}-")
+    for key in res.store.list(prefix):
+        if not key.endswith(f"-{kind}.x12"):
+            continue
+        data = res.store.get(key)
+        sha = hashlib.sha256(data).hexdigest()
+        with res.sessions() as session:
+            seen = session.scalar(select(File.id).where(
+                File.tenant_id == batch.tenant_id, File.direction == "in",
+                File.sha256 == sha))
+        if seen is None:
+            yield InboundFile(key, kind, sha, data)

@@ -1,0 +1,64 @@
+"""Quality: RECEIVED claims of a batch checked against the Great Expectations suites.
+
+Claims that fail an expectation become DQ_FAILED with the expectation as an edit; the
+rest become VALIDATED. The Data Docs of the run go to the batch's reports zone.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from revcycle.db.models import Batch, Edit, File
+from revcycle.pipeline.batches import claims_in, move
+from revcycle.pipeline.claimfiles import load_claims
+from revcycle.pipeline.resources import Resources
+from revcycle.status import Status
+from revcycle.storage import object_key
+
+STAGE = "quality"
+SUITES = Path(__file__).resolve().parents[2] / "expectations"
+
+
+def check_quality(res: Resources, batch_id: str) -> dict[str, Any]:
+    from revcycle.quality import run_quality  # pandas and GX: only when there is work
+
+    with res.sessions() as session:
+        batch = session.get(Batch, batch_id)
+        rows = claims_in(session, batch_id, Status.RECEIVED)
+        result: dict[str, Any] = {"batch": batch_id, "claims": len(rows), "validated": 0,
+                                  "failed": 0, "data_docs": ""}
+        if not rows:
+            return result
+        files = {f.id: f for f in session.scalars(
+            select(File).where(File.id.in_({r.file_id for r in rows})))}
+        items = [(row.id, claim) for row, claim in load_claims(res.store, files, rows)]
+    with tempfile.TemporaryDirectory(prefix="revcycle-docs-") as tmp:
+        outcome = run_quality(items, SUITES, Path(tmp))
+        if outcome.docs_index is not None:
+            result["data_docs"] = _publish_docs(res, batch, Path(tmp))
+    failed = sorted(outcome.failed)
+    with res.sessions() as session:
+        if failed:
+            session.execute(insert(Edit), [
+                {"claim_id": claim_id, "line_number": f.line_number, "stage": STAGE,
+                 "rule_id": f.expectation_id, "severity": "ERROR", "message": f.message,
+                 "field": f.column}
+                for claim_id in failed for f in outcome.failed[claim_id]])
+        result["failed"] = move(session, failed, Status.RECEIVED, Status.DQ_FAILED, STAGE)
+        passed = [cid for cid, _ in items if cid not in outcome.failed]
+        result["validated"] = move(session, passed, Status.RECEIVED, Status.VALIDATED, STAGE)
+        session.commit()
+    return result
+
+
+def _publish_docs(res: Resources, batch: Batch, folder: Path) -> str:
+    """Copy the Data Docs site to reports/; return the URI of its index page."""
+    base = object_key(batch.tenant_id, "reports", batch.business_date, batch.id, "data-docs")
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            res.store.put(f"{base}/{path.relative_to(folder).as_posix()}", path.read_bytes())
+    return res.store.uri(f"{base}/index.html")

@@ -1,0 +1,51 @@
+"""Date rules: dates of service are in the past, ranges run forward, lines fit the stay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from revcycle.model.claim import Claim, ClaimType
+from revcycle.scrub.rules import Hit, ScrubContext, Severity, rule
+
+_LINE_DATE = "2400 DTP03"
+_STATEMENT = "2300 DTP03"
+
+
+@rule("DT-01", family="dates", severity=Severity.ERROR,
+      message="date of service is after the business date", field=_LINE_DATE)
+def no_future_service(claim: Claim, ctx: ScrubContext) -> Iterator[Hit]:
+    """No line date and no statement date is after ``ctx.as_of``: nothing is billed ahead."""
+    as_of = ctx.as_of
+    for number, line in enumerate(claim.service_lines, 1):
+        last = line.service_date_end or line.service_date
+        if last is not None and last > as_of:
+            yield Hit(_LINE_DATE, number,
+                      f"service line {number} date of service is after the business date")
+    statement = [d for d in (claim.statement_from, claim.statement_to) if d is not None]
+    if statement and max(statement) > as_of:
+        yield Hit(_STATEMENT, None, "statement period ends after the business date")
+
+
+@rule("DT-02", family="dates", severity=Severity.ERROR,
+      message="date range ends before it starts", field=_LINE_DATE)
+def ranges_run_forward(claim: Claim, ctx: ScrubContext) -> Iterator[Hit]:
+    """Line ranges and the statement period end on or after they start, and an 837I's
+    lines fall inside its statement period."""
+    start, end = claim.statement_from, claim.statement_to
+    period: tuple[date, date] | None = None
+    if start is not None and end is not None:
+        if start > end:  # lines cannot be placed in a period that makes no sense
+            yield Hit(_STATEMENT, None, "statement period ends before it starts")
+        elif claim.claim_type is ClaimType.INSTITUTIONAL:
+            period = (start, end)
+    for number, line in enumerate(claim.service_lines, 1):
+        first, last = line.service_date, line.service_date_end
+        if first is None:
+            continue
+        if last is not None and last < first:
+            yield Hit(_LINE_DATE, number,
+                      f"service line {number} date range ends before it starts")
+        elif period is not None and (first < period[0] or (last or first) > period[1]):
+            yield Hit(_LINE_DATE, number,
+                      f"service line {number} date is outside the statement period")

@@ -1,0 +1,65 @@
+"""The claim status machine: which status may follow which.
+
+A claim changes status only by a transition listed here, and every change is recorded as
+a claim event. A correction or a reversal is a transition too, never an overwrite.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    RECEIVED = "RECEIVED"
+    VALIDATED = "VALIDATED"
+    DQ_FAILED = "DQ_FAILED"
+    READY = "READY"
+    REJECTED = "REJECTED"
+    SUBMITTED = "SUBMITTED"
+    ACCEPTED = "ACCEPTED"
+    PAYER_REJECTED = "PAYER_REJECTED"
+    PAID = "PAID"
+    PARTIALLY_PAID = "PARTIALLY_PAID"
+    DENIED = "DENIED"
+    REVERSED = "REVERSED"
+
+
+_ADJUDICATED = (Status.PAID, Status.PARTIALLY_PAID, Status.DENIED)
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.RECEIVED: frozenset({Status.VALIDATED, Status.DQ_FAILED}),
+    Status.VALIDATED: frozenset({Status.READY, Status.REJECTED}),
+    # A corrected claim re-enters the cycle through quality again.
+    Status.DQ_FAILED: frozenset(),
+    Status.REJECTED: frozenset(),
+    Status.READY: frozenset({Status.SUBMITTED}),
+    # A payer may answer with an 835 before (or without) its 277CA.
+    Status.SUBMITTED: frozenset({Status.ACCEPTED, Status.PAYER_REJECTED, *_ADJUDICATED}),
+    Status.ACCEPTED: frozenset({Status.PAYER_REJECTED, *_ADJUDICATED}),
+    Status.PAYER_REJECTED: frozenset(),
+    Status.PAID: frozenset({Status.REVERSED}),
+    Status.PARTIALLY_PAID: frozenset({Status.REVERSED}),
+    Status.DENIED: frozenset({Status.REVERSED, Status.PAID, Status.PARTIALLY_PAID}),
+    # A reversal is followed by the corrected claim's adjudication.
+    Status.REVERSED: frozenset(_ADJUDICATED),
+}
+
+TERMINAL_FOR_THE_DAY = frozenset({
+    Status.DQ_FAILED, Status.REJECTED, Status.PAYER_REJECTED, Status.ACCEPTED, *_ADJUDICATED,
+    Status.REVERSED,
+})
+ADJUDICATED = frozenset(_ADJUDICATED)
+
+
+class InvalidTransition(ValueError):
+    """A status change the machine does not allow (a bug or a replayed input)."""
+
+    def __init__(self, current: Status, target: Status) -> None:
+        super().__init__(f"a claim cannot go from {current} to {target}")
+        self.current = current
+        self.target = target
+
+
+def check_transition(current: Status, target: Status) -> None:
+    if target not in TRANSITIONS[current]:
+        raise InvalidTransition(current, target)

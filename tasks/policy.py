@@ -1,0 +1,54 @@
+"""What every stage task shares: which failures are retried, and the (stage, batch) cache key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import OperationalError as DatabaseUnavailable
+
+from revcycle.pipeline.resources import get_resources
+from revcycle.storage import TransientStorageError
+
+RETRIES = 3
+RETRY_DELAYS = [2, 10, 30]  # seconds, with jitter
+RETRY_JITTER = 0.5
+TRANSIENT = (TransientStorageError, DatabaseUnavailable, ConnectionError, TimeoutError)
+
+
+def transient_only(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry network, storage and database outages; bad data fails at once."""
+    try:
+        state.result()
+    except TRANSIENT:
+        return True
+    except DBAPIError as exc:
+        return bool(exc.connection_invalidated)
+    except Exception:
+        return False
+    return False
+
+
+def cache_key(stage: str, *names: str) -> Callable[[Any, dict[str, Any]], str]:
+    """Cache key on the stage and the batch (and payer): a finished step for the same batch
+    is not redone, in a retried run or in a new one. The installation (database and store)
+    is part of the key, so two installations on one machine never share a cached step."""
+
+    def key(_context: Any, parameters: dict[str, Any]) -> str:
+        parts = [stage, *(str(parameters[name]) for name in names)]
+        return "-".join([*parts, get_resources().instance_id])
+
+    return key
+
+
+def stage_task_options(stage: str, *key_parameters: str) -> dict[str, Any]:
+    return {
+        "name": stage,
+        "retries": RETRIES,
+        "retry_delay_seconds": RETRY_DELAYS,
+        "retry_jitter_factor": RETRY_JITTER,
+        "retry_condition_fn": transient_only,
+        "persist_result": True,
+        "cache_key_fn": cache_key(stage, *key_parameters),
+    }
