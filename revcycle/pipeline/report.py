@@ -69,14 +69,15 @@ def summarize(session: Session, batches: list[str]) -> dict[str, Any]:
         select(Edit.rule_id, held).join(ClaimRow, ClaimRow.id == Edit.claim_id)
         .where(ClaimRow.batch_id.in_(batches), Edit.severity == "ERROR")
         .group_by(Edit.rule_id)).all())
+    denied_claims = func.count(func.distinct(Payment.claim_id))
     denials = session.execute(
-        select(Adjustment.group_code, Adjustment.reason_code, func.count(),
+        select(Adjustment.group_code, Adjustment.reason_code, denied_claims,
                func.sum(Adjustment.amount, type_=Money()))
         .join(Payment, Payment.id == Adjustment.payment_id)
         .join(ClaimRow, ClaimRow.id == Payment.claim_id)
         .where(ClaimRow.batch_id.in_(batches), ClaimRow.status == Status.DENIED)
         .group_by(Adjustment.group_code, Adjustment.reason_code)
-        .order_by(func.count().desc()).limit(TOP)).all()
+        .order_by(denied_claims.desc()).limit(TOP)).all()
     remittances = dict(session.execute(
         select(Remittance.status, func.count()).join(File, File.id == Remittance.file_id)
         .where(File.batch_id.in_(batches)).group_by(Remittance.status)).all())

@@ -19,6 +19,7 @@ cannot compare a date column with a bound given as text.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -241,6 +242,7 @@ def validate_frames(
 
 def _import_gx() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # no per-run chatter
     import great_expectations
 
     return great_expectations
