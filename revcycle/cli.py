@@ -14,6 +14,19 @@ from revcycle.x12.errors import X12Error
 app = typer.Typer(help="revcycle: an open-source revenue-cycle pipeline.", no_args_is_help=True)
 x12_app = typer.Typer(help="Work with X12 5010 files.", no_args_is_help=True)
 app.add_typer(x12_app, name="x12")
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision.")) -> None:
+    """Apply the migrations (every start does this too)."""
+    from revcycle.db import make_engine, upgrade
+    from revcycle.settings import get_settings
+
+    engine = make_engine(get_settings().database_url_or_default())
+    upgrade(engine, revision)
+    print(f"database at {engine.url.render_as_string(hide_password=True)} is at {revision}")
 
 
 _COUNT_LABELS = (("claims", "claims"), ("service_lines", "lines"), ("claim_payments", "CLPs"),
