@@ -128,6 +128,7 @@ def _service_payment(line: ServiceLine, pr_reason: str) -> tuple[ServicePayment,
 
 
 def _claim_payment(number: int, claim: Claim) -> ClaimPayment:
+    """The claim paid as primary; the patient share rotates copay, coinsurance, deductible."""
     pr_reason = "123"[number % 3]
     lines = [_service_payment(line, pr_reason) for line in claim.service_lines]
     paid = sum((s.paid for s, _ in lines), Decimal(0))

@@ -41,6 +41,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     "service_date", "place_of_service", "diagnosis_pointers",
 )
 CSV_HEADER_START = ",".join(CSV_COLUMNS[:3])
+# The claim's own columns, repeated on each of its lines; the rest describe the line.
+CLAIM_COLUMNS = CSV_COLUMNS[:CSV_COLUMNS.index("line_control_number")]
 
 
 class CsvClaimError(Exception):
@@ -168,6 +170,14 @@ def _claim(rows: Sequence[_Row]) -> Claim:
         statement_from=first.day("statement_from"),
         statement_to=first.day("statement_to"),
     )
+    for row in rows[1:]:
+        # Rows that disagree are not one claim (two claims sharing a control number, or
+        # an edit applied to some lines only): taking the first row's values would bill
+        # lines under the wrong claim.
+        for column in CLAIM_COLUMNS:
+            if row.text(column) != first.text(column):
+                raise CsvClaimError("a claim column differs from the claim's first row",
+                                    row.number, column)
     for row in rows:
         pointers = row.words("diagnosis_pointers")
         if not all(p.isdigit() for p in pointers):

@@ -91,7 +91,17 @@ def claim_type_of(reference: str) -> ClaimType:
                               " institutional (X223)", segment_id="ST", element=3)
 
 
+# Amounts and dates repeat a lot within a file (a few hundred distinct values in 10,000
+# claims): parse each once. Bounded, so a file of all-distinct values cannot grow them.
+_DECIMALS: dict[str, Decimal] = {}
+_DATES: dict[str, date] = {}
+_CACHE_LIMIT = 50_000
+
+
 def _decimal(reader: SegmentReader, value: str, tag: str, position: int, loop: str) -> Decimal:
+    number = _DECIMALS.get(value)
+    if number is not None:
+        return number
     try:
         number = Decimal(value)
     except InvalidOperation:
@@ -99,14 +109,23 @@ def _decimal(reader: SegmentReader, value: str, tag: str, position: int, loop: s
     if number is None or not number.is_finite():
         raise reader.error(X12ElementError, "not a decimal number", segment_id=tag,
                            element=position, loop=loop)
+    if len(_DECIMALS) >= _CACHE_LIMIT:
+        _DECIMALS.clear()
+    _DECIMALS[value] = number
     return number
 
 
 def _date(reader: SegmentReader, value: str, tag: str, position: int, loop: str) -> date:
+    parsed = _DATES.get(value)
+    if parsed is not None:
+        return parsed
     parsed = parse_date8(value)
     if parsed is None:
         raise reader.error(X12ElementError, "not a CCYYMMDD date", segment_id=tag,
                            element=position, loop=loop)
+    if len(_DATES) >= _CACHE_LIMIT:
+        _DATES.clear()
+    _DATES[value] = parsed
     return parsed
 
 
@@ -155,6 +174,7 @@ class Claim837Parser:
         self.line_extras: list[tuple[str, ...]] = []
         self.in_line_subloop = False
         self.claim_patient: Patient | None = None
+        self._pointer_cache: dict[str, tuple[int, ...]] = {}
         self.billing_taxonomy = ""
         self.patient_relationship = ""
         self.sbr: list[str] | None = None
@@ -185,17 +205,17 @@ class Claim837Parser:
         for elements in self.ctx.segments:
             tag = elements[0]
             try:
-                if tag == "SE":
-                    yield from self._finish_claim()
-                    self._close_level()
-                    self.ctx.trailer = elements
-                    return
-                if tag == "HL":
-                    yield from self._finish_claim()
-                    self._hierarchy(elements)
-                elif tag == "CLM":
-                    yield from self._finish_claim()
-                    self._start_claim(elements)
+                if tag == "SE" or tag == "HL" or tag == "CLM":
+                    if self.claim is not None:
+                        yield self._finish_claim()
+                    if tag == "CLM":
+                        self._start_claim(elements)
+                    elif tag == "HL":
+                        self._hierarchy(elements)
+                    else:
+                        self._close_level()
+                        self.ctx.trailer = elements
+                        return
                 elif self.state == LINE:
                     self._line_segment(tag, elements)
                 elif self.state == CLAIM:
@@ -237,7 +257,8 @@ class Claim837Parser:
 
     def _header_segment(self, tag: str, elements: list[str]) -> None:
         if tag == "BHT" and self.bht is None:
-            self._require(elements, (1, 2), "HEADER")
+            if len(elements) <= 2 or not (elements[1] and elements[2]):
+                self._require(elements, (1, 2), "HEADER")
             self.bht = elements
         elif tag == "REF":  # 4010 transmission type identification
             return
@@ -245,9 +266,12 @@ class Claim837Parser:
             raise self.ctx.unexpected(elements, "HEADER")
 
     def _hierarchy(self, elements: list[str]) -> None:
-        self._require(elements, (1, 3), self._loop_name())
+        if len(elements) < 5:  # absent trailing elements read as empty
+            elements = [*elements, *[""] * (5 - len(elements))]
+        if len(elements) <= 3 or not (elements[1] and elements[3]):
+            self._require(elements, (1, 3), self._loop_name())
         self._close_level()
-        hl_id, parent, level = elements[1], _at(elements, 2), elements[3]
+        hl_id, parent, level = elements[1], elements[2], elements[3]
         if hl_id in self.hl_ids:
             self.reader.defect("HL01_DUPLICATE", "HL id repeats in the transaction set")
         elif parent and parent not in self.hl_ids:
@@ -339,23 +363,29 @@ class Claim837Parser:
 
     # -- name loops -------------------------------------------------------------------
     def _name(self, elements: list[str]) -> None:
+        if len(elements) < 10:  # absent trailing elements read as empty
+            elements = [*elements, *[""] * (10 - len(elements))]
         state = self.state
-        entity = _at(elements, 1)
+        entity = elements[1]
         if state == HEADER:
-            self._require(elements, (1, 2), "1000B" if entity == "40" else "1000A")
+            if len(elements) <= 2 or not (elements[1] and elements[2]):
+                self._require(elements, (1, 2), "1000B" if entity == "40" else "1000A")
         else:
-            self._require(elements, (1, 2), self._loop_name())
+            if len(elements) <= 2 or not (elements[1] and elements[2]):
+                self._require(elements, (1, 2), self._loop_name())
         self._seal_name()
         if state == HEADER:
             if entity == "41":
-                self._require(elements, (3,), "1000A")
-                self.submitter = Submitter(elements[3], _at(elements, 9),
-                                           entity_type=elements[2], first_name=_at(elements, 4))
+                if len(elements) <= 3 or not (elements[3]):
+                    self._require(elements, (3,), "1000A")
+                self.submitter = Submitter(elements[3], elements[9],
+                                           entity_type=elements[2], first_name=elements[4])
                 self.name = _NameLoop("1000A", self.submitter)
                 return
             if entity == "40":
-                self._require(elements, (3,), "1000B")
-                self.receiver = Receiver(elements[3], _at(elements, 9))
+                if len(elements) <= 3 or not (elements[3]):
+                    self._require(elements, (3,), "1000B")
+                self.receiver = Receiver(elements[3], elements[9])
                 self.name = _NameLoop("1000B", self.receiver)
                 return
         elif state == BILLING:
@@ -381,12 +411,13 @@ class Claim837Parser:
                                           "2010BA")
                 if self.sbr is None:
                     raise self._structure("SBR required before loop 2010BA", "NM1", "2000B")
-                self._require(elements, (3,), "2010BA")
+                if len(elements) <= 3 or not (elements[3]):
+                    self._require(elements, (3,), "2010BA")
                 sbr = self.sbr
                 self.subscriber = Subscriber(
-                    last_name=elements[3], first_name=_at(elements, 4),
-                    member_id=_at(elements, 9), middle_name=_at(elements, 5),
-                    name_suffix=_at(elements, 7), payer_responsibility=sbr[1],
+                    last_name=elements[3], first_name=elements[4],
+                    member_id=elements[9], middle_name=elements[5],
+                    name_suffix=elements[7], payer_responsibility=sbr[1],
                     group_number=_at(sbr, 3), claim_filing_indicator=_at(sbr, 9),
                 )
                 self.name = _NameLoop("2010BA", self.subscriber)
@@ -395,18 +426,20 @@ class Claim837Parser:
                 if self.payer is not None:
                     raise self._structure("loop 2010BB exceeds its maximum of one", "NM1",
                                           "2010BB")
-                self._require(elements, (3,), "2010BB")
-                self.payer = Payer(elements[3], _at(elements, 9))
+                if len(elements) <= 3 or not (elements[3]):
+                    self._require(elements, (3,), "2010BB")
+                self.payer = Payer(elements[3], elements[9])
                 self.name = _NameLoop("2010BB", self.payer)
                 return
         elif state == PATIENT and entity == "QC":
             if self.patient is not None:
                 raise self._structure("loop 2010CA exceeds its maximum of one", "NM1", "2010CA")
-            self._require(elements, (3,), "2010CA")
+            if len(elements) <= 3 or not (elements[3]):
+                self._require(elements, (3,), "2010CA")
             self.patient = Patient(
-                last_name=elements[3], first_name=_at(elements, 4),
-                relationship=self.patient_relationship, middle_name=_at(elements, 5),
-                name_suffix=_at(elements, 7),
+                last_name=elements[3], first_name=elements[4],
+                relationship=self.patient_relationship, middle_name=elements[5],
+                name_suffix=elements[7],
             )
             self.name = _NameLoop("2010CA", self.patient)
             return
@@ -414,13 +447,18 @@ class Claim837Parser:
                                 segment_id="NM1", element=1, loop=self._loop_name())
 
     def _provider(self, elements: list[str], loop: str) -> Provider:
-        self._require(elements, (3,), loop)
+        if len(elements) < 10:  # absent trailing elements read as empty
+            elements = [*elements, *[""] * (10 - len(elements))]
+        if len(elements) <= 3 or not (elements[3]):
+            self._require(elements, (3,), loop)
         return Provider(
-            entity_type=elements[2], last_name=elements[3], first_name=_at(elements, 4),
-            npi=_at(elements, 9) if _at(elements, 8) == "XX" else "",
+            entity_type=elements[2], last_name=elements[3], first_name=elements[4],
+            npi=elements[9] if elements[8] == "XX" else "",
         )
 
     def _name_detail(self, tag: str, elements: list[str]) -> None:
+        if len(elements) < 5:  # absent trailing elements read as empty
+            elements = [*elements, *[""] * (5 - len(elements))]
         name = self.name
         if name.loop in HEADER_LOOP_SEGMENTS and tag not in HEADER_LOOP_SEGMENTS[name.loop]:
             raise self.ctx.unexpected(elements, name.loop)
@@ -433,29 +471,30 @@ class Claim837Parser:
             name.extras.append(self._keep(elements))
             return
         if tag == "N3":
-            self._require(elements, (1,), name.loop)
-            target.address = Address(elements[1], "", "", "", _at(elements, 2))
+            if len(elements) <= 1 or not (elements[1]):
+                self._require(elements, (1,), name.loop)
+            target.address = Address(elements[1], "", "", "", elements[2])
         elif tag == "N4":
             address = getattr(target, "address", None)
             if address is None:
                 raise self._structure("N3 required but not found before N4", "N3", name.loop)
             address.city, address.state, address.postal_code = (
-                _at(elements, 1), _at(elements, 2), _at(elements, 3))
+                elements[1], elements[2], elements[3])
         elif tag == "DMG" and isinstance(target, Subscriber | Patient):
-            if _at(elements, 1) == "D8" and _at(elements, 2):
+            if elements[1] == "D8" and elements[2]:
                 target.birth_date = _date(self.reader, elements[2], "DMG", 2, name.loop)
-            target.sex = _at(elements, 3)
-        elif tag == "REF" and name.loop == "2010AA" and _at(elements, 1) in ("EI", "SY"):
+            target.sex = elements[3]
+        elif tag == "REF" and name.loop == "2010AA" and elements[1] in ("EI", "SY"):
             name.tax_refs += 1
             if name.tax_refs > 1:
                 raise self._structure("REF (tax identification) exceeds its maximum of one",
                                       "REF", name.loop)
-            target.tax_id_qualifier, target.tax_id = elements[1], _at(elements, 2)
+            target.tax_id_qualifier, target.tax_id = elements[1], elements[2]
         elif tag == "PRV" and name.loop in TAXONOMY_LOOPS[self.professional]:
-            target.taxonomy = _at(elements, 3)
+            target.taxonomy = elements[3]
         elif tag == "PER" and isinstance(target, Submitter):
-            target.contact_name = _at(elements, 2)
-            target.contact_phone = _at(elements, 4) if _at(elements, 3) == "TE" else ""
+            target.contact_name = elements[2]
+            target.contact_phone = elements[4] if elements[3] == "TE" else ""
             if len(elements) > 5:
                 name.extras.append(self._keep(elements))
         else:
@@ -500,11 +539,14 @@ class Claim837Parser:
     def _subscriber_sbr(self, elements: list[str]) -> None:
         if self.sbr is not None:
             raise self._structure("SBR exceeds its maximum of one", "SBR", "2000B")
-        self._require(elements, (1,), "2000B")
+        if len(elements) <= 1 or not (elements[1]):
+            self._require(elements, (1,), "2000B")
         self.sbr = elements
 
     # -- claims -------------------------------------------------------------------------
     def _start_claim(self, elements: list[str]) -> None:
+        if len(elements) < 10:  # absent trailing elements read as empty
+            elements = [*elements, *[""] * (10 - len(elements))]
         state = self.state
         if state in (BILLING, HEADER):
             raise self._structure("claim outside a subscriber or patient level", "CLM", "2300")
@@ -517,7 +559,8 @@ class Claim837Parser:
         else:
             self._seal_name()
             patient = self.claim_patient
-        self._require(elements, (1, 2, 5), "2300")
+        if len(elements) <= 5 or not (elements[1] and elements[2] and elements[5]):
+            self._require(elements, (1, 2, 5), "2300")
         facility = elements[5].split(self.component)
         if not facility[0]:
             raise self.reader.error(X12ElementError, "required component is missing",
@@ -535,10 +578,10 @@ class Claim837Parser:
             service_lines=[],
             patient=patient,
             frequency_code=facility[2] if len(facility) > 2 else "",
-            provider_signature=_at(elements, 6) if pro else "",
-            assignment=_at(elements, 7),
-            benefits_assigned=_at(elements, 8),
-            release_of_information=_at(elements, 9),
+            provider_signature=elements[6] if pro else "",
+            assignment=elements[7],
+            benefits_assigned=elements[8],
+            release_of_information=elements[9],
         )
         self.claim_patient = patient
         self.claim_extras = []
@@ -570,7 +613,8 @@ class Claim837Parser:
             raise self.ctx.unexpected(elements, self._loop_name())
 
     def _claim_name(self, elements: list[str]) -> None:
-        self._require(elements, (1, 2), "2310")
+        if len(elements) <= 2 or not (elements[1] and elements[2]):
+            self._require(elements, (1, 2), "2310")
         entity = elements[1]
         self._seal_name()
         claim = self.claim
@@ -596,7 +640,8 @@ class Claim837Parser:
         elif tag == "DTP":
             self._claim_date(claim, elements)
         elif tag == "REF" and _at(elements, 1) in ("F8", "G1"):
-            self._require(elements, (2,), "2300")
+            if len(elements) <= 2 or not (elements[2]):
+                self._require(elements, (2,), "2300")
             if elements[1] == "F8":
                 claim.original_claim_reference = elements[2]
             else:
@@ -685,10 +730,11 @@ class Claim837Parser:
         elif tag == "LX":
             self._seal_name()
             self._start_line(elements)
-        elif tag == "DTP" and not self.in_line_subloop and _at(elements, 1) == "472":
+        elif tag == "DTP" and elements[1] == "472" and not self.in_line_subloop:
             self._line_date(line, elements)
-        elif tag == "REF" and not self.in_line_subloop and _at(elements, 1) == "6R":
-            self._require(elements, (2,), "2400")
+        elif tag == "REF" and elements[1] == "6R" and not self.in_line_subloop:
+            if len(elements) < 3 or not elements[2]:
+                raise self._missing("REF", 2, "2400")
             line.line_control_number = elements[2]
         elif tag in ("LIN", "NM1", "SVD", "LQ"):
             self.in_line_subloop = True
@@ -701,7 +747,9 @@ class Claim837Parser:
             raise self.ctx.unexpected(elements, "2400")
 
     def _line_date(self, line: ServiceLine, elements: list[str]) -> None:
-        fmt, value = _at(elements, 2), _at(elements, 3)
+        if len(elements) < 4:
+            raise self._missing("DTP", len(elements), "2400")
+        fmt, value = elements[2], elements[3]
         if fmt == "RD8":
             start, _, end = value.partition("-")
             line.service_date = _date(self.reader, start, "DTP", 3, "2400")
@@ -728,24 +776,36 @@ class Claim837Parser:
         return parts
 
     def _professional_line(self, elements: list[str]) -> ServiceLine:
-        self._require(elements, (1, 2, 3, 4), "2400")
-        parts = self._procedure(elements[1], "SV1", 1)
+        if len(elements) <= 4 or not (elements[1] and elements[2] and elements[3]
+                                      and elements[4]):
+            self._require(elements, (1, 2, 3, 4), "2400")
+        parts = elements[1].split(self.component)
+        if len(parts) < 2 or not parts[0] or not parts[1]:
+            parts = self._procedure(elements[1], "SV1", 1)
         reader = self.reader
+        count = len(elements)
         pointers: tuple[int, ...] = ()
-        if len(elements) > 7 and elements[7]:
-            pointers = self._pointers(elements[7])
+        if count > 7 and elements[7]:
+            pointers = self._pointer_cache.get(elements[7]) or self._pointers(elements[7])
         return ServiceLine(
             procedure_code=parts[1],
             charge=_decimal(reader, elements[2], "SV1", 2, "2400"),
             units=_decimal(reader, elements[4], "SV1", 4, "2400"),
-            modifiers=tuple(m for m in parts[2:6] if m),
+            modifiers=tuple(filter(None, parts[2:6])) if len(parts) > 2 else (),
             procedure_qualifier=parts[0],
             unit_basis=elements[3],
-            place_of_service=_at(elements, 5),
+            place_of_service=elements[5] if count > 5 else "",
             diagnosis_pointers=pointers,
         )
 
     def _pointers(self, value: str) -> tuple[int, ...]:
+        """SV107's pointers; parsed once per distinct value."""
+        result = self._parse_pointers(value)
+        if len(self._pointer_cache) < 10_000:
+            self._pointer_cache[value] = result
+        return result
+
+    def _parse_pointers(self, value: str) -> tuple[int, ...]:
         pointers = []
         for raw in self._components(value, "SV1", 7):
             if not raw.isdigit():
@@ -759,7 +819,8 @@ class Claim837Parser:
         return tuple(pointers)
 
     def _institutional_line(self, elements: list[str]) -> ServiceLine:
-        self._require(elements, (1, 3, 4, 5), "2400")
+        if len(elements) <= 5 or not (elements[1] and elements[3] and elements[4] and elements[5]):
+            self._require(elements, (1, 3, 4, 5), "2400")
         reader = self.reader
         if len(elements) > 2 and elements[2].strip():
             parts = self._procedure(elements[2], "SV2", 2)
@@ -786,10 +847,8 @@ class Claim837Parser:
         self.claim.service_lines.append(line)
         self.line = None
 
-    def _finish_claim(self) -> Iterator[Claim]:
+    def _finish_claim(self) -> Claim:
         claim = self.claim
-        if claim is None:
-            return
         self._seal_name()
         self._store_line()
         self.claim = None
@@ -803,7 +862,7 @@ class Claim837Parser:
         if self.claim_extras:
             claim.other_segments = tuple(self.claim_extras)
             self.claim_extras = []
-        yield claim
+        return claim
 
 
 def parse_837(ctx: BodyContext) -> Iterator[Claim]:

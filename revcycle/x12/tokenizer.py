@@ -143,10 +143,13 @@ class SegmentReader:
         head = self._stream.read(max(chunk_size, HEAD_SIZE))
         self.delimiters, self._start, self.defects = detect_delimiters(head)
         self._head = head
-        self.segment_number = 0
-        # Location bookkeeping for the chunk being iterated.
+        # Location bookkeeping: segments before the chunk being iterated, the position of
+        # the current one in it, and (when blank pieces were dropped) their raw indexes.
+        self._count = 0
+        self._first = 0
+        self._position = -1
+        self._raw_index: list[int] | None = None
         self._parts: list[str] = []
-        self._index = 0
         self._base_offset = 0
         self._chunk_text = ""
         self._chunk_is_ascii = True
@@ -155,10 +158,17 @@ class SegmentReader:
         if self._owned:
             self._stream.close()
 
+    @property
+    def segment_number(self) -> int:
+        """1-based number of the segment most recently yielded (0 before the first)."""
+        return self._first + self._position + 1
+
     def location(self) -> tuple[int, int]:
         """(segment number, byte offset) of the segment most recently yielded."""
-        chars = sum(len(p) + 1 for p in self._parts[: self._index])
-        piece = self._parts[self._index] if self._index < len(self._parts) else ""
+        position = max(self._position, 0)
+        index = self._raw_index[position] if self._raw_index else position
+        chars = sum(len(p) + 1 for p in self._parts[:index])
+        piece = self._parts[index] if index < len(self._parts) else ""
         chars += len(piece) - len(piece.lstrip(LINE_WHITESPACE))
         if not self._chunk_is_ascii:
             chars = len(self._chunk_text[:chars].encode("utf-8", "surrogateescape"))
@@ -217,13 +227,16 @@ class SegmentReader:
         self._chunk_text = text
         self._base_offset = base
         self._chunk_is_ascii = text.isascii()
-        number = self.segment_number
-        for index, piece in enumerate(parts):
-            # Line breaks (and stray blanks) after terminators are not data.
-            piece = piece.strip(LINE_WHITESPACE)
-            if not piece:
-                continue
-            number += 1
-            self.segment_number = number
-            self._index = index
-            yield piece.split(sep)
+        # Line breaks (and stray blanks) after terminators are not data.
+        pieces = [p.strip(LINE_WHITESPACE) for p in parts]
+        if "" in pieces:
+            self._raw_index = [i for i, p in enumerate(pieces) if p]
+            pieces = [p for p in pieces if p]
+        else:
+            self._raw_index = None
+        segments = [p.split(sep) for p in pieces]
+        self._first = self._count
+        self._count += len(segments)
+        for position, segment in enumerate(segments):
+            self._position = position
+            yield segment

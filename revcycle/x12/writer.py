@@ -32,8 +32,22 @@ def keep_segment(elements: list[str], delimiters: Delimiters) -> tuple[str, ...]
     )
 
 
+_MONEY: dict[Decimal, str] = {}
+_D8: dict[date, str] = {}
+
+
 def money(amount: Decimal) -> str:
     """An X12 R (decimal) element: no exponent, no needless trailing zeros, no '+'."""
+    text = _MONEY.get(amount)
+    if text is not None:  # equal amounts (1.10 and 1.1) are written alike
+        return text
+    text = _format_money(amount)
+    if len(_MONEY) < 50_000:
+        _MONEY[amount] = text
+    return text
+
+
+def _format_money(amount: Decimal) -> str:
     text = format(amount, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
@@ -45,7 +59,12 @@ def quantity(value: Decimal) -> str:
 
 
 def d8(value: date) -> str:
-    return f"{value.year:04d}{value.month:02d}{value.day:02d}"
+    text = _D8.get(value)
+    if text is None:
+        text = f"{value.year:04d}{value.month:02d}{value.day:02d}"
+        if len(_D8) < 50_000:
+            _D8[value] = text
+    return text
 
 
 def rd8(start: date, end: date) -> str:
@@ -74,6 +93,10 @@ class SegmentWriter:
 
     def add(self, *elements: str) -> None:
         """One segment; trailing empty elements are dropped."""
+        if elements[-1]:
+            self._elements += len(elements) - 1
+            self.segments.append(self._elem.join(elements))
+            return
         end = len(elements)
         while end > 1 and not elements[end - 1]:
             end -= 1

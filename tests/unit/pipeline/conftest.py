@@ -1,0 +1,112 @@
+"""Helpers for the stage tests: SQLite and a local store in tmp_path, synthetic claims
+dropped into landing, and channels that stand in for a payer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from revcycle.channels import Delivery
+from revcycle.db import models
+from revcycle.model.claim import Claim, ClaimType, Receiver, Submitter
+from revcycle.payers import PayerDefinition
+from revcycle.pipeline.batches import claims_in, move
+from revcycle.pipeline.ingest import ingest
+from revcycle.pipeline.resources import Resources
+from revcycle.settings import Settings
+from revcycle.simulator import DEFAULT_PAYERS, ClaimFactory, PayerProfile
+from revcycle.status import Status
+from revcycle.storage import object_key, zone_prefix
+from revcycle.x12.write837 import write_837
+from revcycle.x12.writer import CounterControlNumbers, InterchangeHeader, Party
+from tasks.payers import load_payers
+
+DAY = date(2026, 11, 2)
+PAYERS: dict[str, PayerDefinition] = load_payers()
+TABLES = (models.File, models.Claim, models.ServiceLine, models.ClaimEvent, models.Edit,
+          models.Submission, models.Acknowledgment, models.Remittance, models.Payment,
+          models.Adjustment, models.LedgerEntry)
+
+
+@pytest.fixture
+def res(tmp_path: Path) -> Iterator[Resources]:
+    """A fresh installation: SQLite (migrated) and a local folder store."""
+    resources = Resources.from_settings(Settings(home=tmp_path / "home"))
+    yield resources
+    resources.engine.dispose()
+
+
+def profile(payer_id: str) -> PayerProfile:
+    return next(p for p in DEFAULT_PAYERS if p.payer_id == payer_id)
+
+
+def factory(tenant: str, seed: int = 1, payers: Sequence[str] | None = None) -> ClaimFactory:
+    """A simulated provider client billing the given payers (all five by default)."""
+    profiles = DEFAULT_PAYERS if payers is None else tuple(profile(p) for p in payers)
+    return ClaimFactory(seed, tenant.upper()[:8], as_of=DAY, payers=profiles)
+
+
+def x12_file(claims: Sequence[Claim], submitter: Submitter, interchange: int = 1) -> bytes:
+    """The 837 a provider client sends: its claims (one claim type) in one interchange."""
+    header = InterchangeHeader(Party("PROVIDERCLIENT"), Party("REVCYCLE"), usage_indicator="T")
+    written = write_837(claims, header, CounterControlNumbers(interchange=interchange),
+                        submitter, Receiver("REVCYCLE", "REVCYCLE"))
+    return written.text.encode()
+
+
+def drop(res: Resources, tenant: str, name: str, data: bytes) -> str:
+    """Put a file in the tenant's landing zone, as a provider client would."""
+    key = object_key(tenant, "landing", DAY, "drop", name)
+    res.store.put(key, data)
+    return key
+
+
+def drop_claims(res: Resources, tenant: str, claims: Sequence[Claim],
+                submitter: Submitter) -> list[str]:
+    """One 837 per claim type in landing."""
+    keys = []
+    for number, claim_type in enumerate(ClaimType, 1):
+        group = [c for c in claims if c.claim_type is claim_type]
+        if group:
+            keys.append(drop(res, tenant, f"{claim_type.value.lower()}.x12",
+                             x12_file(group, submitter, number)))
+    return keys
+
+
+def landing(res: Resources, tenant: str) -> list[str]:
+    return res.store.list(zone_prefix(tenant, "landing"))
+
+
+def ready_batch(res: Resources, tenant: str, claims: Sequence[Claim],
+                submitter: Submitter) -> str:
+    """Ingest the claims and take them to READY by status transitions (quality and scrub
+    have their own tests); returns the batch id."""
+    drop_claims(res, tenant, claims, submitter)
+    batch = ingest(res, tenant, DAY)["batch"]
+    with res.sessions() as session:
+        ids = [row.id for row in claims_in(session, batch, Status.RECEIVED)]
+        move(session, ids, Status.RECEIVED, Status.VALIDATED, "test")
+        move(session, ids, Status.VALIDATED, Status.READY, "test")
+        session.commit()
+    return batch
+
+
+def counts(res: Resources) -> dict[str, int]:
+    """Rows in every table the pipeline writes."""
+    with res.sessions() as session:
+        return {t.__tablename__: session.scalar(select(func.count()).select_from(t))
+                for t in TABLES}
+
+
+class RecordingChannel:
+    """A payer that takes files and answers nothing (the test answers for it)."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[tuple[Delivery, bytes]] = []
+
+    def send(self, delivery: Delivery, data: bytes) -> None:
+        self.deliveries.append((delivery, data))
