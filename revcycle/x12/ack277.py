@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import partial
 
 from revcycle.model.acknowledgment import (
@@ -35,9 +35,17 @@ from revcycle.model.acknowledgment import (
     Segment,
     StatusInfo,
 )
-from revcycle.x12.envelope import BodyContext, parse_date8
+from revcycle.x12.envelope import BodyContext
 from revcycle.x12.errors import X12ElementError, X12StructureError, X12UnsupportedError
 from revcycle.x12.tokenizer import SegmentReader
+from revcycle.x12.values import (
+    date_value,
+    decimal_value,
+    element,
+    optional_decimal,
+    pad,
+    required,
+)
 from revcycle.x12.writer import (
     ControlNumbers,
     InterchangeHeader,
@@ -67,47 +75,16 @@ MAX_MODIFIERS = 4
 _PAD = ("",) * 13
 
 
-def _pad(elements: list[str], size: int) -> list[str]:
-    """``elements`` grown in place to ``size`` (for segments the model reads whole)."""
-    if len(elements) < size:
-        elements.extend(_PAD[: size - len(elements)])
-    return elements
 
 
-def _at(elements: list[str], index: int) -> str:
-    return elements[index] if len(elements) > index else ""
 
 
-def _decimal(reader: SegmentReader, value: str, tag: str, position: int, loop: str) -> Decimal:
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite():
-        raise reader.error(X12ElementError, "not a decimal number", segment_id=tag,
-                           element=position, loop=loop)
-    return number
 
 
-def _optional_decimal(reader: SegmentReader, value: str, tag: str, position: int,
-                      loop: str) -> Decimal | None:
-    return _decimal(reader, value, tag, position, loop) if value else None
 
 
-def _date(reader: SegmentReader, value: str, tag: str, position: int, loop: str) -> date:
-    parsed = parse_date8(value)
-    if parsed is None:
-        raise reader.error(X12ElementError, "missing or not a CCYYMMDD date", segment_id=tag,
-                           element=position, loop=loop)
-    return parsed
 
 
-def _required(reader: SegmentReader, elements: list[str], position: int, loop: str) -> str:
-    value = _at(elements, position)
-    if not value:
-        raise reader.error(X12ElementError, "required element is missing",
-                           segment_id=elements[0], element=position, loop=loop)
-    return value
 
 
 def _not_kept(reader: SegmentReader, elements: list[str], last: int) -> None:
@@ -158,7 +135,6 @@ class _Reader:
         self.subscriber: Entity | None = None  # the last subscriber level (277 X212)
         self.claim: ClaimStatus | None = None
         self.line: LineStatus | None = None
-        self.dates: dict[str, date] = {}  # parsed dates: an ack repeats a few of them
 
     def run(self) -> Iterator[ClaimStatus]:
         reader = self.reader
@@ -209,12 +185,12 @@ class _Reader:
 
     def _bht(self, elements: list[str]) -> None:
         self.report = ClaimAckReport(
-            reference=_required(self.reader, elements, 3, "HEADER"),
-            created=self._date(_at(elements, 4), "BHT", 4, "HEADER"),
-            time=_at(elements, 5),
-            structure_code=_at(elements, 1),
-            purpose=_at(elements, 2),
-            transaction_type=_at(elements, 6),
+            reference=required(self.reader, elements, 3, "HEADER"),
+            created=date_value(self.reader, element(elements, 4), "BHT", 4, "HEADER"),
+            time=element(elements, 5),
+            structure_code=element(elements, 1),
+            purpose=element(elements, 2),
+            transaction_type=element(elements, 6),
         )
         _not_kept(self.reader, elements, 6)
         self.ctx.transaction.body = self.report
@@ -224,8 +200,8 @@ class _Reader:
         if self.report is None:
             raise reader.error(X12StructureError, "277 does not begin with BHT",
                                segment_id="HL", loop="HEADER")
-        hl_id = _required(reader, elements, 1, "HL")
-        code = _required(reader, elements, 3, "HL")
+        hl_id = required(reader, elements, 1, "HL")
+        code = required(reader, elements, 3, "HL")
         parents = PARENT_CODES.get(code)
         if parents is None:
             raise reader.error(X12StructureError, "HL03 is not a 277 level code",
@@ -237,7 +213,7 @@ class _Reader:
         if parents and not chain:
             raise reader.error(X12StructureError, "HL level stands outside the level it"
                                " belongs to", segment_id="HL", element=3)
-        if _at(elements, 2) != (chain[-1][1] if chain else ""):
+        if element(elements, 2) != (chain[-1][1] if chain else ""):
             reader.defect("HL02_PARENT", "HL02 does not name the enclosing level")
         chain.append((code, hl_id))
         if code in PATIENT_CODES:
@@ -245,7 +221,7 @@ class _Reader:
             self.patient = None
             self.patient_code = code
             self.patient_claims = 0
-            self.patient_has_children = _at(elements, 4) == "1"
+            self.patient_has_children = element(elements, 4) == "1"
         elif code == "19":
             self.state = PROVIDER
             self.provider = EntityStatus(None)
@@ -307,10 +283,10 @@ class _Reader:
 
     def _entity(self, elements: list[str], loop: str) -> Entity:
         _not_kept(self.reader, elements, 9)
-        _pad(elements, 10)
+        pad(elements, 10)
         return Entity(
-            entity_code=_required(self.reader, elements, 1, loop),
-            last_name=_required(self.reader, elements, 3, loop),
+            entity_code=required(self.reader, elements, 1, loop),
+            last_name=required(self.reader, elements, 3, loop),
             entity_type=elements[2],
             first_name=elements[4],
             middle_name=elements[5],
@@ -330,11 +306,11 @@ class _Reader:
         if tag == "NM1" and source.entity is None:
             source.entity = self._entity(elements, "2100A")
         elif tag == "TRN" and not source.trace:
-            source.trace = _required(self.reader, elements, 2, "2200A")
+            source.trace = required(self.reader, elements, 2, "2200A")
             _not_kept(self.reader, elements, 2)
-        elif tag == "DTP" and _at(elements, 1) == "050" and source.received is None:
+        elif tag == "DTP" and element(elements, 1) == "050" and source.received is None:
             source.received = self._single_date(elements, "2200A")
-        elif tag == "DTP" and _at(elements, 1) == "009" and source.processed is None:
+        elif tag == "DTP" and element(elements, 1) == "009" and source.processed is None:
             source.processed = self._single_date(elements, "2200A")
         else:
             source.other.append(self._keep(elements))
@@ -351,11 +327,11 @@ class _Reader:
         elif tag == "NM1" and level.entity is None:
             level.entity = self._entity(elements, loop.replace("22", "21"))
         elif tag == "TRN" and not level.trace:
-            level.trace = _required(reader, elements, 2, loop)
+            level.trace = required(reader, elements, 2, loop)
             _not_kept(reader, elements, 2)
-        elif tag == "QTY" and _at(elements, 1) in QUANTITY_CODES[self.state]:
+        elif tag == "QTY" and element(elements, 1) in QUANTITY_CODES[self.state]:
             count = self._count(elements, loop)
-            if _at(elements, 1) == QUANTITY_CODES[self.state][0]:
+            if element(elements, 1) == QUANTITY_CODES[self.state][0]:
                 if level.accepted_quantity is None:
                     level.accepted_quantity = count
                     return
@@ -363,21 +339,21 @@ class _Reader:
                 level.rejected_quantity = count
                 return
             self._other(level, elements)
-        elif tag == "AMT" and _at(elements, 1) == "YU" and level.accepted_amount is None:
-            level.accepted_amount = _decimal(reader, _at(elements, 2), "AMT", 2, loop)
+        elif tag == "AMT" and element(elements, 1) == "YU" and level.accepted_amount is None:
+            level.accepted_amount = decimal_value(reader, element(elements, 2), "AMT", 2, loop)
             _not_kept(reader, elements, 2)
-        elif tag == "AMT" and _at(elements, 1) == "YY" and level.rejected_amount is None:
-            level.rejected_amount = _decimal(reader, _at(elements, 2), "AMT", 2, loop)
+        elif tag == "AMT" and element(elements, 1) == "YY" and level.rejected_amount is None:
+            level.rejected_amount = decimal_value(reader, element(elements, 2), "AMT", 2, loop)
             _not_kept(reader, elements, 2)
         elif tag == "REF" and self.state == PROVIDER and not level.secondary_id:
-            level.secondary_id_qualifier = _required(reader, elements, 1, loop)
-            level.secondary_id = _required(reader, elements, 2, loop)
+            level.secondary_id_qualifier = required(reader, elements, 1, loop)
+            level.secondary_id = required(reader, elements, 2, loop)
             _not_kept(reader, elements, 2)
         else:
             self._other(level, elements)
 
     def _count(self, elements: list[str], loop: str) -> int:
-        number = _decimal(self.reader, _at(elements, 2), "QTY", 2, loop)
+        number = decimal_value(self.reader, element(elements, 2), "QTY", 2, loop)
         if number != number.to_integral_value():
             raise self.reader.error(X12ElementError, "a claim count is not a whole number",
                                     segment_id="QTY", element=2, loop=loop)
@@ -395,7 +371,7 @@ class _Reader:
             raise self.reader.error(X12StructureError, "claim stands before its patient's"
                                     " name (NM1)", segment_id="TRN", loop="2100D")
         self.claim = ClaimStatus(
-            patient_control_number=_required(self.reader, elements, 2, "2200D"),
+            patient_control_number=required(self.reader, elements, 2, "2200D"),
             patient=self.patient,
             billing_provider=self.provider,
             subscriber=self.subscriber if self.patient_code == "23" else None,
@@ -422,7 +398,7 @@ class _Reader:
         if tag == "STC":
             self._status(claim, elements, "2200D", date_required=True)
         elif tag == "REF":
-            qualifier = _at(elements, 1)
+            qualifier = element(elements, 1)
             if qualifier == "1K" and not claim.payer_claim_control_number:
                 claim.payer_claim_control_number = self._ref(elements, "2200D")
             elif qualifier == "D9" and not claim.clearinghouse_trace:
@@ -431,7 +407,7 @@ class _Reader:
                 claim.bill_type = self._ref(elements, "2200D")
             else:
                 self._other(claim, elements)
-        elif tag == "DTP" and _at(elements, 1) == "472" and claim.service_date is None:
+        elif tag == "DTP" and element(elements, 1) == "472" and claim.service_date is None:
             claim.service_date, claim.service_date_end = self._period(elements, "2200D")
         else:
             self._other(claim, elements)
@@ -441,8 +417,8 @@ class _Reader:
         claim = self.claim
         assert claim is not None
         _not_kept(reader, elements, 7)
-        _pad(elements, 8)
-        procedure = _pad(_required(reader, elements, 1, "2220D").split(self.comp), 3)
+        pad(elements, 8)
+        procedure = pad(required(reader, elements, 1, "2220D").split(self.comp), 3)
         code = procedure[1]
         if not procedure[0] or not code:
             raise reader.error(X12ElementError, "SVC01 lacks its qualifier or procedure code",
@@ -454,12 +430,12 @@ class _Reader:
             reader.defect("ELEMENT_NOT_KEPT", "SVC01 description, SVC05 or SVC06 not kept")
         self.line = LineStatus(
             procedure_code=code,
-            charge=_decimal(reader, elements[2], "SVC", 2, "2220D"),
+            charge=decimal_value(reader, elements[2], "SVC", 2, "2220D"),
             procedure_qualifier=procedure[0],
             modifiers=tuple(modifiers),
-            paid=_optional_decimal(reader, elements[3], "SVC", 3, "2220D"),
+            paid=optional_decimal(reader, elements[3], "SVC", 3, "2220D"),
             revenue_code=elements[4],
-            units=_optional_decimal(reader, elements[7], "SVC", 7, "2220D"),
+            units=optional_decimal(reader, elements[7], "SVC", 7, "2220D"),
         )
         claim.line_statuses.append(self.line)
         self.state = LINE
@@ -470,43 +446,38 @@ class _Reader:
         tag = elements[0]
         if tag == "STC":
             self._status(line, elements, "2220D", date_required=True)
-        elif tag == "REF" and _at(elements, 1) == "FJ" and not line.line_control_number:
+        elif tag == "REF" and element(elements, 1) == "FJ" and not line.line_control_number:
             line.line_control_number = self._ref(elements, "2220D")
-        elif tag == "REF" and _at(elements, 1) == "XZ" and not line.prescription_number:
+        elif tag == "REF" and element(elements, 1) == "XZ" and not line.prescription_number:
             line.prescription_number = self._ref(elements, "2220D")
-        elif tag == "DTP" and _at(elements, 1) == "472" and line.service_date is None:
+        elif tag == "DTP" and element(elements, 1) == "472" and line.service_date is None:
             line.service_date, line.service_date_end = self._period(elements, "2220D")
         else:
             self._other(line, elements)
 
     # --- elements shared by several levels ------------------------------------------
 
-    def _date(self, value: str, tag: str, position: int, loop: str) -> date:
-        parsed = self.dates.get(value)
-        if parsed is None:
-            parsed = _date(self.reader, value, tag, position, loop)
-            self.dates[value] = parsed
-        return parsed
-
     def _ref(self, elements: list[str], loop: str) -> str:
         _not_kept(self.reader, elements, 2)
-        return _required(self.reader, elements, 2, loop)
+        return required(self.reader, elements, 2, loop)
 
     def _single_date(self, elements: list[str], loop: str) -> date:
-        if _at(elements, 2) != "D8":
+        if element(elements, 2) != "D8":
             raise self.reader.error(X12ElementError, "DTP02 is not D8", segment_id="DTP",
                                     element=2, loop=loop)
         _not_kept(self.reader, elements, 3)
-        return self._date(_at(elements, 3), "DTP", 3, loop)
+        return date_value(self.reader, element(elements, 3), "DTP", 3, loop)
 
     def _period(self, elements: list[str], loop: str) -> tuple[date, date | None]:
         _not_kept(self.reader, elements, 3)
-        form, value = _pad(elements, 4)[2:4]
+        form, value = pad(elements, 4)[2:4]
         if form == "D8":
-            return self._date(value, "DTP", 3, loop), None
+            return date_value(self.reader, value, "DTP", 3, loop), None
         if form == "RD8":
             start, _, end = value.partition("-")
-            return self._date(start, "DTP", 3, loop), self._date(end, "DTP", 3, loop)
+            reader = self.reader
+            return (date_value(reader, start, "DTP", 3, loop),
+                    date_value(reader, end, "DTP", 3, loop))
         raise self.reader.error(X12ElementError, "DTP02 is neither D8 nor RD8", segment_id="DTP",
                            element=2, loop=loop)
 
@@ -518,18 +489,18 @@ class _Reader:
         if len(elements) > 13 or any(elements[5:10]):
             reader.defect("ELEMENT_NOT_KEPT", "STC payment elements (STC05-STC09) are not"
                           " kept")
-        _pad(elements, 13)
+        pad(elements, 13)
         statuses = owner.statuses
         segment = statuses[-1].segment + 1 if statuses else 0
         message = elements[12]
         if not elements[1]:
-            _required(reader, elements, 1, loop)
+            required(reader, elements, 1, loop)
         for position in (1, 10, 11):
             if elements[position]:
                 statuses.append(self._status_info(elements[position], position, segment,
                                                   message, loop))
                 message = ""
-        effective = (self._date(elements[2], "STC", 2, loop)
+        effective = (date_value(self.reader, elements[2], "STC", 2, loop)
                      if date_required or elements[2] else None)
         action = elements[3]
         if isinstance(owner, LineStatus):
@@ -539,7 +510,7 @@ class _Reader:
                 owner.effective_date, owner.action_code = effective, action
             differs = (effective, action) != (owner.effective_date, owner.action_code)
         else:
-            amount = _optional_decimal(reader, elements[4], "STC", 4, loop)
+            amount = optional_decimal(reader, elements[4], "STC", 4, loop)
             if segment == 0:
                 owner.effective_date, owner.action_code, owner.total_charge = (
                     effective, action, amount)
@@ -551,7 +522,7 @@ class _Reader:
 
     def _status_info(self, value: str, position: int, segment: int, message: str,
                      loop: str) -> StatusInfo:
-        parts = _pad(value.split(self.comp), 4)
+        parts = pad(value.split(self.comp), 4)
         if not parts[0] or not parts[1]:
             raise self.reader.error(X12ElementError, "claim status lacks its category or"
                                     " status code", segment_id="STC", element=position,

@@ -24,6 +24,7 @@ from revcycle.model.acknowledgment import (
 from revcycle.x12.envelope import BodyContext
 from revcycle.x12.errors import X12ElementError, X12StructureError
 from revcycle.x12.tokenizer import SegmentReader
+from revcycle.x12.values import element, pad, required
 from revcycle.x12.writer import (
     ControlNumbers,
     InterchangeHeader,
@@ -41,8 +42,6 @@ _PAD = ("",) * 7
 LOOP_ENDERS = frozenset({"AK2", "AK9", "SE"})  # segments that close an AK2 loop
 
 
-def _at(elements: list[str], index: int) -> str:
-    return elements[index] if len(elements) > index else ""
 
 
 def _int(reader: SegmentReader, value: str, tag: str, position: int, loop: str) -> int:
@@ -60,24 +59,14 @@ def _optional_int(reader: SegmentReader, value: str, tag: str, position: int,
         reader, value, tag, position, loop)
 
 
-def _required(reader: SegmentReader, elements: list[str], position: int, loop: str) -> str:
-    value = _at(elements, position)
-    if not value:
-        raise reader.error(X12ElementError, "required element is missing",
-                           segment_id=elements[0], element=position, loop=loop)
-    return value
 
 
-def _pad(elements: list[str], size: int) -> list[str]:
-    if len(elements) < size:
-        elements.extend(_PAD[: size - len(elements)])
-    return elements
 
 
 def _context(reader: SegmentReader, elements: list[str], comp: str, loop: str) -> Context:
-    name = _pad(_required(reader, elements, 1, loop).split(comp), 2)
-    _pad(elements, 7)
-    position = _pad(elements[5].split(comp), 3)
+    name = pad(required(reader, elements, 1, loop).split(comp), 2)
+    pad(elements, 7)
+    position = pad(elements[5].split(comp), 3)
     return Context(
         name=name[0],
         reference=name[1],
@@ -92,14 +81,14 @@ def _context(reader: SegmentReader, elements: list[str], comp: str, loop: str) -
 
 
 def _element_error(reader: SegmentReader, elements: list[str], comp: str) -> ElementError:
-    position = _pad(_required(reader, elements, 1, "2110").split(comp), 3)
-    _pad(elements, 5)
+    position = pad(required(reader, elements, 1, "2110").split(comp), 3)
+    pad(elements, 5)
     return ElementError(
         element_position=_int(reader, position[0], "IK4", 1, "2110"),
         component_position=_optional_int(reader, position[1], "IK4", 1, "2110"),
         repeat_position=_optional_int(reader, position[2], "IK4", 1, "2110"),
         data_element_reference=elements[2],
-        error_code=_required(reader, elements, 3, "2110"),
+        error_code=required(reader, elements, 3, "2110"),
         bad_data=elements[4],
     )
 
@@ -132,16 +121,16 @@ def parse_999(ctx: BodyContext) -> Iterator[TransactionSetAck]:
                 continue
             if tag == "IK3":
                 segment_error = SegmentError(
-                    segment_id=_required(reader, elements, 1, "2100"),
-                    segment_position=_int(reader, _at(elements, 2), "IK3", 2, "2100"),
-                    loop_id=_at(elements, 3),
-                    error_code=_at(elements, 4),
+                    segment_id=required(reader, elements, 1, "2100"),
+                    segment_position=_int(reader, element(elements, 2), "IK3", 2, "2100"),
+                    loop_id=element(elements, 3),
+                    error_code=element(elements, 4),
                 )
                 element_error = None
                 current.segment_errors.append(segment_error)
                 continue
             if tag == "IK5":
-                current.status = _required(reader, elements, 1, "2000")
+                current.status = required(reader, elements, 1, "2000")
                 if current.status not in SET_STATUSES:
                     reader.defect("IK501_CODE", "IK501 is not a 999 acknowledgment code")
                 current.error_codes = _codes(elements, 2)
@@ -154,25 +143,25 @@ def parse_999(ctx: BodyContext) -> Iterator[TransactionSetAck]:
             raise ctx.unexpected(elements, "2000")
         if tag == "AK2" and group is not None and not closed:
             current = TransactionSetAck(
-                set_id=_required(reader, elements, 1, "2000"),
-                control_number=_required(reader, elements, 2, "2000"),
-                implementation_reference=_at(elements, 3),
+                set_id=required(reader, elements, 1, "2000"),
+                control_number=required(reader, elements, 2, "2000"),
+                implementation_reference=element(elements, 3),
                 status="",
             )
         elif tag == "AK1" and group is None:
-            group = FunctionalAck(_required(reader, elements, 1, "HEADER"),
-                                  _required(reader, elements, 2, "HEADER"),
-                                  _at(elements, 3))
+            group = FunctionalAck(required(reader, elements, 1, "HEADER"),
+                                  required(reader, elements, 2, "HEADER"),
+                                  element(elements, 3))
             if not group.version:
                 reader.defect("AK103_MISSING", "AK1 does not name the version acknowledged")
             ctx.transaction.body = group
         elif tag == "AK9" and group is not None and not closed:
-            group.status = _required(reader, elements, 1, "HEADER")
+            group.status = required(reader, elements, 1, "HEADER")
             if group.status not in GROUP_STATUSES:
                 reader.defect("AK901_CODE", "AK901 is not a 999 acknowledgment code")
-            group.sets_included = _int(reader, _at(elements, 2), "AK9", 2, "HEADER")
-            group.sets_received = _int(reader, _at(elements, 3), "AK9", 3, "HEADER")
-            group.sets_accepted = _int(reader, _at(elements, 4), "AK9", 4, "HEADER")
+            group.sets_included = _int(reader, element(elements, 2), "AK9", 2, "HEADER")
+            group.sets_received = _int(reader, element(elements, 3), "AK9", 3, "HEADER")
+            group.sets_accepted = _int(reader, element(elements, 4), "AK9", 4, "HEADER")
             group.error_codes = _codes(elements, 5)
             closed = True
         elif tag == "SE":
@@ -231,15 +220,15 @@ def _write_set(w: SegmentWriter, ack: TransactionSetAck) -> None:
               segment.error_code)
         for context in segment.contexts:
             _write_context(w, context)
-        for element in segment.element_errors:
-            if not element.error_code:
+        for error in segment.element_errors:
+            if not error.error_code:
                 raise X12ElementError("IK403 error code is required", segment_id="IK4",
                                       element=3)
-            w.add("IK4", w.composite(str(element.element_position),
-                                     _text(element.component_position),
-                                     _text(element.repeat_position)),
-                  element.data_element_reference, element.error_code, element.bad_data)
-            for context in element.contexts:
+            w.add("IK4", w.composite(str(error.element_position),
+                                     _text(error.component_position),
+                                     _text(error.repeat_position)),
+                  error.data_element_reference, error.error_code, error.bad_data)
+            for context in error.contexts:
                 _write_context(w, context)
     w.add("IK5", ack.status, *_error_codes(ack.error_codes, "IK5"))
 

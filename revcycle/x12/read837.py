@@ -14,8 +14,6 @@ Segments the model does not name are kept in ``other_segments`` of their loop.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from revcycle.model.claim import (
     Address,
@@ -32,7 +30,7 @@ from revcycle.model.claim import (
 )
 from revcycle.x12.envelope import BodyContext, parse_date8, segment_id
 from revcycle.x12.errors import X12ElementError, X12StructureError, X12UnsupportedError
-from revcycle.x12.tokenizer import SegmentReader
+from revcycle.x12.values import date_value, decimal_value, element
 from revcycle.x12.writer import keep_segment
 
 # Rank of each segment inside a name loop (2010xx, 2310x, 2330x, 2420x): TR3 order.
@@ -91,46 +89,6 @@ def claim_type_of(reference: str) -> ClaimType:
                               " institutional (X223)", segment_id="ST", element=3)
 
 
-# Amounts and dates repeat a lot within a file (a few hundred distinct values in 10,000
-# claims): parse each once. Bounded, so a file of all-distinct values cannot grow them.
-_DECIMALS: dict[str, Decimal] = {}
-_DATES: dict[str, date] = {}
-_CACHE_LIMIT = 50_000
-
-
-def _decimal(reader: SegmentReader, value: str, tag: str, position: int, loop: str) -> Decimal:
-    number = _DECIMALS.get(value)
-    if number is not None:
-        return number
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite():
-        raise reader.error(X12ElementError, "not a decimal number", segment_id=tag,
-                           element=position, loop=loop)
-    if len(_DECIMALS) >= _CACHE_LIMIT:
-        _DECIMALS.clear()
-    _DECIMALS[value] = number
-    return number
-
-
-def _date(reader: SegmentReader, value: str, tag: str, position: int, loop: str) -> date:
-    parsed = _DATES.get(value)
-    if parsed is not None:
-        return parsed
-    parsed = parse_date8(value)
-    if parsed is None:
-        raise reader.error(X12ElementError, "not a CCYYMMDD date", segment_id=tag,
-                           element=position, loop=loop)
-    if len(_DATES) >= _CACHE_LIMIT:
-        _DATES.clear()
-    _DATES[value] = parsed
-    return parsed
-
-
-def _at(elements: list[str], index: int) -> str:
-    return elements[index] if len(elements) > index else ""
 
 
 class _NameLoop:
@@ -241,15 +199,15 @@ class Claim837Parser:
         elif self.state == HEADER:
             self._header_segment(tag, elements)
         elif self.state == BILLING and tag in ("PRV", "CUR"):
-            if tag == "PRV" and _at(elements, 1) == "BI":
-                self.billing_taxonomy = _at(elements, 3)
+            if tag == "PRV" and element(elements, 1) == "BI":
+                self.billing_taxonomy = element(elements, 3)
             else:
                 self.level_extras.append(self._keep(elements))
         elif self.state == SUBSCRIBER and tag == "SBR":
             self._subscriber_sbr(elements)
         elif self.state in (SUBSCRIBER, PATIENT) and tag == "PAT":
             if self.state == PATIENT:
-                self.patient_relationship = _at(elements, 1)
+                self.patient_relationship = element(elements, 1)
             else:
                 self.level_extras.append(self._keep(elements))
         else:
@@ -316,13 +274,13 @@ class Claim837Parser:
             raise self._structure("BHT required but not found", "BHT", "HEADER")
         self.batch = ClaimBatch(
             claim_type=self.claim_type,
-            reference=_at(bht, 3),
-            created=parse_date8(_at(bht, 4)),
-            time=_at(bht, 5),
+            reference=element(bht, 3),
+            created=parse_date8(element(bht, 4)),
+            time=element(bht, 5),
             submitter=self.submitter,
             receiver=self.receiver,
             purpose=bht[2],
-            transaction_type=_at(bht, 6),
+            transaction_type=element(bht, 6),
         )
         self.ctx.transaction.body = self.batch
 
@@ -418,7 +376,7 @@ class Claim837Parser:
                     last_name=elements[3], first_name=elements[4],
                     member_id=elements[9], middle_name=elements[5],
                     name_suffix=elements[7], payer_responsibility=sbr[1],
-                    group_number=_at(sbr, 3), claim_filing_indicator=_at(sbr, 9),
+                    group_number=element(sbr, 3), claim_filing_indicator=element(sbr, 9),
                 )
                 self.name = _NameLoop("2010BA", self.subscriber)
                 return
@@ -482,7 +440,7 @@ class Claim837Parser:
                 elements[1], elements[2], elements[3])
         elif tag == "DMG" and isinstance(target, Subscriber | Patient):
             if elements[1] == "D8" and elements[2]:
-                target.birth_date = _date(self.reader, elements[2], "DMG", 2, name.loop)
+                target.birth_date = date_value(self.reader, elements[2], "DMG", 2, name.loop)
             target.sex = elements[3]
         elif tag == "REF" and name.loop == "2010AA" and elements[1] in ("EI", "SY"):
             name.tax_refs += 1
@@ -569,7 +527,7 @@ class Claim837Parser:
         self.claim = Claim(
             claim_type=self.claim_type,
             patient_control_number=elements[1],
-            total_charge=_decimal(self.reader, elements[2], "CLM", 2, "2300"),
+            total_charge=decimal_value(self.reader, elements[2], "CLM", 2, "2300"),
             facility_code=facility[0],
             billing_provider=self.billing,
             subscriber=self.subscriber,
@@ -638,8 +596,8 @@ class Claim837Parser:
         if tag == "HI":
             self._diagnoses(claim, elements)
         elif tag == "DTP":
-            self._claim_date(claim, elements)
-        elif tag == "REF" and _at(elements, 1) in ("F8", "G1"):
+            self._claimdate_value(claim, elements)
+        elif tag == "REF" and element(elements, 1) in ("F8", "G1"):
             if len(elements) <= 2 or not (elements[2]):
                 self._require(elements, (2,), "2300")
             if elements[1] == "F8":
@@ -647,9 +605,9 @@ class Claim837Parser:
             else:
                 claim.prior_authorization = elements[2]
         elif tag == "CL1" and not self.professional:
-            claim.admission_type = _at(elements, 1)
-            claim.admission_source = _at(elements, 2)
-            claim.patient_status = _at(elements, 3)
+            claim.admission_type = element(elements, 1)
+            claim.admission_source = element(elements, 2)
+            claim.patient_status = element(elements, 3)
         else:
             self.claim_extras.append(self._keep(elements))
 
@@ -695,17 +653,17 @@ class Claim837Parser:
                                " separate elements")
         return mended
 
-    def _claim_date(self, claim: Claim, elements: list[str]) -> None:
-        qualifier, fmt, value = _at(elements, 1), _at(elements, 2), _at(elements, 3)
+    def _claimdate_value(self, claim: Claim, elements: list[str]) -> None:
+        qualifier, fmt, value = element(elements, 1), element(elements, 2), element(elements, 3)
         reader = self.reader
         if qualifier == "431" and fmt == "D8" and self.professional:
-            claim.onset_date = _date(reader, value, "DTP", 3, "2300")
+            claim.onset_date = date_value(reader, value, "DTP", 3, "2300")
         elif qualifier == "434" and fmt == "RD8" and not self.professional:
             start, _, end = value.partition("-")
-            claim.statement_from = _date(reader, start, "DTP", 3, "2300")
-            claim.statement_to = _date(reader, end, "DTP", 3, "2300")
+            claim.statement_from = date_value(reader, start, "DTP", 3, "2300")
+            claim.statement_to = date_value(reader, end, "DTP", 3, "2300")
         elif qualifier == "435" and fmt == "D8" and not self.professional:
-            claim.admission_date = _date(reader, value, "DTP", 3, "2300")
+            claim.admission_date = date_value(reader, value, "DTP", 3, "2300")
         else:
             self.claim_extras.append(self._keep(elements))
 
@@ -731,7 +689,7 @@ class Claim837Parser:
             self._seal_name()
             self._start_line(elements)
         elif tag == "DTP" and elements[1] == "472" and not self.in_line_subloop:
-            self._line_date(line, elements)
+            self._linedate_value(line, elements)
         elif tag == "REF" and elements[1] == "6R" and not self.in_line_subloop:
             if len(elements) < 3 or not elements[2]:
                 raise self._missing("REF", 2, "2400")
@@ -746,16 +704,16 @@ class Claim837Parser:
         else:
             raise self.ctx.unexpected(elements, "2400")
 
-    def _line_date(self, line: ServiceLine, elements: list[str]) -> None:
+    def _linedate_value(self, line: ServiceLine, elements: list[str]) -> None:
         if len(elements) < 4:
             raise self._missing("DTP", len(elements), "2400")
         fmt, value = elements[2], elements[3]
         if fmt == "RD8":
             start, _, end = value.partition("-")
-            line.service_date = _date(self.reader, start, "DTP", 3, "2400")
-            line.service_date_end = _date(self.reader, end, "DTP", 3, "2400")
+            line.service_date = date_value(self.reader, start, "DTP", 3, "2400")
+            line.service_date_end = date_value(self.reader, end, "DTP", 3, "2400")
         else:
-            line.service_date = _date(self.reader, value, "DTP", 3, "2400")
+            line.service_date = date_value(self.reader, value, "DTP", 3, "2400")
 
     def _components(self, value: str, tag: str, position: int) -> list[str]:
         """Split a composite; tolerate writers whose separator differs from their ISA16."""
@@ -789,8 +747,8 @@ class Claim837Parser:
             pointers = self._pointer_cache.get(elements[7]) or self._pointers(elements[7])
         return ServiceLine(
             procedure_code=parts[1],
-            charge=_decimal(reader, elements[2], "SV1", 2, "2400"),
-            units=_decimal(reader, elements[4], "SV1", 4, "2400"),
+            charge=decimal_value(reader, elements[2], "SV1", 2, "2400"),
+            units=decimal_value(reader, elements[4], "SV1", 4, "2400"),
             modifiers=tuple(filter(None, parts[2:6])) if len(parts) > 2 else (),
             procedure_qualifier=parts[0],
             unit_basis=elements[3],
@@ -809,7 +767,7 @@ class Claim837Parser:
         pointers = []
         for raw in self._components(value, "SV1", 7):
             if not raw.isdigit():
-                number = _decimal(self.reader, raw, "SV1", 7, "2400")
+                number = decimal_value(self.reader, raw, "SV1", 7, "2400")
                 if number != number.to_integral_value():
                     raise self.reader.error(X12ElementError, "diagnosis pointer is not a whole"
                                             " number", segment_id="SV1", element=7, loop="2400")
@@ -828,8 +786,8 @@ class Claim837Parser:
             parts = ["HC", ""]  # revenue code only: no procedure
         return ServiceLine(
             procedure_code=parts[1],
-            charge=_decimal(reader, elements[3], "SV2", 3, "2400"),
-            units=_decimal(reader, elements[5], "SV2", 5, "2400"),
+            charge=decimal_value(reader, elements[3], "SV2", 3, "2400"),
+            units=decimal_value(reader, elements[5], "SV2", 5, "2400"),
             modifiers=tuple(m for m in parts[2:6] if m),
             procedure_qualifier=parts[0],
             unit_basis=elements[4],

@@ -36,6 +36,7 @@ from revcycle.model.remittance import (
 from revcycle.x12.envelope import ENVELOPE_TAGS, BodyContext, parse_date8
 from revcycle.x12.errors import X12ElementError, X12EnvelopeError, X12StructureError
 from revcycle.x12.tokenizer import SegmentReader
+from revcycle.x12.values import date_value, decimal_value, pad, required
 from revcycle.x12.writer import (
     ControlNumbers,
     InterchangeHeader,
@@ -74,9 +75,6 @@ _SERVICE_POS: dict[object, int] = {
 }
 _UNKNOWN = 99
 
-_DECIMALS: dict[str, Decimal] = {}
-_DATES: dict[str, date] = {}
-_CACHE_LIMIT = 8192
 
 HEADER, PAYER, PAYEE, DETAIL, SUMMARY = range(5)
 _LOOP_NAMES = ("HEADER", "1000A", "1000B", "2000", "SUMMARY")
@@ -85,53 +83,16 @@ _LOOP_NAMES = ("HEADER", "1000A", "1000B", "2000", "SUMMARY")
 # ----------------------------------------------------------------------------- reading
 
 
-def _decimal(reader: SegmentReader, value: str, tag: str, position: int, loop: str) -> Decimal:
-    """An X12 R value ("12.5", "-3", ".5"); anything else is an error that hides the value."""
-    number = _DECIMALS.get(value)
-    if number is not None:
-        return number
-    digits = value[1:] if value[:1] == "-" else value
-    if not (digits.isascii() and digits.replace(".", "", 1).isdigit()):
-        what = "is missing" if not value else "is not a decimal number"
-        raise reader.error(X12ElementError, f"{tag}{position:02d} {what}", segment_id=tag,
-                           element=position, loop=loop)
-    number = Decimal(value)  # the check above admits only text Decimal() takes
-    if len(_DECIMALS) < _CACHE_LIMIT:
-        _DECIMALS[value] = number
-    return number
 
 
-def _date(reader: SegmentReader, value: str, tag: str, position: int, loop: str) -> date:
-    found = _DATES.get(value)
-    if found is not None:
-        return found
-    found = parse_date8(value)
-    if found is None:
-        what = "is missing" if not value else "is not a CCYYMMDD date"
-        raise reader.error(X12ElementError, f"{tag}{position:02d} {what}", segment_id=tag,
-                           element=position, loop=loop)
-    if len(_DATES) < _CACHE_LIMIT:
-        _DATES[value] = found
-    return found
 
 
 def _dtm(reader: SegmentReader, elements: list[str], loop: str) -> date:
-    if len(elements) == 3:
-        found = _DATES.get(elements[2])
-        if found is not None:
-            return found
-    elif len(elements) > 3:
+    if len(elements) > 3:
         _extra(reader, elements, 3)
-    return _date(reader, elements[2] if len(elements) > 2 else "", "DTM", 2, loop)
+    return date_value(reader, elements[2] if len(elements) > 2 else "", "DTM", 2, loop)
 
 
-def _required(reader: SegmentReader, elements: list[str], position: int, loop: str) -> str:
-    value = elements[position] if len(elements) > position else ""
-    if not value:
-        tag = elements[0]
-        raise reader.error(X12ElementError, f"{tag}{position:02d} is missing", segment_id=tag,
-                           element=position, loop=loop)
-    return value
 
 
 def _extra(reader: SegmentReader, elements: list[str], used: int) -> None:
@@ -142,8 +103,6 @@ def _extra(reader: SegmentReader, elements: list[str], used: int) -> None:
                       f"{tag} elements from {tag}{used:02d} on are not kept")
 
 
-def _pad(elements: list[str], size: int) -> list[str]:
-    return elements + [""] * (size - len(elements)) if len(elements) < size else elements
 
 
 def _adjustments(reader: SegmentReader, elements: list[str], loop: str,
@@ -151,10 +110,10 @@ def _adjustments(reader: SegmentReader, elements: list[str], loop: str,
     """The triples of one CAS, appended to ``into``."""
     if len(elements) == 4 and elements[1] and elements[2]:  # the common single triple
         into.append(Adjustment(elements[1], elements[2],
-                               _decimal(reader, elements[3], "CAS", 3, loop)))
+                               decimal_value(reader, elements[3], "CAS", 3, loop)))
         return
-    group = _required(reader, elements, 1, loop)
-    _required(reader, elements, 2, loop)
+    group = required(reader, elements, 1, loop)
+    required(reader, elements, 2, loop)
     count = len(elements)
     if count > 20:
         _extra(reader, elements, 20)
@@ -168,8 +127,8 @@ def _adjustments(reader: SegmentReader, elements: list[str], loop: str,
                 raise reader.error(X12ElementError, f"CAS{k:02d} is missing", segment_id="CAS",
                                    element=k, loop=loop)
             continue
-        into.append(Adjustment(group, reason, _decimal(reader, amount, "CAS", k + 1, loop),
-                               _decimal(reader, qty, "CAS", k + 2, loop) if qty else None))
+        into.append(Adjustment(group, reason, decimal_value(reader, amount, "CAS", k + 1, loop),
+                               decimal_value(reader, qty, "CAS", k + 2, loop) if qty else None))
 
 
 def _procedure(reader: SegmentReader, composite: str, comp: str, tag: str,
@@ -186,7 +145,7 @@ def _procedure(reader: SegmentReader, composite: str, comp: str, tag: str,
 
 
 def _service(reader: SegmentReader, elements: list[str], comp: str) -> ServicePayment:
-    e = _pad(elements, 8)
+    e = pad(elements, 8)
     if len(e) > 8:
         _extra(reader, e, 8)
     code = _procedure(reader, e[1], comp, "SVC", 1)
@@ -194,37 +153,37 @@ def _service(reader: SegmentReader, elements: list[str], comp: str) -> ServicePa
         reader.defect("SVC01_NO_CODE", "SVC01 has no procedure code")
     return ServicePayment(
         code.code,
-        _decimal(reader, e[2], "SVC", 2, "2110"),
-        _decimal(reader, e[3], "SVC", 3, "2110"),
+        decimal_value(reader, e[2], "SVC", 2, "2110"),
+        decimal_value(reader, e[3], "SVC", 3, "2110"),
         code.qualifier,
         code.modifiers,
         code.description,
         e[4],
-        _decimal(reader, e[5], "SVC", 5, "2110") if e[5] else None,
+        decimal_value(reader, e[5], "SVC", 5, "2110") if e[5] else None,
         _procedure(reader, e[6], comp, "SVC", 6) if e[6] else None,
-        _decimal(reader, e[7], "SVC", 7, "2110") if e[7] else None,
+        decimal_value(reader, e[7], "SVC", 7, "2110") if e[7] else None,
     )
 
 
 def _claim(reader: SegmentReader, elements: list[str], header_number: str) -> ClaimPayment:
-    e = _pad(elements, 14)
+    e = pad(elements, 14)
     if len(e) > 14 or e[10]:
         reader.defect("CLP_ELEMENTS_DROPPED", "CLP10 and elements past CLP13 are not kept")
     return ClaimPayment(
-        _required(reader, e, 1, "2100"),
-        _required(reader, e, 2, "2100"),
-        _decimal(reader, e[3], "CLP", 3, "2100"),
-        _decimal(reader, e[4], "CLP", 4, "2100"),
-        _decimal(reader, e[5], "CLP", 5, "2100") if e[5] else None,
+        required(reader, e, 1, "2100"),
+        required(reader, e, 2, "2100"),
+        decimal_value(reader, e[3], "CLP", 3, "2100"),
+        decimal_value(reader, e[4], "CLP", 4, "2100"),
+        decimal_value(reader, e[5], "CLP", 5, "2100") if e[5] else None,
         e[6], e[7], e[8], e[9], e[11],
-        _decimal(reader, e[12], "CLP", 12, "2100") if e[12] else None,
-        _decimal(reader, e[13], "CLP", 13, "2100") if e[13] else None,
+        decimal_value(reader, e[12], "CLP", 12, "2100") if e[12] else None,
+        decimal_value(reader, e[13], "CLP", 13, "2100") if e[13] else None,
         header_number,
     )
 
 
 def _entity(reader: SegmentReader, elements: list[str]) -> Entity:
-    e = _pad(elements, 10)
+    e = pad(elements, 10)
     if len(e) > 10 or e[6]:
         reader.defect("NM1_ELEMENTS_DROPPED", "NM106 and elements past NM109 are not kept")
     return Entity(e[2], e[3], e[4], e[5], e[7], e[8], e[9])
@@ -247,16 +206,16 @@ def _payment_date(reader: SegmentReader, value: str) -> date | None:
 
 
 def _remittance(reader: SegmentReader, elements: list[str]) -> Remittance:
-    e = _pad(elements, 17)
+    e = pad(elements, 17)
     if len(e) > 17:
         _extra(reader, e, 17)
     if not e[16]:
         reader.defect("BPR16_MISSING", "BPR16 (payment effective date) is missing")
     return Remittance(
-        handling_code=_required(reader, e, 1, "HEADER"),
-        total_paid=_decimal(reader, e[2], "BPR", 2, "HEADER"),
-        credit_debit_flag=_required(reader, e, 3, "HEADER"),
-        payment_method=_required(reader, e, 4, "HEADER"),
+        handling_code=required(reader, e, 1, "HEADER"),
+        total_paid=decimal_value(reader, e[2], "BPR", 2, "HEADER"),
+        credit_debit_flag=required(reader, e, 3, "HEADER"),
+        payment_method=required(reader, e, 4, "HEADER"),
         payment_date=_payment_date(reader, e[16]),
         trace_number="",
         originator_id="",
@@ -276,9 +235,9 @@ def _remittance(reader: SegmentReader, elements: list[str]) -> Remittance:
 
 def _provider_adjustments(reader: SegmentReader, elements: list[str], comp: str,
                           into: list[ProviderAdjustment]) -> None:
-    provider = _required(reader, elements, 1, "SUMMARY")
-    period_end = _date(reader, elements[2] if len(elements) > 2 else "", "PLB", 2, "SUMMARY")
-    _required(reader, elements, 3, "SUMMARY")
+    provider = required(reader, elements, 1, "SUMMARY")
+    period_end = date_value(reader, elements[2] if len(elements) > 2 else "", "PLB", 2, "SUMMARY")
+    required(reader, elements, 3, "SUMMARY")
     count = len(elements)
     if count > 15:
         _extra(reader, elements, 15)
@@ -296,7 +255,7 @@ def _provider_adjustments(reader: SegmentReader, elements: list[str], comp: str,
             reader.defect("PLB_COMPONENTS_DROPPED", f"PLB{k:02d} components past the second"
                           " are not kept")
         into.append(ProviderAdjustment(provider, period_end, parts[0],
-                                       _decimal(reader, amount, "PLB", k + 1, "SUMMARY"),
+                                       decimal_value(reader, amount, "PLB", k + 1, "SUMMARY"),
                                        parts[1] if len(parts) > 1 else ""))
 
 
@@ -312,7 +271,7 @@ def _address_line(address: Address | None, elements: list[str]) -> Address:
 
 def _address_city(address: Address | None, elements: list[str]) -> Address:
     """N4 into an address (creating it); the caller keeps an N4 with a country whole."""
-    e = _pad(elements, 4)
+    e = pad(elements, 4)
     if address is None:
         return Address("", e[1], e[2], e[3])
     address.city, address.state, address.postal_code = e[1], e[2], e[3]
@@ -379,7 +338,7 @@ def parse_835(ctx: BodyContext) -> Iterator[ClaimPayment]:
                 if len(e) > 1 and e[1] == "B6" and service.allowed_amount is None:
                     if len(e) > 3:
                         _extra(reader, e, 3)
-                    service.allowed_amount = _decimal(reader, e[2] if len(e) > 2 else "",
+                    service.allowed_amount = decimal_value(reader, e[2] if len(e) > 2 else "",
                                                       "AMT", 2, "2110")
                 else:
                     service.other_segments += (tuple(e),)
@@ -443,7 +402,7 @@ def parse_835(ctx: BodyContext) -> Iterator[ClaimPayment]:
                 if len(e) > 1 and e[1] == "AU" and claim.coverage_amount is None:
                     if len(e) > 3:
                         _extra(reader, e, 3)
-                    claim.coverage_amount = _decimal(reader, e[2] if len(e) > 2 else "",
+                    claim.coverage_amount = decimal_value(reader, e[2] if len(e) > 2 else "",
                                                      "AMT", 2, "2100")
                 else:
                     claim.other_segments += (tuple(e),)
@@ -526,11 +485,11 @@ def _outer_segment(reader: SegmentReader, remit: Remittance, state: int, header_
                            loop=_LOOP_NAMES[state])
     if state == HEADER:
         if tag == "TRN" and not remit.trace_number:
-            t = _pad(e, 5)
+            t = pad(e, 5)
             if len(t) > 5:
                 _extra(reader, t, 5)
             remit.trace_type = t[1]
-            remit.trace_number = _required(reader, t, 2, "HEADER")
+            remit.trace_number = required(reader, t, 2, "HEADER")
             remit.originator_id = t[3]
             remit.originator_supplemental = t[4]
         elif tag == "DTM" and qualifier == "405" and remit.production_date is None:
@@ -565,26 +524,13 @@ def _outer_segment(reader: SegmentReader, remit: Remittance, state: int, header_
 
 def _party_name(reader: SegmentReader, party: RemittancePayer | RemittancePayee,
                 elements: list[str]) -> None:
-    e = _pad(elements, 5)
+    e = pad(elements, 5)
     if len(e) > 5:
         _extra(reader, e, 5)
     party.name, party.id_qualifier, party.id = e[2], e[3], e[4]
 
 
 # ----------------------------------------------------------------------------- writing
-
-
-_D8: dict[date, str] = {}
-
-
-def _d8(value: date) -> str:
-    """CCYYMMDD; remittances repeat few dates, and strftime is slow."""
-    text = _D8.get(value)
-    if text is None:
-        text = d8(value)
-        if len(_D8) < _CACHE_LIMIT:
-            _D8[value] = text
-    return text
 
 
 def _opt_money(value: Decimal | None) -> str:
@@ -650,10 +596,10 @@ def _write_service(w: SegmentWriter, s: ServicePayment) -> None:
         _opt_quantity(s.units_billed)))]
     if s.service_date_end is not None:
         if s.service_date is not None:
-            out.append((10, ("DTM", "150", _d8(s.service_date))))
-        out.append((10, ("DTM", "151", _d8(s.service_date_end))))
+            out.append((10, ("DTM", "150", d8(s.service_date))))
+        out.append((10, ("DTM", "151", d8(s.service_date_end))))
     elif s.service_date is not None:
-        out.append((10, ("DTM", "472", _d8(s.service_date))))
+        out.append((10, ("DTM", "472", d8(s.service_date))))
     _cas(20, s.adjustments, out)
     if s.line_control_number:
         out.append((31, ("REF", "6R", s.line_control_number)))
@@ -675,11 +621,11 @@ def _write_claim(w: SegmentWriter, c: ClaimPayment) -> None:
         if entity is not None:
             out.append((position, _nm1(code, entity)))
     if c.statement_from is not None:
-        out.append((60, ("DTM", "232", _d8(c.statement_from))))
+        out.append((60, ("DTM", "232", d8(c.statement_from))))
     if c.statement_to is not None:
-        out.append((60, ("DTM", "233", _d8(c.statement_to))))
+        out.append((60, ("DTM", "233", d8(c.statement_to))))
     if c.received_date is not None:
-        out.append((62, ("DTM", "050", _d8(c.received_date))))
+        out.append((62, ("DTM", "050", d8(c.received_date))))
     if c.coverage_amount is not None:
         out.append((80, ("AMT", "AU", money(c.coverage_amount))))
     _emit(w, out, c.other_segments, _CLAIM_POS)
@@ -722,11 +668,11 @@ def _write_body(r: Remittance, w: SegmentWriter) -> None:
              r.sender_account_qualifier, r.sender_account_number, r.originating_company_id,
              r.originating_company_supplemental, r.receiver_dfi_qualifier, r.receiver_dfi_id,
              r.receiver_account_qualifier, r.receiver_account_number,
-             _d8(r.payment_date) if r.payment_date else "")),
+             d8(r.payment_date) if r.payment_date else "")),
         (10, ("TRN", r.trace_type, r.trace_number, r.originator_id, r.originator_supplemental)),
     ]
     if r.production_date is not None:
-        out.append((40, ("DTM", "405", _d8(r.production_date))))
+        out.append((40, ("DTM", "405", d8(r.production_date))))
     _emit(w, out, r.other_segments, _HEADER_POS)
     _write_parties(w, r)
     summaries = r.provider_summaries
@@ -758,11 +704,11 @@ def _write_plb(w: SegmentWriter, adjustments: list[ProviderAdjustment]) -> None:
         this = (adj.provider_id, adj.fiscal_period_end)
         if this != key or len(run) == 12:
             if run and key:
-                w.add("PLB", key[0], _d8(key[1]), *run)
+                w.add("PLB", key[0], d8(key[1]), *run)
             key, run = this, []
         run += (w.composite(adj.reason_code, adj.reference), money(adj.amount))
     if run and key:
-        w.add("PLB", key[0], _d8(key[1]), *run)
+        w.add("PLB", key[0], d8(key[1]), *run)
 
 
 def write_835(remittances: Iterable[Remittance], header: InterchangeHeader,

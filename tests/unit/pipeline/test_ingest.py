@@ -110,14 +110,14 @@ def test_the_same_file_dropped_twice_is_ingested_once(res: Resources) -> None:
     assert len(res.store.list(zone_prefix(TENANT, "raw"))) == 1
 
 
-def _malformed_837(res: Resources) -> tuple[bytes, list[str]]:
+def _malformed_837() -> tuple[bytes, list[str]]:
     """An 837 whose first CLM02 (the claim total) holds a patient's surname; and the
     identifying values of the file, none of which may appear in a reason."""
     f = factory(TENANT, seed=5)
     claims = f.claims(6, ClaimType.PROFESSIONAL)
     surname = claims[0].subscriber.last_name
     segments = x12_file(claims, f.submitter).decode().split("~")
-    index = next(i for i, s in enumerate(segments) if s.startswith("CLM*"))
+    index = next(i for i, s in enumerate(segments) if s.lstrip().startswith("CLM*"))
     parts = segments[index].split("*")
     parts[2] = surname
     segments[index] = "*".join(parts)
@@ -131,14 +131,14 @@ def _an_835() -> bytes:
     """A payer's 835: X12, but no claims in it."""
     f = factory(TENANT, seed=6, payers=["SIMC1"])
     data = x12_file(f.claims(4, ClaimType.PROFESSIONAL), f.submitter)
-    answer = PayerSimulator(("TESTCARE COMMERCIAL", "SIMC1"), seed=1, ).respond(
+    answer = PayerSimulator(("TESTCARE COMMERCIAL", "SIMC1"), seed=1).respond(
         data, received=DAY, control_numbers=CounterControlNumbers())
     assert answer.remittance_835 is not None
     return answer.remittance_835
 
 
 def test_unreadable_files_go_to_quarantine_with_a_reason(res: Resources) -> None:
-    malformed, phi = _malformed_837(res)
+    malformed, phi = _malformed_837()
     bad_csv_rows = write_csv_claims(factory(TENANT, seed=7).claims(2)).decode().split("\n")
     bad_csv_rows[1] = bad_csv_rows[1].replace(",837", ",8X7", 1)
     dropped = {
@@ -148,24 +148,23 @@ def test_unreadable_files_go_to_quarantine_with_a_reason(res: Resources) -> None
         "claims.csv": ("\n".join(bad_csv_rows).encode(), "CsvClaimError"),
         "empty.x12": (b"", "UnknownFormat"),
     }
-    keys = {drop(res, TENANT, name, data): (data, error)
-            for name, (data, error) in dropped.items()}
+    names = {drop(res, TENANT, name, data): name for name, (data, _) in dropped.items()}
 
     result = ingest(res, TENANT, DAY)
 
     assert (result["files"], result["quarantined"], result["claims"]) == (0, 5, 0)
     assert landing(res, TENANT) == []
     assert _claim_rows(res) == []
-    files = {f.source_key: f for f in _files(res)}
-    assert set(files) == set(keys)
-    for key, (data, error) in keys.items():
-        file = files[key]
+    files = {names[f.source_key]: f for f in _files(res)}
+    assert set(files) == set(dropped)
+    for name, (data, error) in dropped.items():
+        file = files[name]
         sha = hashlib.sha256(data).hexdigest()
         assert (file.zone, file.status, file.sha256) == ("quarantine", "QUARANTINED", sha)
         assert file.key == object_key(TENANT, "quarantine", DAY, BATCH, sha)
         assert res.store.get(file.key) == data
         reason = json.loads(res.store.get(f"{file.key}.reason.json"))
-        assert reason == {"source_key": key, **file.reason}
+        assert reason == {"source_key": file.source_key, **file.reason}
         assert reason["error"] == error and reason["reason"]
         # The reason says where and why, never what: no value from the file.
         text = json.dumps(reason)
