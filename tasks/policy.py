@@ -2,19 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
 from revcycle.pipeline.resources import get_resources
 from revcycle.storage import TransientStorageError
 
+
+class StageDatabaseError(RuntimeError):
+    """A database error inside a stage. SQLAlchemy's own messages quote the statement's
+    parameters, which can hold claim data; this one names only the kind of error."""
+
+
+class TransientDatabaseError(StageDatabaseError):
+    """The database could not be reached or gave up on the statement: worth a retry."""
+
+
+@contextmanager
+def phi_safe_errors() -> Iterator[None]:
+    """Replace database errors by ones whose message and traceback carry no parameters."""
+    try:
+        yield
+    except (DatabaseUnavailable, DBAPIError) as exc:
+        kind = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
+        transient = isinstance(exc, DatabaseUnavailable) or exc.connection_invalidated
+        error = TransientDatabaseError if transient else StageDatabaseError
+        raise error(f"database error ({kind}); parameters withheld") from None
+    except SQLAlchemyError as exc:
+        raise StageDatabaseError(f"database error ({type(exc).__name__}); parameters"
+                                 " withheld") from None
+
+
 RETRIES = 3
 RETRY_DELAYS = [2, 10, 30]  # seconds, with jitter
 RETRY_JITTER = 0.5
-TRANSIENT = (TransientStorageError, DatabaseUnavailable, ConnectionError, TimeoutError)
+TRANSIENT = (TransientStorageError, TransientDatabaseError, ConnectionError, TimeoutError)
 
 
 def transient_only(task: Any, task_run: Any, state: Any) -> bool:
@@ -23,8 +49,6 @@ def transient_only(task: Any, task_run: Any, state: Any) -> bool:
         state.result()
     except TRANSIENT:
         return True
-    except DBAPIError as exc:
-        return bool(exc.connection_invalidated)
     except Exception:
         return False
     return False

@@ -8,12 +8,13 @@ from prefect import get_run_logger, task
 
 from revcycle.pipeline.post import post_remittances
 from revcycle.pipeline.resources import get_resources
-from tasks.policy import stage_task_options
+from tasks.policy import phi_safe_errors, stage_task_options
 
 
 @task(**{**stage_task_options("post"), "cache_key_fn": None})
 def post_task(batch_id: str, payer_id: str) -> dict[str, Any]:
-    result = post_remittances(get_resources(), batch_id, payer_id)
+    with phi_safe_errors():
+        result = post_remittances(get_resources(), batch_id, payer_id)
     get_run_logger().info("post %s from %s: %d remittances, %d held, %d exceptions",
                           batch_id, payer_id, result["remittances"], result["held"],
                           result["exceptions"])

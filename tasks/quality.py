@@ -9,12 +9,13 @@ from prefect.artifacts import create_link_artifact
 
 from revcycle.pipeline.quality import check_quality
 from revcycle.pipeline.resources import get_resources
-from tasks.policy import stage_task_options
+from tasks.policy import phi_safe_errors, stage_task_options
 
 
 @task(**stage_task_options("quality", "batch_id"))
 def quality_task(batch_id: str) -> dict[str, Any]:
-    result = check_quality(get_resources(), batch_id)
+    with phi_safe_errors():
+        result = check_quality(get_resources(), batch_id)
     get_run_logger().info("quality %s: %d validated, %d failed", batch_id,
                           result["validated"], result["failed"])
     if result["data_docs"]:

@@ -10,7 +10,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from revcycle.pipeline.report import day_report
 from revcycle.pipeline.resources import get_resources
-from tasks.policy import stage_task_options
+from tasks.policy import phi_safe_errors, stage_task_options
 
 
 def _markdown(report: dict[str, Any]) -> str:
@@ -30,7 +30,8 @@ def _markdown(report: dict[str, Any]) -> str:
 
 @task(**{**stage_task_options("report"), "cache_key_fn": None})
 def report_task(business_date: date, tenants: list[str]) -> dict[str, Any]:
-    report = day_report(get_resources(), business_date, tenants)
+    with phi_safe_errors():
+        report = day_report(get_resources(), business_date, tenants)
     create_markdown_artifact(_markdown(report), key=f"run-report-{business_date:%Y%m%d}",
                              description="The day's claims, dollars, edits and denials")
     return report

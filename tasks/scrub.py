@@ -10,13 +10,14 @@ from revcycle.pipeline.resources import get_resources
 from revcycle.pipeline.scrub import scrub_batch
 from revcycle.scrub import DEFAULT_RULES
 from tasks.payers import load_payers
-from tasks.policy import stage_task_options
+from tasks.policy import phi_safe_errors, stage_task_options
 
 
 @task(**stage_task_options("scrub", "batch_id"))
 def scrub_task(batch_id: str) -> dict[str, Any]:
     rules = {pid: payer.scrub_rules(DEFAULT_RULES) for pid, payer in load_payers().items()}
-    result = scrub_batch(get_resources(), batch_id, rules)
+    with phi_safe_errors():
+        result = scrub_batch(get_resources(), batch_id, rules)
     get_run_logger().info("scrub %s: %d ready, %d rejected, %d warnings", batch_id,
                           result["ready"], result["rejected"], result["warnings"])
     return result

@@ -10,14 +10,15 @@ from revcycle.channels import channel_for
 from revcycle.pipeline.resources import get_resources
 from revcycle.pipeline.submit import submit
 from tasks.payers import load_payers
-from tasks.policy import stage_task_options
+from tasks.policy import phi_safe_errors, stage_task_options
 
 
 @task(**stage_task_options("submit", "batch_id", "payer_id"))
 def submit_task(batch_id: str, payer_id: str) -> dict[str, Any]:
     res = get_resources()
     payer = load_payers()[payer_id]
-    result = submit(res, batch_id, payer, channel_for(payer, res.store))
+    with phi_safe_errors():
+        result = submit(res, batch_id, payer, channel_for(payer, res.store))
     get_run_logger().info("submit %s to %s: %d files sent, %d claims", batch_id, payer_id,
                           result["sent"], result["claims"])
     return result

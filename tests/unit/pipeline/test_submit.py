@@ -216,14 +216,19 @@ def test_a_crash_after_delivery_resends_and_the_payer_answers_once(
     monkeypatch.setattr(submit_module, "book_charges", crash_once)
     with pytest.raises(ConnectionError):
         submit(res, batch, payer, channel)
+    first = _submissions(res)[0]
+    assert first.status == "PENDING"
+    delivery = Delivery(TENANT, DAY, batch, first.interchange_control_number)
     answers = {k: res.store.get(k) for k in res.store.list(zone_prefix(TENANT, "inbound"))}
-    assert answers and all(s.status == "PENDING" for s in _submissions(res)[:1])
+    assert set(answers) == {answer_key(delivery, "SIMC1", kind)
+                            for kind in ("999", "277CA", "835")}
 
     result = submit(res, batch, payer, channel)
 
-    assert result["created"] == 0
-    assert {k: res.store.get(k) for k in res.store.list(zone_prefix(TENANT, "inbound"))
-            if k in answers} == answers
+    assert result["created"] == 0 and result["sent"] == len(_submissions(res))
+    inbound = res.store.list(zone_prefix(TENANT, "inbound"))
+    assert len(inbound) == 3 * len(_submissions(res))  # one set of answers per interchange
+    assert {k: res.store.get(k) for k in answers} == answers
     assert all(s.status == "SENT" for s in _submissions(res))
     assert all(r.status == Status.SUBMITTED for r in _claim_rows(res))
 
