@@ -127,6 +127,9 @@ def _post_claim(session: Session, remittance: RemittanceRow, tenant: str, payer_
         exception = "a reversal for a claim that was not paid"
     elif not payment.is_reversal and claim.status in ADJUDICATED:
         exception = "the claim was paid already: a second payment is not posted"
+    elif not payment.is_reversal and claim.status not in (*OPEN, Status.REVERSED):
+        # Never sent, or rejected: the status machine has no way to paid from there.
+        exception = f"a payment for a claim in status {claim.status}, which awaits none"
     record = Payment(remittance_id=remittance.id, claim_id=claim.id if claim else None,
                      clp_index=index, claim_status_code=payment.status_code,
                      charge=payment.charge, paid=payment.paid,

@@ -65,10 +65,13 @@ def summarize(session: Session, batches: list[str]) -> dict[str, Any]:
         .where(ClaimRow.batch_id.in_(batches), Edit.severity == "ERROR")
         .group_by(Edit.rule_id, Edit.stage)
         .order_by(func.count(func.distinct(Edit.claim_id)).desc()).limit(TOP)).all()
+    # A rule may flag several lines of one claim: its charge is held once per rule.
+    flagged = (select(Edit.rule_id, Edit.claim_id).distinct()
+               .join(ClaimRow, ClaimRow.id == Edit.claim_id)
+               .where(ClaimRow.batch_id.in_(batches), Edit.severity == "ERROR").subquery())
     held_by_rule = dict(session.execute(
-        select(Edit.rule_id, held).join(ClaimRow, ClaimRow.id == Edit.claim_id)
-        .where(ClaimRow.batch_id.in_(batches), Edit.severity == "ERROR")
-        .group_by(Edit.rule_id)).all())
+        select(flagged.c.rule_id, held).join(ClaimRow, ClaimRow.id == flagged.c.claim_id)
+        .group_by(flagged.c.rule_id)).all())
     denied_claims = func.count(func.distinct(Payment.claim_id))
     denials = session.execute(
         select(Adjustment.group_code, Adjustment.reason_code, denied_claims,

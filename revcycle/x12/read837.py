@@ -405,55 +405,53 @@ class Claim837Parser:
                                 segment_id="NM1", element=1, loop=self._loop_name())
 
     def _provider(self, elements: list[str], loop: str) -> Provider:
-        if len(elements) < 10:  # absent trailing elements read as empty
-            elements = [*elements, *[""] * (10 - len(elements))]
-        if len(elements) <= 3 or not (elements[3]):
+        count = len(elements)
+        if count <= 3 or not elements[3]:
             self._require(elements, (3,), loop)
-        return Provider(
-            entity_type=elements[2], last_name=elements[3], first_name=elements[4],
-            npi=elements[9] if elements[8] == "XX" else "",
-        )
+        return Provider(elements[2], elements[3], elements[4] if count > 4 else "",
+                        elements[9] if count > 9 and elements[8] == "XX" else "")
 
     def _name_detail(self, tag: str, elements: list[str]) -> None:
-        if len(elements) < 5:  # absent trailing elements read as empty
-            elements = [*elements, *[""] * (5 - len(elements))]
         name = self.name
-        if name.loop in HEADER_LOOP_SEGMENTS and tag not in HEADER_LOOP_SEGMENTS[name.loop]:
-            raise self.ctx.unexpected(elements, name.loop)
+        loop = name.loop
+        if loop in HEADER_LOOP_SEGMENTS and tag not in HEADER_LOOP_SEGMENTS[loop]:
+            raise self.ctx.unexpected(elements, loop)
         rank = NAME_LOOP_ORDER[tag]
         if rank < name.rank:
-            raise self._structure(f"segment {tag} is out of order", tag, name.loop)
+            raise self._structure(f"segment {tag} is out of order", tag, loop)
         name.rank = rank
         target = name.target
         if target is None:
             name.extras.append(self._keep(elements))
             return
+        count = len(elements)
         if tag == "N3":
-            if len(elements) <= 1 or not (elements[1]):
-                self._require(elements, (1,), name.loop)
-            target.address = Address(elements[1], "", "", "", elements[2])
+            if count < 2 or not elements[1]:
+                self._require(elements, (1,), loop)
+            target.address = Address(elements[1], "", "", "", elements[2] if count > 2 else "")
         elif tag == "N4":
             address = getattr(target, "address", None)
             if address is None:
-                raise self._structure("N3 required but not found before N4", "N3", name.loop)
-            address.city, address.state, address.postal_code = (
-                elements[1], elements[2], elements[3])
+                raise self._structure("N3 required but not found before N4", "N3", loop)
+            address.city = element(elements, 1)
+            address.state = element(elements, 2)
+            address.postal_code = element(elements, 3)
         elif tag == "DMG" and isinstance(target, Subscriber | Patient):
-            if elements[1] == "D8" and elements[2]:
-                target.birth_date = date_value(self.reader, elements[2], "DMG", 2, name.loop)
-            target.sex = elements[3]
-        elif tag == "REF" and name.loop == "2010AA" and elements[1] in ("EI", "SY"):
+            if element(elements, 1) == "D8" and element(elements, 2):
+                target.birth_date = date_value(self.reader, elements[2], "DMG", 2, loop)
+            target.sex = element(elements, 3)
+        elif tag == "REF" and loop == "2010AA" and element(elements, 1) in ("EI", "SY"):
             name.tax_refs += 1
             if name.tax_refs > 1:
                 raise self._structure("REF (tax identification) exceeds its maximum of one",
-                                      "REF", name.loop)
-            target.tax_id_qualifier, target.tax_id = elements[1], elements[2]
-        elif tag == "PRV" and name.loop in TAXONOMY_LOOPS[self.professional]:
-            target.taxonomy = elements[3]
+                                      "REF", loop)
+            target.tax_id_qualifier, target.tax_id = elements[1], element(elements, 2)
+        elif tag == "PRV" and loop in TAXONOMY_LOOPS[self.professional]:
+            target.taxonomy = element(elements, 3)
         elif tag == "PER" and isinstance(target, Submitter):
-            target.contact_name = elements[2]
-            target.contact_phone = elements[4] if elements[3] == "TE" else ""
-            if len(elements) > 5:
+            target.contact_name = element(elements, 2)
+            target.contact_phone = element(elements, 4) if element(elements, 3) == "TE" else ""
+            if count > 5:
                 name.extras.append(self._keep(elements))
         else:
             name.extras.append(self._keep(elements))
@@ -596,7 +594,7 @@ class Claim837Parser:
         if tag == "HI":
             self._diagnoses(claim, elements)
         elif tag == "DTP":
-            self._claimdate_value(claim, elements)
+            self._claim_date(claim, elements)
         elif tag == "REF" and element(elements, 1) in ("F8", "G1"):
             if len(elements) <= 2 or not (elements[2]):
                 self._require(elements, (2,), "2300")
@@ -613,6 +611,17 @@ class Claim837Parser:
 
     def _diagnoses(self, claim: Claim, elements: list[str]) -> None:
         """HI with diagnosis codes (principal, other, admitting); other HI types are kept."""
+        comp = self.component
+        codes = []
+        for value in elements[1:]:  # the common case: ICD-10 diagnoses, one per composite
+            qualifier, _, code = value.partition(comp)
+            if qualifier not in ("ABK", "ABF") or not code or comp in code:
+                break
+            codes.append(code)
+        else:
+            claim.diagnoses = (*claim.diagnoses, *codes)
+            claim.icd9 = False
+            return
         elements = self._join_split_composites(elements)
         composites = [(position, self._components(value, "HI", position))
                       for position, value in enumerate(elements) if position and value]
@@ -653,7 +662,7 @@ class Claim837Parser:
                                " separate elements")
         return mended
 
-    def _claimdate_value(self, claim: Claim, elements: list[str]) -> None:
+    def _claim_date(self, claim: Claim, elements: list[str]) -> None:
         qualifier, fmt, value = element(elements, 1), element(elements, 2), element(elements, 3)
         reader = self.reader
         if qualifier == "431" and fmt == "D8" and self.professional:
@@ -689,7 +698,7 @@ class Claim837Parser:
             self._seal_name()
             self._start_line(elements)
         elif tag == "DTP" and elements[1] == "472" and not self.in_line_subloop:
-            self._linedate_value(line, elements)
+            self._line_date(line, elements)
         elif tag == "REF" and elements[1] == "6R" and not self.in_line_subloop:
             if len(elements) < 3 or not elements[2]:
                 raise self._missing("REF", 2, "2400")
@@ -704,7 +713,7 @@ class Claim837Parser:
         else:
             raise self.ctx.unexpected(elements, "2400")
 
-    def _linedate_value(self, line: ServiceLine, elements: list[str]) -> None:
+    def _line_date(self, line: ServiceLine, elements: list[str]) -> None:
         if len(elements) < 4:
             raise self._missing("DTP", len(elements), "2400")
         fmt, value = elements[2], elements[3]

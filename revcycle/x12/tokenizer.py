@@ -210,19 +210,24 @@ class SegmentReader:
                                                " as-is", self.segment_number + 1, offset))
                 parts = text.split(term)
                 carry = parts.pop()
-                yield from self._emit(parts, text, carry_offset, sep)
+                # One generator level per segment, not two: this loop is the hot path.
+                for position, segment in enumerate(self._split(parts, text, carry_offset, sep)):
+                    self._position = position
+                    yield segment
                 pending = decoder.getstate()[0]  # bytes of a character cut by the chunk end
                 carry_offset = (offset + len(raw) - len(pending)
                                 - len(carry.encode("utf-8", "surrogateescape")))
             tail = carry + decoder.decode(b"", final=True)
             if tail.strip(LINE_WHITESPACE):
-                parts = [tail]
-                yield from self._emit(parts, tail, carry_offset, sep)
+                for position, segment in enumerate(self._split([tail], tail, carry_offset, sep)):
+                    self._position = position
+                    yield segment
                 self.defect("NO_FINAL_TERMINATOR", "the last segment has no terminator")
         finally:
             self.close()
 
-    def _emit(self, parts: list[str], text: str, base: int, sep: str) -> Iterator[list[str]]:
+    def _split(self, parts: list[str], text: str, base: int, sep: str) -> list[list[str]]:
+        """The chunk's segments as element lists; records what ``location`` needs."""
         self._parts = parts
         self._chunk_text = text
         self._base_offset = base
@@ -237,6 +242,4 @@ class SegmentReader:
         segments = [p.split(sep) for p in pieces]
         self._first = self._count
         self._count += len(segments)
-        for position, segment in enumerate(segments):
-            self._position = position
-            yield segment
+        return segments
