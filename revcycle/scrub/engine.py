@@ -7,10 +7,30 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from revcycle.model.claim import Claim
-from revcycle.scrub import balance, dates, diagnoses, duplicates, identifiers
+from revcycle.scrub import (
+    balance,
+    dates,
+    demographics,
+    diagnoses,
+    duplicates,
+    identifiers,
+    places,
+    procedures,
+    syntax,
+)
 from revcycle.scrub.rules import Finding, RuleSet, ScrubContext, Severity
 
-DEFAULT_RULES = RuleSet.from_modules(identifiers, diagnoses, balance, dates, duplicates)
+DEFAULT_RULES = RuleSet.from_modules(
+    identifiers,
+    diagnoses,
+    balance,
+    dates,
+    duplicates,
+    syntax,
+    demographics,
+    procedures,
+    places,
+)
 """The catalog every payer starts from: each rule of the family modules, in their order."""
 
 

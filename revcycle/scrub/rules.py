@@ -33,6 +33,7 @@ from enum import StrEnum
 from types import ModuleType
 
 from revcycle.codesets import icd10
+from revcycle.codesets.reference import NoReferenceData, ReferenceData
 from revcycle.model.claim import Claim
 
 
@@ -78,6 +79,10 @@ class ScrubContext:
 
     ``payer_rules`` maps a payer id (2010BB NM109) to the rule set that payer's module
     chose; claims of other payers get the rule set given to ``scrub``.
+
+    ``reference`` answers the rules that need a table operators load (HCPCS, NCCI, MUE);
+    a rule whose table is not loaded adds its id to ``not_run`` instead of passing.
+    ``timely_filing_days`` holds each payer's filing limit (default: 365 days).
     """
 
     as_of: date  # the business date: no date of service may be after it
@@ -85,6 +90,9 @@ class ScrubContext:
     seen: Collection[str] = frozenset()
     payer_rules: Mapping[str, RuleSet] = field(default_factory=dict)
     passed: set[str] = field(default_factory=set)
+    reference: ReferenceData = field(default_factory=NoReferenceData)
+    timely_filing_days: Mapping[str, int] = field(default_factory=dict)
+    not_run: set[str] = field(default_factory=set)
     # While scrub() runs the rules on a claim: that claim and its duplicate key, computed once.
     current: tuple[Claim, str] | None = None
 

@@ -1,0 +1,1 @@
+"""demographics rules (being written)."""

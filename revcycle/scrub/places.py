@@ -1,0 +1,1 @@
+"""places rules (being written)."""

@@ -1,0 +1,1 @@
+"""procedures rules (being written)."""
