@@ -102,17 +102,6 @@ class Batch(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
 
 
-class StageRun(Base):
-    """A stage finished for a batch (or a batch and payer): re-running it is a no-op."""
-
-    __tablename__ = "stage_runs"
-    stage: Mapped[str] = mapped_column(String(40), primary_key=True)
-    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"), primary_key=True)
-    scope: Mapped[str] = mapped_column(String(80), primary_key=True, default="")
-    finished_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
-    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
-
-
 class File(Base):
     """Every object ingested or received: where it is, what it was, what became of it."""
 

@@ -1,15 +1,14 @@
-"""Batches (one tenant's business day), stage bookkeeping and claim status changes."""
+"""Batches (one tenant's business day), tenants and payers, and claim status changes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from revcycle.db.models import Batch, ClaimEvent, Payer, StageRun, Tenant
+from revcycle.db.models import Batch, ClaimEvent, Payer, Tenant
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.status import Status, check_transition
 
@@ -35,18 +34,6 @@ def ensure_payer(session: Session, payer_id: str, name: str, channel: str = "") 
     if session.get(Payer, payer_id) is None:
         session.add(Payer(id=payer_id, name=name, channel=channel))
         session.flush()
-
-
-def finished(session: Session, stage: str, batch: str, scope: str = "") -> dict[str, Any] | None:
-    """The recorded result of a stage that already finished for this batch, if any."""
-    run = session.get(StageRun, (stage, batch, scope))
-    return None if run is None else dict(run.result)
-
-
-def mark_finished(session: Session, stage: str, batch: str, result: dict[str, Any],
-                  scope: str = "") -> dict[str, Any]:
-    session.add(StageRun(stage=stage, batch_id=batch, scope=scope, result=result))
-    return result
 
 
 def claims_in(session: Session, batch: str, status: Status,

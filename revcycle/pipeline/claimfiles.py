@@ -7,7 +7,7 @@ database keeps the file and the claim's ordinal in it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from revcycle.csvclaims import CSV_HEADER_START, CsvClaimError, read_csv_claims
 from revcycle.db.models import Claim as ClaimRow
@@ -78,7 +78,3 @@ def load_claims(store: ObjectStore, files: dict[int, File],
             loaded[row.id] = claims[row.ordinal]
     return [(row, loaded[row.id]) for row in rows]
 
-
-def chunked(items: Sequence, size: int) -> Iterable[Sequence]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]

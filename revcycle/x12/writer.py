@@ -87,10 +87,6 @@ class SegmentWriter:
         self._repetitions = 0
         self.segments: list[str] = []
 
-    @property
-    def component_separator(self) -> str:
-        return self._comp
-
     def add(self, *elements: str) -> None:
         """One segment; trailing empty elements are dropped."""
         if elements[-1]:

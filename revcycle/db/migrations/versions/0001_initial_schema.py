@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-26 21:24:05.714117
+Create Date: 2026-11-26 21:39:40.145082
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import revcycle.db.models
+
 
 revision = '0001'
 down_revision = None
@@ -67,15 +68,6 @@ def upgrade() -> None:
     with op.batch_alter_table('files', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_files_batch_id'), ['batch_id'], unique=False)
 
-    op.create_table('stage_runs',
-    sa.Column('stage', sa.String(length=40), nullable=False),
-    sa.Column('batch_id', sa.String(length=100), nullable=False),
-    sa.Column('scope', sa.String(length=80), nullable=False),
-    sa.Column('finished_at', sa.DateTime(), nullable=False),
-    sa.Column('result', sa.JSON(), nullable=False),
-    sa.ForeignKeyConstraint(['batch_id'], ['batches.id'], name=op.f('fk_stage_runs_batch_id_batches')),
-    sa.PrimaryKeyConstraint('stage', 'batch_id', 'scope', name=op.f('pk_stage_runs'))
-    )
     op.create_table('submissions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
@@ -301,7 +293,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_submissions_batch_id'))
 
     op.drop_table('submissions')
-    op.drop_table('stage_runs')
     with op.batch_alter_table('files', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_files_batch_id'))
 
