@@ -9,10 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from revcycle.channels import Delivery, SimulatorChannel, answer_key
+from revcycle.csvclaims import write_csv_claims
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import ClaimEvent, ControlNumber, LedgerEntry, Submission
-from revcycle.model.claim import ClaimBatch
+from revcycle.model.claim import ClaimBatch, ClaimType
 from revcycle.pipeline import submit as submit_module
+from revcycle.pipeline.batches import claims_in, move
+from revcycle.pipeline.ingest import ingest
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.submit import submit
 from revcycle.status import Status
@@ -24,6 +27,7 @@ from tests.unit.pipeline.conftest import (
     PAYERS,
     RecordingChannel,
     counts,
+    drop,
     factory,
     ready_batch,
 )
@@ -261,3 +265,27 @@ def test_the_simulator_channel_is_idempotent_by_interchange_number(
     other = Delivery(delivery.tenant, delivery.business_date, delivery.batch, "000000777")
     simulator.send(other, data)  # another interchange is another delivery
     assert len(puts) == 6
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="the claims CSV has no patient address columns (2010CA N3/N4, required"
+                          " for a dependent) nor the 837I claim codes (CL1): 837s built from"
+                          " CSV claims break the TR3")
+@pytest.mark.parametrize("claim_type", [ClaimType.PROFESSIONAL, ClaimType.INSTITUTIONAL])
+def test_837s_built_from_csv_claims_pass_pyx12(res: Resources, claim_type: ClaimType) -> None:
+    f = factory(TENANT, seed=25, payers=["SIMB1"])  # a plan that covers dependents
+    claims = f.claims(30, claim_type)
+    assert any(c.patient is not None for c in claims)
+    drop(res, TENANT, "claims.csv", write_csv_claims(claims))
+    batch = ingest(res, TENANT, DAY)["batch"]
+    with res.sessions() as session:
+        ids = [r.id for r in claims_in(session, batch, Status.RECEIVED)]
+        assert len(ids) == 30
+        move(session, ids, Status.RECEIVED, Status.VALIDATED, "test")
+        move(session, ids, Status.VALIDATED, Status.READY, "test")
+        session.commit()
+    channel = RecordingChannel()
+    submit(res, batch, PAYERS["SIMB1"], channel)
+
+    [(_, data)] = channel.deliveries
+    assert pyx12_errors(data.decode()) == []
