@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -237,10 +238,15 @@ class Acknowledgment(Base):
 
 
 class Remittance(Base):
-    """One 835 transaction set; (payer, trace number) makes a re-import a no-op."""
+    """One 835 transaction set. A posted (payer, trace number) makes a re-import a no-op;
+    a held one does not, so the payer's corrected re-send under the same trace posts."""
 
     __tablename__ = "remittances"
-    __table_args__ = (UniqueConstraint("payer_id", "trace_number"),)
+    __table_args__ = (
+        Index("uq_remittances_posted_trace", "payer_id", "trace_number", unique=True,
+              sqlite_where=text("status = 'POSTED'"),
+              postgresql_where=text("status = 'POSTED'")),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
     payer_id: Mapped[str] = mapped_column(ForeignKey("payers.id"))

@@ -83,8 +83,8 @@ def _post(session: Session, file_id: int, batch: Batch, payer_id: str,
           remittance: Remittance) -> dict[str, Any]:
     trace = remittance.trace_number
     if session.scalar(select(RemittanceRow.id).where(
-            RemittanceRow.payer_id == payer_id,
-            RemittanceRow.trace_number == trace)) is not None:
+            RemittanceRow.payer_id == payer_id, RemittanceRow.trace_number == trace,
+            RemittanceRow.status == "POSTED")) is not None:
         return {"duplicates": 1}
     problems = balance_problems(remittance)
     row = RemittanceRow(tenant_id=batch.tenant_id, payer_id=payer_id, file_id=file_id,

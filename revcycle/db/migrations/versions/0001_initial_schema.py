@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: (none)
-Create Date: 2026-11-26 21:39:40.145082
+Create Date: 2026-11-26 21:41:18.787350
 """
 
 from __future__ import annotations
@@ -151,9 +151,11 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['file_id'], ['files.id'], name=op.f('fk_remittances_file_id_files')),
     sa.ForeignKeyConstraint(['payer_id'], ['payers.id'], name=op.f('fk_remittances_payer_id_payers')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_remittances_tenant_id_tenants')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_remittances')),
-    sa.UniqueConstraint('payer_id', 'trace_number', name=op.f('uq_remittances_payer_id'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_remittances'))
     )
+    with op.batch_alter_table('remittances', schema=None) as batch_op:
+        batch_op.create_index('uq_remittances_posted_trace', ['payer_id', 'trace_number'], unique=True, sqlite_where=sa.text("status = 'POSTED'"), postgresql_where=sa.text("status = 'POSTED'"))
+
     op.create_table('claim_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('claim_id', sa.Integer(), nullable=False),
@@ -280,6 +282,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_claim_events_claim_id'))
 
     op.drop_table('claim_events')
+    with op.batch_alter_table('remittances', schema=None) as batch_op:
+        batch_op.drop_index('uq_remittances_posted_trace', sqlite_where=sa.text("status = 'POSTED'"), postgresql_where=sa.text("status = 'POSTED'"))
+
     op.drop_table('remittances')
     with op.batch_alter_table('claims', schema=None) as batch_op:
         batch_op.drop_index('ix_claims_tenant_pcn')
