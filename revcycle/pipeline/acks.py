@@ -23,19 +23,21 @@ from revcycle.pipeline.resources import Resources
 from revcycle.status import Status
 from revcycle.x12.ack277 import parse_277
 from revcycle.x12.ack999 import parse_999
-from revcycle.x12.envelope import X12Reader
 
 STAGE = "acks"
 ACCEPTING_CATEGORIES = frozenset({"A1", "A2"})
 
 
 def apply_acknowledgments(res: Resources, batch_id: str, payer_id: str) -> dict[str, Any]:
-    result = {"batch": batch_id, "payer": payer_id, "files": 0, "sets_rejected": 0,
-              "accepted": 0, "rejected": 0, "unmatched": 0}
+    result = {"batch": batch_id, "payer": payer_id, "files": 0, "quarantined": 0,
+              "sets_rejected": 0, "accepted": 0, "rejected": 0, "unmatched": 0}
     with res.sessions() as session:
         batch = session.get(Batch, batch_id)
     for inbound in new_inbound_files(res, batch, payer_id, "999"):
-        document = X12Reader(inbound.data, {"999": parse_999}).read()
+        document = inbound.read(res, batch, {"999": parse_999})
+        if document is None:
+            result["quarantined"] += 1
+            continue
         with res.sessions() as session:
             file = inbound.record(session, batch)
             for ack in document.bodies(FunctionalAck):
@@ -43,7 +45,10 @@ def apply_acknowledgments(res: Resources, batch_id: str, payer_id: str) -> dict[
             session.commit()
         result["files"] += 1
     for inbound in new_inbound_files(res, batch, payer_id, "277CA"):
-        document = X12Reader(inbound.data, {"277": parse_277}).read()
+        document = inbound.read(res, batch, {"277": parse_277})
+        if document is None:
+            result["quarantined"] += 1
+            continue
         with res.sessions() as session:
             file = inbound.record(session, batch)
             for report in document.bodies(ClaimAckReport):

@@ -1,13 +1,15 @@
 """Files that come back from payers: find the ones of a batch not yet applied.
 
 A file is recorded in the same transaction that applies it, so a crash in between leaves
-it unrecorded and the next run applies it again from the start.
+it unrecorded and the next run applies it again from the start. A file that cannot be read
+goes to quarantine with its reason, like a provider's.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -16,6 +18,8 @@ from sqlalchemy.orm import Session
 from revcycle.db.models import Batch, File
 from revcycle.pipeline.resources import Resources
 from revcycle.storage import object_key
+from revcycle.x12.envelope import BodyParser, X12Document, X12Reader
+from revcycle.x12.errors import X12Error
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,28 @@ class InboundFile:
     kind: str  # 999, 277CA, 835: from the name the channel gave it
     sha256: str
     data: bytes
+
+    def read(self, res: Resources, batch: Batch,
+             parsers: Mapping[str, BodyParser]) -> X12Document | None:
+        """The file read; or, when it cannot be read, None after putting a copy in
+        quarantine/ with its reason and recording it, so it never blocks the files after
+        it and is never read again."""
+        try:
+            return X12Reader(self.data, parsers).read()
+        except X12Error as exc:
+            reason = exc.to_dict()
+        dest = object_key(batch.tenant_id, "quarantine", batch.business_date, batch.id,
+                          self.sha256)
+        res.store.put(dest, self.data)
+        res.store.put(f"{dest}.reason.json",
+                      json.dumps({"source_key": self.key, **reason}).encode())
+        with res.sessions() as session:
+            session.add(File(tenant_id=batch.tenant_id, batch_id=batch.id, direction="in",
+                             sha256=self.sha256, zone="quarantine", key=dest,
+                             source_key=self.key, size=len(self.data), format=self.kind,
+                             status="QUARANTINED", reason=reason))
+            session.commit()
+        return None
 
     def record(self, session: Session, batch: Batch) -> File:
         file = File(tenant_id=batch.tenant_id, batch_id=batch.id, direction="in",

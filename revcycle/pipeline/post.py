@@ -30,7 +30,6 @@ from revcycle.pipeline.batches import move
 from revcycle.pipeline.inbound import new_inbound_files
 from revcycle.pipeline.resources import Resources
 from revcycle.status import ADJUDICATED, Status
-from revcycle.x12.envelope import X12Reader
 from revcycle.x12.remit835 import parse_835
 
 STAGE = "post"
@@ -57,14 +56,18 @@ def book_charges(session: Session, tenant: str, claim_ids: list[int], on: date) 
 
 
 def post_remittances(res: Resources, batch_id: str, payer_id: str) -> dict[str, Any]:
-    result = {"batch": batch_id, "payer": payer_id, "remittances": 0, "held": 0,
+    result = {"batch": batch_id, "payer": payer_id, "remittances": 0, "quarantined": 0,
+              "held": 0,
               "duplicates": 0, "claims_posted": 0, "exceptions": 0, "paid": "0",
               "reversals": 0}
     paid = ZERO
     with res.sessions() as session:
         batch = session.get(Batch, batch_id)
     for inbound in new_inbound_files(res, batch, payer_id, "835"):
-        document = X12Reader(inbound.data, {"835": parse_835}).read()
+        document = inbound.read(res, batch, {"835": parse_835})
+        if document is None:
+            result["quarantined"] += 1
+            continue
         with res.sessions() as session:
             file = inbound.record(session, batch)
             for remittance in document.bodies(Remittance):

@@ -418,9 +418,6 @@ def test_a_provider_level_adjustment_lands_in_the_ledger(res: Resources) -> None
 # --- gaps found while writing these tests -----------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="a held 835's (payer, TRN02) row makes the payer's corrected"
-                          " re-send a duplicate, so it never posts")
 def test_a_corrected_835_for_a_held_one_posts(res: Resources) -> None:
     batch, [(delivery, data)] = _submitted(res, seed=40)
     remittances = _payer_remittances(data)
@@ -435,9 +432,6 @@ def test_a_corrected_835_for_a_held_one_posts(res: Resources) -> None:
     assert result["claims_posted"] == len(good[0].claims)
 
 
-@pytest.mark.xfail(strict=True, raises=X12Error,
-                   reason="an unreadable payer file raises X12Error out of the stage on every"
-                          " run instead of being quarantined with its reason")
 @pytest.mark.parametrize("kind", ["999", "277CA", "835"])
 def test_an_unreadable_payer_file_does_not_block_the_others(res: Resources, kind: str) -> None:
     batch, [(delivery, data)] = _submitted(res, seed=41)
