@@ -35,8 +35,11 @@ CSV_COLUMNS: tuple[str, ...] = (
     "subscriber_birth_date", "subscriber_sex", "subscriber_address", "subscriber_city",
     "subscriber_state", "subscriber_postal_code", "group_number", "claim_filing_indicator",
     "patient_relationship", "patient_last_name", "patient_first_name", "patient_birth_date",
-    "patient_sex", "rendering_npi", "rendering_last_name", "rendering_first_name",
-    "diagnoses", "statement_from", "statement_to",
+    "patient_sex", "patient_address", "patient_city", "patient_state", "patient_postal_code",
+    "rendering_npi", "rendering_last_name", "rendering_first_name",
+    "attending_npi", "attending_last_name", "attending_first_name",
+    "diagnoses", "admitting_diagnosis", "statement_from", "statement_to",
+    "admission_type", "admission_source", "patient_status",
     "line_control_number", "procedure_code", "modifiers", "revenue_code", "charge", "units",
     "service_date", "place_of_service", "diagnosis_pointers",
 )
@@ -124,6 +127,14 @@ def _address(row: _Row, prefix: str) -> Address | None:
                    row.text(f"{prefix}_postal_code"))
 
 
+def _person(row: _Row, role: str) -> Provider | None:
+    """The rendering or attending provider, when the row names one."""
+    if not row.text(f"{role}_npi"):
+        return None
+    return Provider("1", row.text(f"{role}_last_name", required=True),
+                    row.text(f"{role}_first_name"), npi=row.text(f"{role}_npi"))
+
+
 def _claim(rows: Sequence[_Row]) -> Claim:
     first = rows[0]
     try:
@@ -136,12 +147,10 @@ def _claim(rows: Sequence[_Row]) -> Claim:
     if first.text("patient_last_name"):
         patient = Patient(first.text("patient_last_name"), first.text("patient_first_name"),
                           first.text("patient_relationship", required=True),
-                          first.day("patient_birth_date"), first.text("patient_sex"))
-    rendering = None
-    if first.text("rendering_npi"):
-        rendering = Provider("1", first.text("rendering_last_name", required=True),
-                             first.text("rendering_first_name"),
-                             npi=first.text("rendering_npi"))
+                          first.day("patient_birth_date"), first.text("patient_sex"),
+                          address=_address(first, "patient"))
+    rendering = _person(first, "rendering")
+    attending = _person(first, "attending")
     claim = Claim(
         claim_type=claim_type,
         patient_control_number=first.text("patient_control_number", required=True),
@@ -167,8 +176,13 @@ def _claim(rows: Sequence[_Row]) -> Claim:
         original_claim_reference=first.text("original_claim_reference"),
         provider_signature="Y" if pro else "",
         rendering_provider=rendering,
+        attending_provider=attending,
         statement_from=first.day("statement_from"),
         statement_to=first.day("statement_to"),
+        admission_type=first.text("admission_type"),
+        admission_source=first.text("admission_source"),
+        patient_status=first.text("patient_status"),
+        admitting_diagnosis=first.text("admitting_diagnosis"),
     )
     for row in rows[1:]:
         # Rows that disagree are not one claim (two claims sharing a control number, or
@@ -208,9 +222,9 @@ def write_csv_claims(claims: Sequence[Claim]) -> bytes:
 
 
 def _rows(claim: Claim) -> list[list[str]]:
-    b, s, p, r = claim.billing_provider, claim.subscriber, claim.patient, \
-        claim.rendering_provider
-    ba, sa = b.address, s.address
+    b, s, p = claim.billing_provider, claim.subscriber, claim.patient
+    r, a = claim.rendering_provider, claim.attending_provider
+    ba, sa, pa = b.address, s.address, p.address if p else None
     head = [
         claim.patient_control_number, claim.claim_type.value, str(claim.total_charge),
         claim.facility_code, claim.frequency_code, claim.original_claim_reference,
@@ -222,10 +236,14 @@ def _rows(claim: Claim) -> list[list[str]]:
         s.group_number, s.claim_filing_indicator, p.relationship if p else "",
         p.last_name if p else "", p.first_name if p else "",
         p.birth_date.isoformat() if p and p.birth_date else "", p.sex if p else "",
+        pa.line1 if pa else "", pa.city if pa else "", pa.state if pa else "",
+        pa.postal_code if pa else "",
         r.npi if r else "", r.last_name if r else "", r.first_name if r else "",
-        " ".join(claim.diagnoses),
+        a.npi if a else "", a.last_name if a else "", a.first_name if a else "",
+        " ".join(claim.diagnoses), claim.admitting_diagnosis,
         claim.statement_from.isoformat() if claim.statement_from else "",
         claim.statement_to.isoformat() if claim.statement_to else "",
+        claim.admission_type, claim.admission_source, claim.patient_status,
     ]
     return [[*head, line.line_control_number, line.procedure_code, " ".join(line.modifiers),
              line.revenue_code, str(line.charge), str(line.units),

@@ -267,10 +267,6 @@ def test_the_simulator_channel_is_idempotent_by_interchange_number(
     assert len(puts) == 6
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="the claims CSV has no patient address columns (2010CA N3/N4, required"
-                          " for a dependent) nor the 837I claim codes (CL1): 837s built from"
-                          " CSV claims break the TR3")
 @pytest.mark.parametrize("claim_type", [ClaimType.PROFESSIONAL, ClaimType.INSTITUTIONAL])
 def test_837s_built_from_csv_claims_pass_pyx12(res: Resources, claim_type: ClaimType) -> None:
     f = factory(TENANT, seed=25, payers=["SIMB1"])  # a plan that covers dependents
