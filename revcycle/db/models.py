@@ -301,3 +301,69 @@ class LedgerEntry(Base):
     entry_date: Mapped[date] = mapped_column(Date)
     memo: Mapped[str] = mapped_column(String(80), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
+# Reference tables operators load from CMS files (``revcycle codesets load``). Each table
+# holds one release per claim type: a load replaces the previous one, and ``code_set_loads``
+# keeps the history (which file, its sha256, the release label, how many rows).
+
+
+class CodeSetLoad(Base):
+    """One file loaded into a reference table; the latest per (table, claim type) is current."""
+
+    __tablename__ = "code_set_loads"
+    __table_args__ = (Index("ix_code_set_loads_table_claim_type", "table_name", "claim_type"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(20))  # "hcpcs", "ncci_ptp", "mue"
+    claim_type: Mapped[str] = mapped_column(String(20), default="")  # "" for hcpcs
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    release: Mapped[str] = mapped_column(String(80))
+    rows: Mapped[int] = mapped_column(Integer)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
+class HcpcsCode(Base):
+    """A HCPCS Level II code and the dates it may be billed (no descriptors are stored)."""
+
+    __tablename__ = "hcpcs_codes"
+    code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    load_id: Mapped[int] = mapped_column(ForeignKey("code_set_loads.id"), index=True)
+    add_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    action_effective_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    termination_date: Mapped[date | None] = mapped_column(Date, nullable=True)  # last day
+    action_code: Mapped[str] = mapped_column(String(1), default="")
+
+
+class NcciEdit(Base):
+    """An NCCI procedure-to-procedure edit: column 2 is not paid with column 1 on one date
+    unless the modifier indicator (0 never, 1 with a bypass modifier, 9 n/a) allows it."""
+
+    __tablename__ = "ncci_edits"
+    __table_args__ = (Index("ix_ncci_edits_pair", "claim_type", "column1", "column2"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    load_id: Mapped[int] = mapped_column(ForeignKey("code_set_loads.id"), index=True)
+    claim_type: Mapped[str] = mapped_column(String(20))  # professional, institutional
+    column1: Mapped[str] = mapped_column(String(5))
+    column2: Mapped[str] = mapped_column(String(5))
+    effective_date: Mapped[date] = mapped_column(Date)
+    deletion_date: Mapped[date | None] = mapped_column(Date, nullable=True)  # first day off
+    modifier_indicator: Mapped[str] = mapped_column(String(1))
+    prior_1996: Mapped[bool] = mapped_column(default=False)
+
+
+class MueLimit(Base):
+    """A medically unlikely edit: the most units of a code a payer accepts (per line or per
+    date of service, as the adjudication indicator says)."""
+
+    __tablename__ = "mue_limits"
+    __table_args__ = (UniqueConstraint("claim_type", "code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    load_id: Mapped[int] = mapped_column(ForeignKey("code_set_loads.id"), index=True)
+    claim_type: Mapped[str] = mapped_column(String(20))  # professional, institutional, dme
+    code: Mapped[str] = mapped_column(String(5))
+    mue_value: Mapped[int] = mapped_column(Integer)
+    adjudication_indicator: Mapped[str] = mapped_column(String(1))  # 1 line, 2/3 date
+    rationale: Mapped[str] = mapped_column(String(100), default="")
+    effective_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    effective_to: Mapped[date | None] = mapped_column(Date, nullable=True)

@@ -38,7 +38,6 @@ from revcycle.simulator.payer import PayerSimulator
 from revcycle.status import ADJUDICATED, Status
 from revcycle.x12.ack999 import write_999
 from revcycle.x12.envelope import X12Reader
-from revcycle.x12.errors import X12Error
 from revcycle.x12.remit835 import parse_835, write_835
 from revcycle.x12.writer import CounterControlNumbers, InterchangeHeader, Party
 from tests.unit.pipeline.conftest import PAYERS, RecordingChannel, counts, factory, ready_batch
