@@ -47,9 +47,9 @@ def read_claims(data: bytes, fmt: str) -> list[Claim]:
     try:
         if fmt == CSV:
             return read_csv_claims(data)
-        reader = X12Reader(data, {"837": parse_837})
-        claims = list(reader.items())
-        others = sorted({t.set_id for t in reader.document.transactions()} - {"837"})
+        document = X12Reader(data, {"837": parse_837}).read()
+        claims = [c for body in document.bodies() for c in body.claims]
+        others = sorted({t.set_id for t in document.transactions()} - {"837"})
     except X12Error as exc:
         raise UnreadableClaimFile(exc.to_dict()) from None
     except CsvClaimError as exc:
