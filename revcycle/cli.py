@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -11,11 +14,17 @@ from rich.table import Table
 
 from revcycle.x12.errors import X12Error
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
 app = typer.Typer(help="revcycle: an open-source revenue-cycle pipeline.", no_args_is_help=True)
 x12_app = typer.Typer(help="Work with X12 5010 files.", no_args_is_help=True)
 app.add_typer(x12_app, name="x12")
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+codesets_app = typer.Typer(help="Reference code sets loaded from CMS files (HCPCS Level II,"
+                           " NCCI PTP edits, MUEs).", no_args_is_help=True)
+app.add_typer(codesets_app, name="codesets")
 
 
 @db_app.command("upgrade")
@@ -27,6 +36,91 @@ def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision."))
     engine = make_engine(get_settings().database_url_or_default())
     upgrade(engine, revision)
     print(f"database at {engine.url.render_as_string(hide_password=True)} is at {revision}")
+
+
+class CodeSetKind(StrEnum):
+    hcpcs = "hcpcs"
+    ncci_ptp = "ncci-ptp"
+    mue = "mue"
+
+
+class CodeSetClaimType(StrEnum):
+    professional = "professional"
+    institutional = "institutional"
+    dme = "dme"
+
+
+def _code_set_sessions() -> sessionmaker[Session]:
+    from revcycle.db import make_engine, session_factory, upgrade
+    from revcycle.settings import get_settings
+
+    engine = make_engine(get_settings().database_url_or_default())
+    upgrade(engine)
+    return session_factory(engine)
+
+
+@codesets_app.command("load")
+def codesets_load(
+    kind: CodeSetKind = typer.Argument(..., help="Which CMS file this is."),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    claim_type: CodeSetClaimType | None = typer.Option(
+        None, "--claim-type", help="NCCI: professional (practitioner) or institutional"
+        " (hospital outpatient), when the file name does not say; MUE: checked against the"
+        " table's header (dme for the DME supplier table)."),
+    release: str | None = typer.Option(None, "--release", help="Release label, e.g."
+                                       " 2026Q3; default: the file name."),
+    effective_from: datetime | None = typer.Option(
+        None, "--effective-from", formats=["%Y-%m-%d"], help="MUE: first day it applies."),
+    effective_to: datetime | None = typer.Option(
+        None, "--effective-to", formats=["%Y-%m-%d"], help="MUE: last day it applies."),
+) -> None:
+    """Load a CMS reference file; it replaces the release loaded for that claim type."""
+    from revcycle.codesets.loaders import CodeSetFileError, load_file
+
+    try:
+        result = load_file(_code_set_sessions(), kind.value.replace("-", "_"), file,
+                           claim_type=claim_type.value if claim_type else None,
+                           release=release,
+                           effective_from=effective_from.date() if effective_from else None,
+                           effective_to=effective_to.date() if effective_to else None)
+    except CodeSetFileError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}", markup=True, highlight=False,
+                                   soft_wrap=True)
+        raise typer.Exit(1) from None
+    what = f"{result.table}" + (f" ({result.claim_type})" if result.claim_type else "")
+    if result.loaded:
+        print(f"loaded {what} release {result.release}: {result.rows} rows")
+    else:
+        print(f"{what} release {result.release} is already loaded from this file"
+              f" ({result.rows} rows): nothing to do")
+
+
+@codesets_app.command("list")
+def codesets_list(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """The reference tables loaded: release, file, rows, when."""
+    from revcycle.codesets.loaders import current_loads
+
+    with _code_set_sessions()() as session:
+        loads = [{"table": load.table_name, "claim_type": load.claim_type,
+                  "release": load.release, "file": load.file_name, "rows": load.rows,
+                  "sha256": load.sha256, "loaded_at": load.loaded_at.isoformat(" ", "seconds")}
+                 for (_, _), load in sorted(current_loads(session).items())]
+    if as_json:
+        print(json.dumps({"loads": loads}))
+        return
+    if not loads:
+        print("no reference table is loaded: the rules that need one (PROC-02, NCCI-01,"
+              " MUE-01) report that they did not run")
+        return
+    table = Table(title="reference tables", title_justify="left")
+    for column in ("table", "claim type", "release", "file", "rows", "loaded at"):
+        table.add_column(column)
+    for load in loads:
+        table.add_row(load["table"], load["claim_type"] or "-", load["release"], load["file"],
+                      str(load["rows"]), load["loaded_at"])
+    Console().print(table)
 
 
 _COUNT_LABELS = (("claims", "claims"), ("service_lines", "lines"), ("claim_payments", "CLPs"),

@@ -38,6 +38,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     "patient_sex", "patient_address", "patient_city", "patient_state", "patient_postal_code",
     "rendering_npi", "rendering_last_name", "rendering_first_name",
     "attending_npi", "attending_last_name", "attending_first_name",
+    "facility_npi", "facility_name", "facility_address", "facility_city", "facility_state",
+    "facility_postal_code",
     "diagnoses", "admitting_diagnosis", "statement_from", "statement_to",
     "admission_type", "admission_source", "patient_status",
     "line_control_number", "procedure_code", "modifiers", "revenue_code", "charge", "units",
@@ -151,6 +153,10 @@ def _claim(rows: Sequence[_Row]) -> Claim:
                           address=_address(first, "patient"))
     rendering = _person(first, "rendering")
     attending = _person(first, "attending")
+    facility = None
+    if first.text("facility_name"):
+        facility = Provider("2", first.text("facility_name"), npi=first.text("facility_npi"),
+                            address=_address(first, "facility"))
     claim = Claim(
         claim_type=claim_type,
         patient_control_number=first.text("patient_control_number", required=True),
@@ -177,6 +183,7 @@ def _claim(rows: Sequence[_Row]) -> Claim:
         provider_signature="Y" if pro else "",
         rendering_provider=rendering,
         attending_provider=attending,
+        service_facility=facility,
         statement_from=first.day("statement_from"),
         statement_to=first.day("statement_to"),
         admission_type=first.text("admission_type"),
@@ -223,8 +230,9 @@ def write_csv_claims(claims: Sequence[Claim]) -> bytes:
 
 def _rows(claim: Claim) -> list[list[str]]:
     b, s, p = claim.billing_provider, claim.subscriber, claim.patient
-    r, a = claim.rendering_provider, claim.attending_provider
+    r, a, f = claim.rendering_provider, claim.attending_provider, claim.service_facility
     ba, sa, pa = b.address, s.address, p.address if p else None
+    fa = f.address if f else None
     head = [
         claim.patient_control_number, claim.claim_type.value, str(claim.total_charge),
         claim.facility_code, claim.frequency_code, claim.original_claim_reference,
@@ -240,6 +248,8 @@ def _rows(claim: Claim) -> list[list[str]]:
         pa.postal_code if pa else "",
         r.npi if r else "", r.last_name if r else "", r.first_name if r else "",
         a.npi if a else "", a.last_name if a else "", a.first_name if a else "",
+        f.npi if f else "", f.last_name if f else "", fa.line1 if fa else "",
+        fa.city if fa else "", fa.state if fa else "", fa.postal_code if fa else "",
         " ".join(claim.diagnoses), claim.admitting_diagnosis,
         claim.statement_from.isoformat() if claim.statement_from else "",
         claim.statement_to.isoformat() if claim.statement_to else "",

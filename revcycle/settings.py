@@ -43,6 +43,10 @@ class Settings(BaseSettings):
                                    " exist (local S3-compatible servers).")
     s3_max_attempts: int = Field(4, ge=1, le=10, description="Tries per S3 request,"
                                  " first one included (botocore standard retries).")
+    icd10_dir: str = Field("", description="Folder of the ICD-10-CM releases an operator"
+                           " adds (CMS icd10cm-codes-YYYY.txt, optional icd10cm-tabular-YYYY.xml)"
+                           " for dates of service the packaged April 2026 release does not"
+                           " cover; empty: the packaged release only.")
 
     def database_url_or_default(self) -> str:
         if self.database_url:

@@ -194,6 +194,7 @@ class Edit(Base):
     severity: Mapped[str] = mapped_column(String(10))
     message: Mapped[str] = mapped_column(Text)
     field: Mapped[str] = mapped_column(String(60), default="")
+    code_set: Mapped[str] = mapped_column(String(40), default="")  # release checked against
 
 
 class ControlNumber(Base):

@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from revcycle.codesets import icd10
+from revcycle.codesets.tables import DatabaseReferenceData
 from revcycle.db.models import Batch, Edit, File
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.pipeline.batches import claims_in, move
@@ -28,14 +30,16 @@ UNCONFIGURED_PAYER = {"rule_id": "PAYER-01", "severity": "ERROR", "field": "2010
                                  " to send it by"}
 
 
-def scrub_batch(res: Resources, batch_id: str,
-                payer_rules: Mapping[str, RuleSet]) -> dict[str, Any]:
-    """Scrub a batch; ``payer_rules`` holds each configured payer's rule set."""
+def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet],
+                timely_filing_days: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """Scrub a batch; ``payer_rules`` holds each configured payer's rule set and
+    ``timely_filing_days`` its filing limit. The result lists the rules that could not
+    run (``not_run``: their reference table is not loaded)."""
     with res.sessions() as session:
         batch = session.get(Batch, batch_id)
         rows = claims_in(session, batch_id, Status.VALIDATED)
         result: dict[str, Any] = {"batch": batch_id, "claims": len(rows), "ready": 0,
-                                  "rejected": 0, "warnings": 0, "edits": {}}
+                                  "rejected": 0, "warnings": 0, "edits": {}, "not_run": []}
         if not rows:
             return result
         files = {f.id: f for f in session.scalars(
@@ -44,7 +48,10 @@ def scrub_batch(res: Resources, batch_id: str,
         seen = set(session.scalars(select(ClaimRow.duplicate_key).where(
             ClaimRow.tenant_id == batch.tenant_id, ClaimRow.duplicate_key != "",
             ClaimRow.status.in_(BILLED))))
-        ctx = ScrubContext(as_of=batch.business_date, seen=seen, payer_rules=payer_rules)
+        ctx = ScrubContext(as_of=batch.business_date, seen=seen, payer_rules=payer_rules,
+                           icd10=icd10.releases(res.settings.icd10_dir or None),
+                           reference=DatabaseReferenceData(res.sessions),
+                           timely_filing_days=timely_filing_days or {})
         outcome = scrub([claim for _, claim in loaded], ctx)
         edits: list[dict[str, Any]] = []
         ready: list[int] = []
@@ -53,7 +60,7 @@ def scrub_batch(res: Resources, batch_id: str,
         for index, (row, _) in enumerate(loaded):
             edits += [{"claim_id": row.id, "line_number": f.line_number, "stage": STAGE,
                        "rule_id": f.rule_id, "severity": f.severity.name, "message": f.message,
-                       "field": f.field} for f in outcome[index]]
+                       "field": f.field, "code_set": f.code_set} for f in outcome[index]]
             if row.payer_id not in payer_rules:
                 edits.append({"claim_id": row.id, "stage": STAGE, **UNCONFIGURED_PAYER})
                 rejected.append(row.id)
@@ -70,5 +77,6 @@ def scrub_batch(res: Resources, batch_id: str,
         result["rejected"] = move(session, rejected, Status.VALIDATED, Status.REJECTED, STAGE)
         result["warnings"] = sum(1 for e in edits if e["severity"] == Severity.WARNING.name)
         result["edits"] = dict(outcome.rule_counts())
+        result["not_run"] = sorted(ctx.not_run)
         session.commit()
     return result

@@ -25,6 +25,7 @@ from revcycle.pipeline.claimfiles import load_claims
 from revcycle.pipeline.control_numbers import DatabaseControlNumbers
 from revcycle.pipeline.post import book_charges
 from revcycle.pipeline.resources import Resources
+from revcycle.scrub.corrections import autocorrect
 from revcycle.status import Status
 from revcycle.storage import object_key
 from revcycle.x12.write837 import write_837
@@ -78,6 +79,8 @@ def _create_submissions(res: Resources, batch_id: str, payer: PayerDefinition) -
         files = {f.id: f for f in session.scalars(
             select(File).where(File.id.in_({r.file_id for r in rows})))}
         loaded = load_claims(res.store, files, rows)
+        for _, claim in loaded:
+            autocorrect(claim)  # as the scrub did: what is sent is the corrected claim
         for claim_type in (ClaimType.PROFESSIONAL, ClaimType.INSTITUTIONAL):
             group = [(row, claim) for row, claim in loaded if claim.claim_type is claim_type]
             size = payer.max_claims_per_file

@@ -1,4 +1,5 @@
-"""Date rules: dates of service are in the past, ranges run forward, lines fit the stay."""
+"""Date rules: dates of service are in the past, ranges run forward, lines fit the stay,
+and the claim is filed in time."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from revcycle.scrub.rules import Hit, ScrubContext, Severity, rule
 
 _LINE_DATE = "2400 DTP03"
 _STATEMENT = "2300 DTP03"
+_DEFAULT_FILING_DAYS = 365  # a payer without a limit of its own in ctx.timely_filing_days
 
 
 @rule("DT-01", family="dates", severity=Severity.ERROR,
@@ -49,3 +51,22 @@ def ranges_run_forward(claim: Claim, ctx: ScrubContext) -> Iterator[Hit]:
         elif period is not None and (first < period[0] or (last or first) > period[1]):
             yield Hit(_LINE_DATE, number,
                       f"service line {number} date is outside the statement period")
+
+
+@rule("DT-03", family="dates", severity=Severity.ERROR,
+      message="first date of service is past the payer's timely filing limit",
+      field=_LINE_DATE)
+def timely_filing(claim: Claim, ctx: ScrubContext) -> Iterator[Hit]:
+    """The first date of service is at most the payer's filing limit
+    (``ctx.timely_filing_days``, 365 days unless the payer module says otherwise) before
+    ``ctx.as_of``: a claim filed later is denied (CARC 29, time limit for filing expired).
+    """
+    first = claim.service_date
+    if first is None:
+        return
+    limit = ctx.timely_filing_days.get(claim.payer.payer_id, _DEFAULT_FILING_DAYS)
+    if (ctx.as_of - first).days > limit:
+        field = _LINE_DATE if claim.claim_type is ClaimType.PROFESSIONAL else _STATEMENT
+        yield Hit(field, None, "first date of service is more than "
+                               f"{limit} days before the business date (the payer's timely "
+                               "filing limit)")

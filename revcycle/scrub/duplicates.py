@@ -7,6 +7,9 @@ and with which procedures (codes, modifiers, units, revenue codes). Charges, dia
 and control numbers do not count: a resubmission under a new control number with a new
 price is still a duplicate. A replacement (frequency 7) or void (8) carries the claim it
 replaces in its key, so it does not collide with that claim, but sending it twice does.
+
+Within one claim, two lines with the same procedure, modifiers and date of service are
+a duplicate too (DUP-02).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from functools import lru_cache
 
-from revcycle.model.claim import Claim
+from revcycle.model.claim import Claim, ClaimType
 from revcycle.scrub.rules import Hit, ScrubContext, Severity, rule
 
 # ASCII record and unit separators: never in X12 data, so fields cannot run together.
@@ -72,3 +75,29 @@ def no_duplicate(claim: Claim, ctx: ScrubContext) -> Iterator[Hit]:
     key = current[1] if current is not None and current[0] is claim else duplicate_key(claim)
     if key in ctx.seen or key in ctx.passed:
         yield Hit()
+
+
+@rule("DUP-02", family="duplicates", severity=Severity.ERROR,
+      message="two service lines bill the same procedure, modifiers and date of service",
+      field="2400 SV101")
+def no_duplicate_line(claim: Claim, ctx: ScrubContext) -> Iterator[Hit]:
+    """No two lines of the claim have the same procedure code, modifiers (in any order)
+    and dates of service: the units belong on one line, and a true repeat says so with a
+    modifier (76, 77, 91). Lines without a procedure code (an 837I's revenue-only lines)
+    are not compared. The finding points at the later line."""
+    lines = claim.service_lines
+    if len(lines) < 2:
+        return
+    first: dict[tuple[object, ...], int] = {}
+    for number, line in enumerate(lines, 1):
+        if not line.procedure_code:
+            continue
+        modifiers = line.modifiers
+        key = (line.procedure_code, modifiers if len(modifiers) < 2 else tuple(sorted(modifiers)),
+               line.service_date, line.service_date_end)
+        earlier = first.setdefault(key, number)
+        if earlier != number:
+            yield Hit("2400 SV101" if claim.claim_type is ClaimType.PROFESSIONAL
+                      else "2400 SV202", number,
+                      f"service line {number} repeats service line {earlier} (same procedure, "
+                      "modifiers and date of service)")

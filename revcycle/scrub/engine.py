@@ -18,6 +18,7 @@ from revcycle.scrub import (
     procedures,
     syntax,
 )
+from revcycle.scrub.corrections import autocorrect
 from revcycle.scrub.rules import Finding, RuleSet, ScrubContext, Severity
 
 DEFAULT_RULES = RuleSet.from_modules(
@@ -68,7 +69,8 @@ class ScrubResult:
 def scrub(
     claims: Sequence[Claim], ctx: ScrubContext, rules: RuleSet = DEFAULT_RULES
 ) -> ScrubResult:
-    """Run each claim's rule set (its payer's from ``ctx.payer_rules``, else ``rules``).
+    """Correct each claim (:func:`~revcycle.scrub.corrections.autocorrect`, in place), then
+    run its rule set (its payer's from ``ctx.payer_rules``, else ``rules``).
 
     Claims are scrubbed in order; a claim that passes (no ERROR) adds its duplicate key
     to ``ctx.passed``, so a later copy in the same batch is a duplicate. A blocked claim
@@ -79,9 +81,10 @@ def scrub(
     keys: list[str] = []
     try:
         for claim in claims:
+            fixed = autocorrect(claim)  # first: the rules check the corrected claim
             key = duplicates.duplicate_key(claim)
             ctx.current = (claim, key)
-            found = payer_rules.get(claim.payer.payer_id, rules).run(claim, ctx)
+            found = fixed + payer_rules.get(claim.payer.payer_id, rules).run(claim, ctx)
             if not any(f.severity is Severity.ERROR for f in found):
                 ctx.passed.add(key)
             findings.append(found)

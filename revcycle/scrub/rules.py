@@ -56,6 +56,7 @@ class Finding:
     message: str  # for a biller; never quotes a value of the claim
     field: str  # loop and element, e.g. "2010AA NM109", "2300 CLM02", "2400 SV107"
     line_number: int | None = None  # 1-based service line (LX01), None for the claim
+    code_set: str = ""  # the code set release checked against, e.g. "ICD-10-CM 2026-04-01"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ class Hit:
     field: str = ""
     line_number: int | None = None
     message: str = ""
+    code_set: str = ""
 
 
 @dataclass(slots=True)
@@ -86,7 +88,7 @@ class ScrubContext:
     """
 
     as_of: date  # the business date: no date of service may be after it
-    icd10: icd10.ICD10 = field(default_factory=icd10.default)
+    icd10: icd10.ICD10Releases = field(default_factory=icd10.releases)
     seen: Collection[str] = frozenset()
     payer_rules: Mapping[str, RuleSet] = field(default_factory=dict)
     passed: set[str] = field(default_factory=set)
@@ -114,7 +116,7 @@ class Rule:
     def __call__(self, claim: Claim, ctx: ScrubContext) -> list[Finding]:
         return [
             Finding(self.id, self.family, self.severity, hit.message or self.message,
-                    hit.field or self.field, hit.line_number)
+                    hit.field or self.field, hit.line_number, hit.code_set)
             for hit in self.check(claim, ctx)
         ]
 
@@ -224,5 +226,5 @@ class RuleSet:
         for r in self._rules.values():  # Rule.__call__ inlined: this loop is the hot path
             for hit in r.check(claim, ctx):
                 findings.append(Finding(r.id, r.family, r.severity, hit.message or r.message,
-                                        hit.field or r.field, hit.line_number))
+                                        hit.field or r.field, hit.line_number, hit.code_set))
         return findings

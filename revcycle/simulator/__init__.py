@@ -5,22 +5,36 @@ well formed). The project's own fixtures and benchmarks are built with it.
 """
 
 from revcycle.simulator.providers import (
+    ALL_DEFECT_TAGS,
+    CORRECTION_TAGS,
     DEFAULT_AS_OF,
     DEFAULT_PAYERS,
+    DEFECT_SEVERITY,
     DEFECT_TAGS,
+    QUALITY_DEFECT_TAGS,
+    REFERENCE_DEFECT_TAGS,
+    WARNING_DEFECT_TAGS,
     ClaimFactory,
     PayerProfile,
+    SimulatedReference,
     Simulation,
     generate,
     generate_claims,
 )
 
 __all__ = [
+    "ALL_DEFECT_TAGS",
+    "CORRECTION_TAGS",
     "DEFAULT_AS_OF",
     "DEFAULT_PAYERS",
+    "DEFECT_SEVERITY",
     "DEFECT_TAGS",
+    "QUALITY_DEFECT_TAGS",
+    "REFERENCE_DEFECT_TAGS",
+    "WARNING_DEFECT_TAGS",
     "ClaimFactory",
     "PayerProfile",
+    "SimulatedReference",
     "Simulation",
     "generate",
     "generate_claims",

@@ -75,10 +75,12 @@ def professional() -> Claim:
         ServiceLine("80053", Decimal("55.00"), Decimal("1"), DOS,
                     diagnosis_pointers=(1, 2, 3)),
     ]
+    for number, line in enumerate(lines, 1):
+        line.line_control_number = f"PCN0001-{number}"
     return Claim(
         ClaimType.PROFESSIONAL, "PCN0001", Decimal("210.00"), "11",
         Provider("2", "SAMPLEFORD FAMILY MEDICINE", npi=BILLING_NPI, tax_id="271234567",
-                 tax_id_qualifier="EI", address=Address("1 DEMO ST", "AUSTIN", "TX", "78701")),
+                 tax_id_qualifier="EI", address=Address("1 DEMO ST", "AUSTIN", "TX", "787011234")),
         Subscriber("MOCKRIDGE", "BETH", "XQB123456789", date(1980, 3, 9), "F"),
         Payer("SAMPLE BLUE PLAN", "SIMB1"),
         ("E119", "I10", "E785"),
@@ -98,9 +100,13 @@ def institutional() -> Claim:
                     revenue_code="0300"),
         ServiceLine("", Decimal("120.00"), Decimal("1"), end, revenue_code="0730"),
     ]
+    for number, line in enumerate(lines, 1):
+        line.line_control_number = f"PCN0002-{number}"
     claim = Claim(
         ClaimType.INSTITUTIONAL, "PCN0002", Decimal("7410.00"), "11",
-        Provider("2", "FAKEWORTH GENERAL HOSPITAL", npi=_npi("31415926", "2")),
+        Provider("2", "FAKEWORTH GENERAL HOSPITAL", npi=_npi("31415926", "2"),
+                 tax_id="741234567", tax_id_qualifier="EI",
+                 address=Address("500 SAMPLE WAY", "AUSTIN", "TX", "787015000")),
         Subscriber("DUMMERTON", "CARL", "1EG4TE5MK72", date(1950, 5, 17), "M",
                    claim_filing_indicator="MA"),
         Payer("SIMULATED MEDICARE", "SIMA1"),
@@ -142,14 +148,35 @@ def test_the_nearest_clean_claims_pass_every_rule(make) -> None:
 
 
 def test_default_catalog_has_the_first_rules_in_family_order() -> None:
-    assert DEFAULT_RULES.ids == ("NPI-01", "DX-01", "PTR-01", "BAL-01", "DT-01", "DT-02",
-                                 "DUP-01")
+    assert DEFAULT_RULES.ids == ("NPI-01", "ID-01", "ID-02", "ID-03", "ID-04",
+                                 "DX-01", "PTR-01",
+                                 "DX-02", "DX-03", "DX-04", "DX-05", "DX-06", "DX-07",
+                                 "BAL-01", "DT-01", "DT-02", "DT-03",
+                                 "DUP-01", "DUP-02",
+                                 "SYN-01", "SYN-02", "SYN-03", "SYN-04", "SYN-05", "SYN-06",
+                                 "DEM-01", "DEM-02",
+                                 "PROC-01", "PROC-02", "PROC-03",
+                                 "MOD-01", "MOD-02", "MOD-03", "MOD-04", "NCCI-01", "MUE-01",
+                                 "POS-01", "POS-02")
     assert {r.id for r in DEFAULT_RULES} >= set(DEFECT_TAGS)
     families = {r.id: r.family for r in DEFAULT_RULES}
-    assert families == {"NPI-01": "identifiers", "DX-01": "diagnoses", "PTR-01": "diagnoses",
+    assert families == {"NPI-01": "identifiers", "ID-01": "identifiers",
+                        "ID-02": "identifiers", "ID-03": "identifiers", "ID-04": "identifiers",
+                        "DX-01": "diagnoses", "PTR-01": "diagnoses",
+                        "DX-02": "diagnoses", "DX-03": "diagnoses", "DX-04": "diagnoses",
+                        "DX-05": "diagnoses", "DX-06": "diagnoses", "DX-07": "diagnoses",
                         "BAL-01": "balance", "DT-01": "dates", "DT-02": "dates",
-                        "DUP-01": "duplicates"}
-    assert all(r.severity is Severity.ERROR for r in DEFAULT_RULES)
+                        "DT-03": "dates", "DUP-01": "duplicates", "DUP-02": "duplicates",
+                        "SYN-01": "syntax", "SYN-02": "syntax", "SYN-03": "syntax",
+                        "SYN-04": "syntax", "SYN-05": "syntax", "SYN-06": "syntax",
+                        "DEM-01": "demographics", "DEM-02": "demographics",
+                        "PROC-01": "procedures", "PROC-02": "procedures",
+                        "PROC-03": "procedures", "MOD-01": "procedures", "MOD-02": "procedures",
+                        "MOD-03": "procedures", "MOD-04": "procedures",
+                        "NCCI-01": "procedures", "MUE-01": "procedures",
+                        "POS-01": "place", "POS-02": "place"}
+    assert {r.id for r in DEFAULT_RULES if r.severity is not Severity.ERROR} == {
+        "SYN-02", "DX-02", "DX-03", "DX-07"}
 
 
 # ------------------------------------------------------------------ NPI-01
@@ -261,10 +288,15 @@ class _Release:
     def __init__(self, billable: set[str]) -> None:
         self.billable = billable
         self.asked: list[str] = []
+        self.dates: list[date] = []
 
     def is_billable(self, code: str) -> bool:
         self.asked.append(code)
         return code in self.billable
+
+    def for_date(self, on: date) -> _Release:
+        self.dates.append(on)
+        return self
 
 
 def test_dx01_checks_against_the_release_in_the_context_and_records_it() -> None:
@@ -273,7 +305,9 @@ def test_dx01_checks_against_the_release_in_the_context_and_records_it() -> None
     context = ctx(icd10=release)
     [finding] = run(claim, context)
     assert finding.field == "2300 HI02-2"
+    assert finding.code_set == "ICD-10-CM 2099-10-01"  # each edit names its release
     assert release.asked == ["E119", "I10", "E785"]
+    assert set(release.dates) == {claim.service_date}  # the release in effect on that date
     assert scrub([professional()], ctx(icd10=release)).icd10_release == "2099-10-01"
     assert scrub([professional()], ctx()).icd10_release == "2026-04-01"
 
@@ -602,7 +636,7 @@ def test_payer_module_drops_adds_and_overrides_rules() -> None:
     blue = (DEFAULT_RULES.without("DUP-01")
             .with_rules(_prior_auth)
             .override("BAL-01", severity=Severity.WARNING))
-    assert blue.ids == ("NPI-01", "DX-01", "PTR-01", "BAL-01", "DT-01", "DT-02", "PA-01")
+    assert blue.ids == (*(i for i in DEFAULT_RULES.ids if i != "DUP-01"), "PA-01")
     assert blue["BAL-01"].severity is Severity.WARNING
     # The default catalog is untouched.
     assert "DUP-01" in DEFAULT_RULES and "PA-01" not in DEFAULT_RULES
@@ -665,7 +699,7 @@ def test_with_rules_replace_takes_the_place_of_a_catalog_rule() -> None:
 
 def test_rule_set_from_modules_collects_rules_in_definition_order() -> None:
     collected = RuleSet.from_modules(dates, balance)
-    assert collected.ids == ("DT-01", "DT-02", "BAL-01")
+    assert collected.ids == ("DT-01", "DT-02", "DT-03", "BAL-01")
     assert list(collected) == [dates.no_future_service, dates.ranges_run_forward,
-                               balance.total_charge_balances]
-    assert repr(collected) == "RuleSet(DT-01, DT-02, BAL-01)"
+                               dates.timely_filing, balance.total_charge_balances]
+    assert repr(collected) == "RuleSet(DT-01, DT-02, DT-03, BAL-01)"

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 from collections import Counter
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import simple_icd_10_cm as icd
 
-from revcycle.codesets import npi
+from revcycle.codesets import icd10_edits, npi
+from revcycle.csvclaims import read_csv_claims, write_csv_claims
 from revcycle.model.claim import Claim, ClaimType, Provider, Receiver
+from revcycle.quality import run_quality
+from revcycle.scrub import DEFAULT_RULES, ScrubContext, scrub
+from revcycle.scrub.corrections import autocorrect
 from revcycle.simulator import (
+    ALL_DEFECT_TAGS,
+    CORRECTION_TAGS,
     DEFAULT_AS_OF,
+    DEFECT_SEVERITY,
     DEFECT_TAGS,
+    QUALITY_DEFECT_TAGS,
+    REFERENCE_DEFECT_TAGS,
+    WARNING_DEFECT_TAGS,
     ClaimFactory,
+    SimulatedReference,
+    Simulation,
     generate,
     generate_claims,
 )
@@ -27,6 +41,7 @@ from revcycle.x12.writer import CounterControlNumbers, InterchangeHeader, Party
 from tests.x12_validation import pyx12_errors
 
 AS_OF = DEFAULT_AS_OF
+SUITES = Path(__file__).resolve().parents[3] / "expectations"
 NAME = re.compile(r"[A-Z]+(?:[ -][A-Z]+)*")
 PROCEDURE = re.compile(r"\d{5}|[A-Z]\d{4}")
 MODIFIERS = {"25", "59", "LT", "RT", "26", "TC", "GT", "95"}
@@ -149,6 +164,21 @@ def test_diagnoses_are_billable_and_pointers_point_at_them(claims: list[Claim]) 
                 assert all(1 <= p <= len(claim.diagnoses) for p in pointers)
             else:
                 assert line.diagnosis_pointers == ()
+        if claim.claim_type is ClaimType.PROFESSIONAL:  # every diagnosis is pointed at
+            pointed = {p for line in claim.service_lines for p in line.diagnosis_pointers}
+            assert pointed == set(range(1, len(claim.diagnoses) + 1))
+
+
+def test_no_two_diagnoses_of_a_claim_exclude_each_other(claims: list[Claim]) -> None:
+    """Judged by the ICD-10-CM Excludes1 notes themselves, not the simulator's table."""
+    pairs = Counter()
+    for claim in claims:
+        codes = claim.diagnoses
+        for i, a in enumerate(codes):
+            for b in codes[i + 1:]:
+                assert not icd10_edits.mutually_exclusive(a, b), (a, b)
+                pairs[a[:1] + b[:1]] += 1
+    assert sum(pairs.values()) > 10000  # many pairs were looked at
 
 
 def _age(born: date, on: date) -> int:
@@ -245,8 +275,15 @@ def test_institutional_claims_cover_their_lines(claims: list[Claim]) -> None:
         assert claim.statement_from <= claim.statement_to
         assert claim.attending_provider is not None and claim.rendering_provider is None
         assert claim.admission_type and claim.patient_status
+        codes = {ln.procedure_code for ln in claim.service_lines}
         for line in claim.service_lines:
             assert re.fullmatch(r"\d{4}", line.revenue_code)
+            if line.procedure_code in ("73030", "73610"):  # x-rays say which side
+                assert len(set(line.modifiers) & {"LT", "RT"}) == 1
+            elif line.procedure_code == "97140" and "97110" in codes:
+                assert line.modifiers == ("59",)
+            else:
+                assert line.modifiers == ()
             assert line.unit_basis in ("UN", "DA")
             assert line.procedure_code == "" or PROCEDURE.fullmatch(line.procedure_code)
             end = line.service_date_end or line.service_date
@@ -316,7 +353,8 @@ def test_batches_group_claims_by_type_and_payer() -> None:
 
 
 @pytest.mark.parametrize("kwargs", [
-    {"n": -1}, {"defect_rate": 1.5}, {"defects": ("NOPE-01",)},
+    {"n": -1}, {"defect_rate": 1.5}, {"defects": ("NOPE-01",)}, {"defects": ("FIX-01",)},
+    {"filing_limit_days": 30},
 ])
 def test_bad_arguments_are_refused(kwargs: dict) -> None:
     args = {"n": 5, "seed": 1, **kwargs}
@@ -349,6 +387,8 @@ def test_simulated_claims_make_valid_837s_that_read_back_equal() -> None:
 
 # ------------------------------------------------------------------ seeded defects
 
+ORIGINAL = ("NPI-01", "DX-01", "BAL-01", "DT-01", "PTR-01", "DUP-01")
+
 
 def _fired(claim: Claim, earlier: set[tuple]) -> set[str]:
     """The rules a claim trips, judged independently of how the simulator broke it."""
@@ -369,31 +409,187 @@ def _fired(claim: Claim, earlier: set[tuple]) -> set[str]:
     return fired
 
 
-def test_each_seeded_defect_trips_exactly_its_rule() -> None:
-    claims, defects = generate(2000, seed=13, defect_rate=0.25)
+def test_each_original_defect_trips_exactly_its_rule() -> None:
+    claims, defects = generate(2000, seed=13, defect_rate=0.25, defects=ORIGINAL)
     assert 300 < len(defects) < 700
-    assert set(Counter(t for tags in defects.values() for t in tags)) == set(DEFECT_TAGS)
+    assert set(Counter(t for tags in defects.values() for t in tags)) == set(ORIGINAL)
     assert any(len(tags) == 2 for tags in defects.values())
     earlier: set[tuple] = set()
-    for claim in claims:
+    for claim, clean in zip(claims, generate_claims(2000, seed=13), strict=True):
         tags = defects.get(claim.patient_control_number, ())
         assert _fired(claim, earlier) == set(tags), claim.patient_control_number
         if "PTR-01" in tags:
             assert claim.claim_type is ClaimType.PROFESSIONAL
+        if "DT-01" in tags:  # moved with its birth dates: the patient's age is unchanged
+            moved = claim.service_date - clean.service_date
+            assert moved.days > 0
+            for person, was in ((claim.subscriber, clean.subscriber),
+                                (claim.patient, clean.patient)):
+                if person is not None and was is not None:
+                    assert person.birth_date - was.birth_date == moved
+                    assert person.birth_date < AS_OF
         earlier.add(_signature(claim))
     numbers = [c.patient_control_number for c in claims]
     assert len(set(numbers)) == len(numbers)
 
 
+def _judged(sim: Simulation, reference: object) -> list[tuple[str, set[str], set[str]]]:
+    """(control number, tags, rules fired) of each claim whose findings are not exactly
+    its tags at their severities."""
+    ctx = ScrubContext(as_of=AS_OF, reference=reference)
+    numbers = [c.patient_control_number for c in sim.claims]
+    result = scrub(copy.deepcopy(sim.claims), ctx)
+    wrong = []
+    for number, findings in zip(numbers, result, strict=True):
+        tags = set(sim.defects.get(number, ()))
+        fired = {f.rule_id for f in findings}
+        levels = {(f.rule_id, f.severity.value.upper()) for f in findings}
+        if fired != tags or any((t, DEFECT_SEVERITY[t]) not in levels for t in tags):
+            wrong.append((number, tags, fired))
+    return wrong
+
+
+@pytest.mark.parametrize("seed, claim_type", [(21, None), (22, ClaimType.PROFESSIONAL),
+                                              (23, ClaimType.INSTITUTIONAL)])
+def test_every_tag_trips_exactly_its_rule_at_its_severity(seed, claim_type) -> None:
+    """Against the scrub catalog with the simulator's reference tables: each tagged claim
+    gets findings of its tags' rules and no other (warnings included), and the claims
+    without a tag get no finding at all."""
+    sim = generate(2500, seed, claim_type, defect_rate=0.3, defects=ALL_DEFECT_TAGS,
+                   corrections=True)
+    assert _judged(sim, SimulatedReference()) == []
+    seen = {t for tags in sim.defects.values() for t in tags}
+    if claim_type is None:
+        assert seen == set(ALL_DEFECT_TAGS) | set(CORRECTION_TAGS)
+    elif claim_type is ClaimType.INSTITUTIONAL:  # the 837P-only defects never land here
+        assert seen & {"PTR-01", "DEM-02", "DX-06", "DX-07", "POS-01", "POS-02"} == {"DEM-02"}
+    assert any(len(set(tags) - set(CORRECTION_TAGS)) == 2 for tags in sim.defects.values())
+
+
+def test_reference_defects_are_caught_only_with_the_tables() -> None:
+    sim = generate(600, 5, defect_rate=0.4, defects=REFERENCE_DEFECT_TAGS)
+    assert {t for tags in sim.defects.values() for t in tags} == set(REFERENCE_DEFECT_TAGS)
+    assert _judged(sim, SimulatedReference()) == []
+    ctx = ScrubContext(as_of=AS_OF)  # nothing loaded: the rules say they did not run
+    result = scrub(copy.deepcopy(sim.claims), ctx)
+    assert not any(result)
+    assert ctx.not_run == set(REFERENCE_DEFECT_TAGS)
+
+
+def test_simulated_reference_tables() -> None:
+    tables = SimulatedReference()
+    assert all(tables.loaded(t) for t in ("hcpcs", "ncci_ptp", "mue"))
+    assert not tables.loaded("icd10")
+    assert tables.hcpcs_active("J1100", AS_OF) is True
+    assert tables.hcpcs_active("G0202", AS_OF) is False
+    assert tables.hcpcs_active("G0202", date(2017, 6, 1)) is True
+    assert tables.hcpcs_active("Q9999", AS_OF) is False  # not in the table: not active
+    assert tables.ncci_modifier_indicator("99213", "36000", AS_OF) == "1"
+    assert tables.ncci_modifier_indicator("99213", "36410", AS_OF) == "0"
+    assert tables.ncci_modifier_indicator("36000", "99213", AS_OF) is None
+    assert tables.mue_limit("J1100", AS_OF, "837P") == Decimal(20)
+    assert tables.mue_limit("99213", AS_OF, "837I") is None
+
+
+def test_severities_are_the_catalogs() -> None:
+    assert set(DEFECT_SEVERITY) == set(ALL_DEFECT_TAGS) | set(CORRECTION_TAGS)
+    assert len(set(ALL_DEFECT_TAGS)) == len(ALL_DEFECT_TAGS)
+    for tag in ALL_DEFECT_TAGS:
+        assert DEFECT_SEVERITY[tag] == DEFAULT_RULES[tag].severity.value.upper(), tag
+    assert {t for t, level in DEFECT_SEVERITY.items() if level == "WARNING"} == (
+        set(WARNING_DEFECT_TAGS) | set(CORRECTION_TAGS))
+    # The default draws errors only, and none that a loaded table must judge.
+    assert all(DEFECT_SEVERITY[t] == "ERROR" for t in DEFECT_TAGS)
+    assert not set(DEFECT_TAGS) & (set(QUALITY_DEFECT_TAGS) | set(REFERENCE_DEFECT_TAGS))
+
+
+def test_default_defects_travel_in_837_and_csv_and_pass_the_quality_suites() -> None:
+    """What the pipeline relies on: a default defect reaches the scrub stage intact."""
+    factory = ClaimFactory(31, "travel")
+    claims, defects = factory.generate(600, defect_rate=0.5)
+    assert len({t for tags in defects.values() for t in tags}) == len(DEFECT_TAGS)
+    header = InterchangeHeader(Party("SENDER1"), Party("RECEIVER1"),
+                               created=datetime(2026, 11, 2, 9, 15))
+    for claim_type in ClaimType:
+        group = [c for c in claims if c.claim_type is claim_type]
+        written = write_837(group, header, CounterControlNumbers(), factory.submitter,
+                            Receiver("SIM CLEARINGHOUSE", "SIMCH1"))
+        document = X12Reader(written.text.encode(), {"837": parse_837}).read()
+        assert [c for body in document.bodies() for c in body.claims] == group
+    pro = [c for c in claims if c.claim_type is ClaimType.PROFESSIONAL]
+    result = scrub(read_csv_claims(write_csv_claims(pro)), ScrubContext(as_of=AS_OF))
+    for claim, findings in zip(pro, result, strict=True):  # the CSV keeps every defect
+        tags = set(defects.get(claim.patient_control_number, ()))
+        # DUP-01 aside: the CSV has no service facility columns, so the original of a copy
+        # may be blocked (POS-02) and its copy is then no duplicate.
+        assert tags - {"DUP-01"} <= {f.rule_id for f in findings}
+    outcome = run_quality(list(enumerate(claims)), SUITES)
+    assert outcome.failed == {}
+
+
+def test_quality_defects_are_stopped_by_the_quality_suites() -> None:
+    claims, defects = generate(500, 32, defect_rate=0.5, defects=QUALITY_DEFECT_TAGS)
+    failed = run_quality(list(enumerate(claims)), SUITES).failed
+    for index, claim in enumerate(claims):
+        tags = defects.get(claim.patient_control_number, ())
+        person = claim.patient or claim.subscriber
+        old = person.birth_date is not None and person.birth_date < claim.service_date
+        if tags and not (tags == ("DEM-01",) and old):  # more than 120 years passes
+            assert index in failed, tags
+        elif not tags:
+            assert index not in failed
+
+
+def test_dealing_gives_each_tag_its_share() -> None:
+    _, defects = generate(2000, 11, defect_rate=0.1)
+    counts = Counter(t for tags in defects.values() for t in tags)
+    assert set(counts) == set(DEFECT_TAGS)
+    assert min(counts.values()) >= 5 and max(counts.values()) <= 15, counts
+
+
 def test_defects_leave_the_clean_claims_as_they_were() -> None:
     clean = generate(500, seed=8).claims
-    mixed, defects = generate(500, seed=8, defect_rate=0.3)
+    mixed, defects = generate(500, seed=8, defect_rate=0.3, defects=ALL_DEFECT_TAGS)
     assert defects
     for before, after in zip(clean, mixed, strict=True):
-        assert before.patient_control_number == after.patient_control_number
         if after.patient_control_number not in defects:
             assert before == after
-    assert generate(500, seed=8, defect_rate=0.3) == (mixed, defects)
+    assert generate(500, seed=8, defect_rate=0.3, defects=ALL_DEFECT_TAGS) == (mixed, defects)
+
+
+def test_corrections_are_undone_by_autocorrect_and_change_no_defect() -> None:
+    plain = generate(800, 9, defect_rate=0.3, defects=ALL_DEFECT_TAGS)
+    claims, tags = generate(800, 9, defect_rate=0.3, defects=ALL_DEFECT_TAGS, corrections=True)
+    corrected = {pcn: t for pcn, t in tags.items() if set(t) <= set(CORRECTION_TAGS)}
+    assert {pcn: t for pcn, t in tags.items() if pcn not in corrected} == plain.defects
+    assert 120 < len(corrected) < 220  # about 30% of the 560 or so claims left clean
+    assert {t for t_ in corrected.values() for t in t_} == set(CORRECTION_TAGS)
+    for claim, before in zip(claims, plain.claims, strict=True):
+        fixes = corrected.get(claim.patient_control_number)
+        if fixes is None:
+            assert claim == before
+            continue
+        assert claim != before
+        fixed = copy.deepcopy(claim)
+        assert {f.rule_id for f in autocorrect(fixed)} == set(fixes)
+        assert fixed == before
+
+
+def test_filing_limit_is_a_parameter() -> None:
+    claims, defects = generate(400, 10, defect_rate=0.5, defects=("DT-03",),
+                               filing_limit_days=180)
+    assert len(defects) > 100
+    for claim, clean in zip(claims, generate_claims(400, 10), strict=True):
+        days = (AS_OF - claim.service_date).days
+        if claim.patient_control_number not in defects:
+            assert claim == clean and days <= 90
+            continue
+        assert 180 < days <= 300
+        moved = claim.service_date - clean.service_date  # birth dates too: same ages
+        assert claim.subscriber.birth_date - clean.subscriber.birth_date == moved
+        assert _dates(claim) == [d + moved for d in _dates(clean)]
+    with pytest.raises(ValueError):
+        generate(10, 10, defect_rate=0.5, filing_limit_days=60)  # clean claims would be late
 
 
 def test_defects_can_be_restricted() -> None:
@@ -404,12 +600,16 @@ def test_defects_can_be_restricted() -> None:
     assert defects == {}  # an 837I has no diagnosis pointers to break
     assert len(claims) == 300
     assert generate(50, 9, defect_rate=0.0).defects == {}
+    assert generate(50, 9, defect_rate=0.5, defects=()).defects == {}
 
 
 def test_defect_money_stays_exact() -> None:
-    claims, defects = generate(600, seed=3, defect_rate=0.5, defects=("BAL-01",))
+    claims, defects = generate(600, seed=3, defect_rate=0.5,
+                               defects=("BAL-01", "SYN-04", "NCCI-01", "DUP-02"))
     broken = [c for c in claims if c.patient_control_number in defects]
     assert broken
     for claim in broken:
         assert isinstance(claim.total_charge, Decimal) and claim.total_charge > 0
         assert claim.total_charge.as_tuple().exponent == -2
+        for line in claim.service_lines:
+            assert line.charge.as_tuple().exponent == -2
