@@ -77,6 +77,15 @@ def _now() -> datetime:
     return datetime.now()
 
 
+class Installation(Base):
+    """One row: this database's identity, made when it is created. Cached pipeline steps
+    are keyed on it, so a new or restored database never reuses another one's results."""
+
+    __tablename__ = "installation"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
 class Tenant(Base):
     """A provider client of the billing vendor."""
 

@@ -3,30 +3,39 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from revcycle.db import make_engine, session_factory, upgrade
+from revcycle.db.models import Installation
 from revcycle.settings import Settings, get_settings
 from revcycle.storage import ObjectStore, store_from_settings
 
 
 @dataclass(frozen=True)
-class Resources:
+class Resources:  # not slotted: ``instance_id`` is cached on the instance
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
     store: ObjectStore
 
-    @property
+    @cached_property
     def instance_id(self) -> str:
-        """A short fingerprint of where this installation keeps its state."""
-        database = self.engine.url.render_as_string(hide_password=True)
-        where = f"{database}|{self.store.uri('instance')}"
-        return hashlib.sha256(where.encode()).hexdigest()[:12]
+        """This installation's identity: the database's own id (made on first use) and
+        where the store is. A wiped, new or restored database gets a new one."""
+        with self.sessions() as session:
+            installation = session.scalar(select(Installation))
+            if installation is None:
+                installation = Installation(id=uuid.uuid4().hex)
+                session.add(installation)
+                session.commit()
+            database_id = installation.id
+        where = f"{database_id}|{self.store.uri('instance')}"
+        return hashlib.sha256(where.encode()).hexdigest()[:16]
 
     @classmethod
     def from_settings(cls, settings: Settings, *, migrate: bool = True) -> Resources:
