@@ -15,10 +15,10 @@ True
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
-from importlib.resources import files
 from types import MappingProxyType
+
+from revcycle.codesets.datafile import read_data_file
 
 _DATA = "addon_codes.csv"
 _NONE: frozenset[str] = frozenset()
@@ -46,18 +46,9 @@ def _expand(text: str) -> frozenset[str]:
 
 
 def _load() -> tuple[dict[str, str], dict[str, frozenset[str]]]:
-    text = files("revcycle.codesets").joinpath("data", _DATA).read_text(encoding="utf-8")
-    header: dict[str, str] = {}
-    rows: list[str] = []
-    for line in text.splitlines():
-        if line.startswith("#"):
-            key, sep, value = line[1:].partition(":")
-            if sep and key.strip() in ("source", "version"):
-                header[key.strip()] = value.strip()
-        elif line.strip():
-            rows.append(line)
+    header, rows = read_data_file(_DATA)
     table: dict[str, frozenset[str]] = {}
-    for row in csv.DictReader(rows):
+    for row in rows:
         code = row["addon"]
         if not _is_code(code) or code in table:
             raise ValueError(f"{_DATA}: bad or repeated add-on code on a data row")

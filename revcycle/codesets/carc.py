@@ -19,24 +19,15 @@ True
 
 from __future__ import annotations
 
-import csv
-from importlib import resources
+from revcycle.codesets.datafile import read_data_file
 
 _FILE = "carc_rarc.csv"
 
 
 def _read() -> tuple[str, str, dict[str, str], dict[str, str]]:
-    text = resources.files("revcycle.codesets").joinpath("data", _FILE).read_text("utf-8")
-    meta: dict[str, str] = {}
-    rows: list[str] = []
-    for line in text.splitlines():
-        if line.startswith("# ") and ": " in line:
-            key, _, value = line[2:].partition(": ")
-            meta.setdefault(key, value)
-        elif line and not line.startswith("#"):
-            rows.append(line)
+    meta, rows = read_data_file(_FILE)
     tables: dict[str, dict[str, str]] = {"CARC": {}, "RARC": {}}
-    for row in csv.DictReader(rows):
+    for row in rows:
         table = tables[row["kind"]]  # a kind other than these two is a typo in the file
         if row["code"] in table:
             raise ValueError(f"{_FILE}: {row['kind']} {row['code']} is listed twice")

@@ -16,9 +16,9 @@ as X12 carries them (SV101-3 to SV101-6, SV202-3 to SV202-6).
 
 from __future__ import annotations
 
-import csv
-from importlib.resources import files
 from typing import NamedTuple
+
+from revcycle.codesets.datafile import read_data_file
 
 _DATA = "modifiers.csv"
 _KINDS = ("CPT", "HCPCS")
@@ -32,18 +32,9 @@ class Modifier(NamedTuple):
 
 def _load() -> tuple[dict[str, str], dict[str, Modifier]]:
     """The header's ``key: value`` lines and the modifiers, from the packaged file."""
-    text = files("revcycle.codesets").joinpath("data", _DATA).read_text(encoding="utf-8")
-    header: dict[str, str] = {}
-    rows: list[str] = []
-    for line in text.splitlines():
-        if line.startswith("#"):
-            key, sep, value = line[1:].partition(":")
-            if sep and key.strip() in ("source", "version"):
-                header[key.strip()] = value.strip()
-        elif line.strip():
-            rows.append(line)
+    header, rows = read_data_file(_DATA)
     table: dict[str, Modifier] = {}
-    for row in csv.DictReader(rows):
+    for row in rows:
         code = row["modifier"]
         well_formed = (len(code) == 2 and code.isascii() and code.isalnum()
                        and (code.isupper() or code.isdigit()))

@@ -17,10 +17,10 @@ False
 
 from __future__ import annotations
 
-import csv
 from datetime import date
-from importlib.resources import files
 from typing import NamedTuple
+
+from revcycle.codesets.datafile import read_data_file
 
 _DATA = "place_of_service.csv"
 
@@ -34,18 +34,9 @@ class PlaceOfService(NamedTuple):
 
 def _load() -> tuple[dict[str, str], dict[str, PlaceOfService]]:
     """The header's ``key: value`` lines and the codes, from the packaged file."""
-    text = files("revcycle.codesets").joinpath("data", _DATA).read_text(encoding="utf-8")
-    header: dict[str, str] = {}
-    rows: list[str] = []
-    for line in text.splitlines():
-        if line.startswith("#"):
-            key, sep, value = line[1:].partition(":")
-            if sep and key.strip() in ("source", "version"):
-                header[key.strip()] = value.strip()
-        elif line.strip():
-            rows.append(line)
+    header, rows = read_data_file(_DATA)
     table: dict[str, PlaceOfService] = {}
-    for row in csv.DictReader(rows):
+    for row in rows:
         code = row["code"]
         if len(code) != 2 or not code.isdigit() or code in table:
             raise ValueError(f"{_DATA}: bad or repeated code on a data row")
