@@ -129,6 +129,24 @@ def run(
     print(json.dumps(result, default=str))
 
 
+@app.command()
+def serve(
+    cron: str = typer.Option("0 6 * * *", help="When the daily run starts (cron)."),
+    timezone: str = typer.Option("UTC", help="Time zone of the cron schedule."),
+) -> None:
+    """Serve the daily deployment on its schedule and every stage flow on demand.
+
+    Needs a Prefect server (PREFECT_API_URL): the dashboard shows the runs, retries a
+    failed day and starts a stage for a day.
+    """
+    _quiet_orchestration()
+    from prefect import serve as prefect_serve
+
+    from flows.deployments import deployments
+
+    prefect_serve(*deployments(cron, timezone))
+
+
 def main() -> None:
     app()
 

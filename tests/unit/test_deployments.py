@@ -1,0 +1,28 @@
+"""The deployments ``revcycle serve`` serves: names, schedule, parameters."""
+
+from __future__ import annotations
+
+import inspect
+
+from flows.daily import daily_revenue_cycle
+from flows.deployments import DAILY_CRON, STAGE_FLOWS, deployments
+
+
+def test_daily_on_its_schedule_and_every_stage_on_demand() -> None:
+    built = {d.name + "@" + d.flow_name: d for d in deployments()}
+    daily = built["daily@daily-revenue-cycle"]
+    assert [s.schedule.cron for s in daily.schedules] == [DAILY_CRON]
+    stages = {"ingest", "quality", "scrub", "submit", "acks-and-post", "report"}
+    assert {d.flow_name for d in built.values() if d.name == "on-demand"} == stages
+    assert all(not d.schedules for d in built.values() if d.name == "on-demand")
+    # Runs take only the business date and tenants, never claim data, and nothing is
+    # baked into a deployment.
+    for flow in (daily_revenue_cycle, *STAGE_FLOWS):
+        assert list(inspect.signature(flow.fn).parameters) == ["business_date", "tenants"]
+    assert all(d.parameters == {} for d in built.values())
+
+
+def test_the_schedule_can_be_changed() -> None:
+    daily = deployments(cron="30 5 * * 1-5", timezone="America/Chicago")[0]
+    schedule = daily.schedules[0].schedule
+    assert (schedule.cron, schedule.timezone) == ("30 5 * * 1-5", "America/Chicago")
