@@ -160,6 +160,9 @@ class Claim837Parser:
 
     # -- main loop --------------------------------------------------------------------
     def parse(self) -> Iterator[Claim]:
+        # Bound methods as locals: this loop runs once per segment.
+        line_segment, claim_segment = self._line_segment, self._claim_segment
+        level_segment = self._level_segment
         for elements in self.ctx.segments:
             tag = elements[0]
             try:
@@ -174,12 +177,14 @@ class Claim837Parser:
                         self._close_level()
                         self.ctx.trailer = elements
                         return
-                elif self.state == LINE:
-                    self._line_segment(tag, elements)
-                elif self.state == CLAIM:
-                    self._claim_segment(tag, elements)
+                    continue
+                state = self.state
+                if state == LINE:
+                    line_segment(tag, elements)
+                elif state == CLAIM:
+                    claim_segment(tag, elements)
                 else:
-                    self._level_segment(tag, elements)
+                    level_segment(tag, elements)
             except IndexError:
                 raise self._missing(tag, len(elements), self._loop_name()) from None
         # Running out of segments without SE is reported by the envelope reader.
