@@ -25,6 +25,8 @@ app.add_typer(db_app, name="db")
 codesets_app = typer.Typer(help="Reference code sets loaded from CMS files (HCPCS Level II,"
                            " NCCI PTP edits, MUEs).", no_args_is_help=True)
 app.add_typer(codesets_app, name="codesets")
+ar_app = typer.Typer(help="Accounts receivable: what payers still owe.", no_args_is_help=True)
+app.add_typer(ar_app, name="ar")
 
 
 @db_app.command("upgrade")
@@ -50,7 +52,7 @@ class CodeSetClaimType(StrEnum):
     dme = "dme"
 
 
-def _code_set_sessions() -> sessionmaker[Session]:
+def _sessions() -> sessionmaker[Session]:
     from revcycle.db import make_engine, session_factory, upgrade
     from revcycle.settings import get_settings
 
@@ -78,7 +80,7 @@ def codesets_load(
     from revcycle.codesets.loaders import CodeSetFileError, load_file
 
     try:
-        result = load_file(_code_set_sessions(), kind.value.replace("-", "_"), file,
+        result = load_file(_sessions(), kind.value.replace("-", "_"), file,
                            claim_type=claim_type.value if claim_type else None,
                            release=release,
                            effective_from=effective_from.date() if effective_from else None,
@@ -102,7 +104,7 @@ def codesets_list(
     """The reference tables loaded: release, file, rows, when."""
     from revcycle.codesets.loaders import current_loads
 
-    with _code_set_sessions()() as session:
+    with _sessions()() as session:
         loads = [{"table": load.table_name, "claim_type": load.claim_type,
                   "release": load.release, "file": load.file_name, "rows": load.rows,
                   "sha256": load.sha256, "loaded_at": load.loaded_at.isoformat(" ", "seconds")}
@@ -175,6 +177,36 @@ def x12_inspect(
         console.print(defects)
     else:
         console.print("no defects")
+
+
+@ar_app.command("aging")
+def ar_aging_command(
+    as_of: datetime | None = typer.Option(None, "--as-of", formats=["%Y-%m-%d"],
+                                          help="The day to age to; default: today."),
+    tenant: str | None = typer.Option(None, "--tenant", help="One provider client;"
+                                      " default: all."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Open A/R in 0-30, 31-60, 61-90 and 90+ day buckets (days since submission)."""
+    from revcycle.pipeline.aging import BUCKETS, ar_aging
+
+    day = as_of.date() if as_of else datetime.now().date()
+    with _sessions()() as session:
+        aging = ar_aging(session, day, tenant)
+    if as_json:
+        print(json.dumps({"tenant": tenant, **aging}))
+        return
+    table = Table(title=f"A/R aging as of {aging['as_of']}"
+                  + (f", tenant {tenant}" if tenant else ""), title_justify="left")
+    for column in ("payer", *BUCKETS, "total"):
+        table.add_column(column, justify="left" if column == "payer" else "right")
+    for payer, amounts in aging["by_payer"].items():
+        table.add_row(payer, *(amounts[name] for name in BUCKETS), amounts["total"])
+    table.add_row("all payers", *(aging["buckets"][name]["amount"] for name in BUCKETS),
+                  aging["total"])
+    table.add_row("claims", *(str(aging["buckets"][name]["claims"]) for name in BUCKETS),
+                  str(aging["claims"]))
+    Console().print(table)
 
 
 if __name__ == "__main__":

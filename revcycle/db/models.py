@@ -283,6 +283,9 @@ class Payment(Base):
     patient_responsibility: Mapped[Decimal]
     payer_claim_control_number: Mapped[str] = mapped_column(String(50), default="")
     exception: Mapped[str] = mapped_column(String(200), default="")
+    # Where the CLP is, so a biller working the exception queue can open the 835 at it.
+    source_key: Mapped[str] = mapped_column(String(400), default="")
+    segment_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Adjustment(Base):

@@ -113,6 +113,9 @@ class ClaimPayment:
     received_date: date | None = None  # DTM*050
     coverage_amount: Decimal | None = None  # AMT*AU
     other_segments: tuple[Segment, ...] = ()
+    # Where the CLP stood in the file it was read from (1-based, ISA is 1), so a posting
+    # exception can point at it; not content, so equality ignores it.
+    segment_number: int | None = field(default=None, compare=False)
 
     @property
     def is_reversal(self) -> bool:

@@ -3,8 +3,14 @@
 Before anything is posted the remittance must balance at line, claim and transaction
 level; an unbalanced one is held with its reasons. The same 835 (payer + TRN02) posts
 once. A CLP is matched to a claim by patient control number, never by position, and its
-SVCs to service lines by REF*6R. A CLP that matches nothing, or a claim paid twice, goes
-to the exception queue (the payment row keeps the reason) instead of being posted.
+SVCs to service lines by REF*6R; when several claims share the number (a replacement), the
+one the CLP can apply to wins: a claim awaiting payment, or for a reversal the adjudicated
+one. A CLP that matches nothing, or a claim paid twice, goes to the exception queue (the
+payment row keeps the reason in a biller's words, the 835's object key and the CLP's
+segment number) instead of being posted.
+
+A denial is worked like any other edit: a DENIED claim, and each denied line of a
+PARTIALLY_PAID one, gets an edit per denial reason (CARC, with the RARCs' descriptions).
 
 The ledger is double entry. Submission books the charge (A/R debit, revenue credit);
 posting moves A/R to cash, contractual and other adjustments, and patient
@@ -22,10 +28,19 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from revcycle.db.models import Adjustment, Batch, LedgerEntry, Payment, ServiceLine
+from revcycle.codesets.carc import describe_carc, describe_rarc
+from revcycle.db.models import Adjustment, Batch, Edit, File, LedgerEntry, Payment, ServiceLine
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import Remittance as RemittanceRow
-from revcycle.model.remittance import ClaimPayment, Remittance, balance_problems
+from revcycle.model.remittance import (
+    Adjustment as CasAdjustment,
+)
+from revcycle.model.remittance import (
+    ClaimPayment,
+    Remittance,
+    ServicePayment,
+    balance_problems,
+)
 from revcycle.pipeline.batches import move
 from revcycle.pipeline.inbound import new_inbound_files
 from revcycle.pipeline.resources import Resources
@@ -71,7 +86,7 @@ def post_remittances(res: Resources, batch_id: str, payer_id: str) -> dict[str, 
         with res.sessions() as session:
             file = inbound.record(session, batch)
             for remittance in document.bodies(Remittance):
-                outcome = _post(session, file.id, batch, payer_id, remittance)
+                outcome = _post(session, file, batch, payer_id, remittance)
                 for name in ("held", "duplicates", "claims_posted", "exceptions",
                              "reversals"):
                     result[name] += outcome.get(name, 0)
@@ -82,7 +97,7 @@ def post_remittances(res: Resources, batch_id: str, payer_id: str) -> dict[str, 
     return result
 
 
-def _post(session: Session, file_id: int, batch: Batch, payer_id: str,
+def _post(session: Session, file: File, batch: Batch, payer_id: str,
           remittance: Remittance) -> dict[str, Any]:
     trace = remittance.trace_number
     if session.scalar(select(RemittanceRow.id).where(
@@ -90,7 +105,7 @@ def _post(session: Session, file_id: int, batch: Batch, payer_id: str,
             RemittanceRow.status == "POSTED")) is not None:
         return {"duplicates": 1}
     problems = balance_problems(remittance)
-    row = RemittanceRow(tenant_id=batch.tenant_id, payer_id=payer_id, file_id=file_id,
+    row = RemittanceRow(tenant_id=batch.tenant_id, payer_id=payer_id, file_id=file.id,
                         trace_number=trace, payment_date=remittance.payment_date,
                         total_paid=remittance.total_paid,
                         status="HELD" if problems else "POSTED",
@@ -102,7 +117,8 @@ def _post(session: Session, file_id: int, batch: Batch, payer_id: str,
     on = remittance.payment_date or batch.business_date
     outcome: dict[str, Any] = defaultdict(int)
     for index, payment in enumerate(remittance.claims):
-        _post_claim(session, row, batch.tenant_id, payer_id, index, payment, on, outcome)
+        _post_claim(session, row, file.key, batch.tenant_id, payer_id, index, payment, on,
+                    outcome)
     for plb in remittance.provider_adjustments:
         # Provider-level: a positive amount was withheld from the payment.
         session.execute(insert(LedgerEntry), [
@@ -115,30 +131,61 @@ def _post(session: Session, file_id: int, batch: Batch, payer_id: str,
     return outcome
 
 
-def _post_claim(session: Session, remittance: RemittanceRow, tenant: str, payer_id: str,
-                index: int, payment: ClaimPayment, on: date,
-                outcome: dict[str, Any]) -> None:
-    claim = session.scalar(
+def _match(session: Session, tenant: str, payer_id: str,
+           payment: ClaimPayment) -> ClaimRow | None:
+    """The claim a CLP applies to. Claims sharing the patient control number (an original
+    and its replacements) are tried newest first: a payment goes to one awaiting payment
+    (sent, or reversed and awaiting its correction), a reversal to an adjudicated one (the
+    one whose payer claim control number it names, if any). When none can take it, the
+    newest is returned and the caller says why it is an exception."""
+    candidates = list(session.scalars(
         select(ClaimRow).where(ClaimRow.tenant_id == tenant, ClaimRow.payer_id == payer_id,
                                ClaimRow.patient_control_number
                                == payment.patient_control_number)
-        .order_by(ClaimRow.id.desc()).limit(1))
-    exception = ""
+        .order_by(ClaimRow.id.desc())))
+    if payment.is_reversal:
+        adjudicated = [c for c in candidates if c.status in ADJUDICATED]
+        named = [c for c in adjudicated if payment.payer_claim_control_number
+                 and c.payer_claim_control_number == payment.payer_claim_control_number]
+        preferred = named or adjudicated
+    else:
+        preferred = ([c for c in candidates if c.status in OPEN]
+                     or [c for c in candidates if c.status == Status.REVERSED])
+    return (preferred or candidates or [None])[0]
+
+
+def _exception(payment: ClaimPayment, claim: ClaimRow | None) -> str:
+    """Why a CLP is not posted, in a biller's words ("" when it can be). Under 200
+    characters, and never a value from the claim."""
     if claim is None:
-        exception = "no claim with this patient control number was sent to this payer"
-    elif payment.is_reversal and claim.status not in ADJUDICATED:
-        exception = "a reversal for a claim that was not paid"
-    elif not payment.is_reversal and claim.status in ADJUDICATED:
-        exception = "the claim was paid already: a second payment is not posted"
-    elif not payment.is_reversal and claim.status not in (*OPEN, Status.REVERSED):
+        return ("Unknown claim: no claim we sent to this payer has this patient control"
+                " number; check whether it was billed elsewhere or the number was changed.")
+    status = Status(claim.status)
+    if payment.is_reversal and status not in ADJUDICATED:
+        return (f"The payer takes back a payment we never posted (the claim is {status}):"
+                " look for the original payment on an earlier remittance.")
+    if not payment.is_reversal and status in ADJUDICATED:
+        return (f"Second payment for a claim already {status}, with no reversal of the"
+                " first: a possible duplicate payment or overpayment; not posted.")
+    if not payment.is_reversal and status not in (*OPEN, Status.REVERSED):
         # Never sent, or rejected: the status machine has no way to paid from there.
-        exception = f"a payment for a claim in status {claim.status}, which awaits none"
+        return (f"Payment for a claim in status {status}, which was not awaiting one:"
+                " check that the payer and the claim are the right ones before posting.")
+    return ""
+
+
+def _post_claim(session: Session, remittance: RemittanceRow, source_key: str, tenant: str,
+                payer_id: str, index: int, payment: ClaimPayment, on: date,
+                outcome: dict[str, Any]) -> None:
+    claim = _match(session, tenant, payer_id, payment)
+    exception = _exception(payment, claim)
     record = Payment(remittance_id=remittance.id, claim_id=claim.id if claim else None,
                      clp_index=index, claim_status_code=payment.status_code,
                      charge=payment.charge, paid=payment.paid,
                      patient_responsibility=payment.patient_responsibility or ZERO,
                      payer_claim_control_number=payment.payer_claim_control_number,
-                     exception=exception)
+                     exception=exception, source_key=source_key,
+                     segment_number=payment.segment_number)
     session.add(record)
     session.flush()
     if exception:
@@ -147,10 +194,12 @@ def _post_claim(session: Session, remittance: RemittanceRow, tenant: str, payer_
     lines = {line.line_control_number: line for line in session.scalars(
         select(ServiceLine).where(ServiceLine.claim_id == claim.id))}
     adjustments = [(None, a) for a in payment.adjustments]
+    numbered: list[tuple[int | None, ServicePayment]] = []
     for service in payment.service_payments:
         line = lines.get(service.line_control_number)
         if line is not None:
             line.paid += service.paid
+        numbered.append((line.line_number if line else None, service))
         adjustments += [(line.line_number if line else None, a) for a in service.adjustments]
     if adjustments:
         session.execute(insert(Adjustment), [
@@ -178,9 +227,75 @@ def _post_claim(session: Session, remittance: RemittanceRow, tenant: str, payer_
         claim.payer_claim_control_number = payment.payer_claim_control_number
     target = _outcome(payment, adjustments)
     move(session, [claim.id], Status(claim.status), target, STAGE)
+    _denial_edits(session, claim.id, target, payment, numbered)
     outcome["claims_posted"] += 1
     if target is Status.REVERSED:
         outcome["reversals"] += 1
+
+
+def _is_denial_reason(adjustment: CasAdjustment) -> bool:
+    """Not the patient's share and not the contractual write-off: a reason not to pay."""
+    return adjustment.group_code != "PR" and not (adjustment.group_code == "CO"
+                                                  and adjustment.reason_code == "45")
+
+
+# MOA03-07 and MIA05, MIA20-23: the claim-level remark codes (RARC).
+_CLAIM_REMARKS = {"MOA": (3, 4, 5, 6, 7), "MIA": (5, 20, 21, 22, 23)}
+
+
+def _claim_remarks(payment: ClaimPayment) -> tuple[str, ...]:
+    return tuple(segment[k] for segment in payment.other_segments
+                 for k in _CLAIM_REMARKS.get(segment[0], ())
+                 if k < len(segment) and segment[k])
+
+
+def _denial_message(adjustment: CasAdjustment, remarks: tuple[str, ...]) -> str:
+    code = f"{adjustment.group_code}-{adjustment.reason_code}"
+    reason = describe_carc(adjustment.reason_code) or (
+        f"Reason code {adjustment.reason_code} (not in our list: see the X12 CARC list).")
+    text = f"Denied by the payer ({code}): {reason}"
+    if remarks:
+        text += " Remarks: " + " ".join(
+            f"{r}: {describe_rarc(r) or 'not in our list (see the RARC list).'}"
+            for r in remarks)
+    return text
+
+
+def _denial_edits(session: Session, claim_id: int, target: Status, payment: ClaimPayment,
+                  services: list[tuple[int | None, ServicePayment]]) -> None:
+    """The denial reasons as edits in the work queue: every reason of a DENIED claim, and
+    of each line a PARTIALLY_PAID claim's payer paid nothing on."""
+    if target not in (Status.DENIED, Status.PARTIALLY_PAID):
+        return
+    edits: list[dict[str, Any]] = []
+    seen: set[tuple[int | None, str, str]] = set()
+
+    def add(number: int | None, adjustment: CasAdjustment, remarks: tuple[str, ...],
+            field: str) -> None:
+        key = (number, adjustment.group_code, adjustment.reason_code)
+        if key in seen:
+            return
+        seen.add(key)
+        edits.append({"claim_id": claim_id, "line_number": number, "stage": STAGE,
+                      "rule_id": f"CARC-{adjustment.group_code}-{adjustment.reason_code}",
+                      "severity": "ERROR", "message": _denial_message(adjustment, remarks),
+                      "field": field})
+
+    if target is Status.DENIED:
+        reasons = [a for a in payment.adjustments if _is_denial_reason(a)]
+        for adjustment in reasons or payment.adjustments:
+            add(None, adjustment, _claim_remarks(payment), "835 CAS")
+    for number, service in services:
+        if target is Status.PARTIALLY_PAID and service.paid != ZERO:
+            continue
+        reasons = [a for a in service.adjustments if _is_denial_reason(a)]
+        if target is Status.PARTIALLY_PAID and not reasons:
+            continue  # the patient's to pay, not denied
+        for adjustment in reasons or service.adjustments:
+            add(number, adjustment, service.remark_codes,
+                "835 LQ" if service.remark_codes else "835 CAS")
+    if edits:
+        session.execute(insert(Edit), edits)
 
 
 def _outcome(payment: ClaimPayment, adjustments: list) -> Status:
@@ -191,6 +306,5 @@ def _outcome(payment: ClaimPayment, adjustments: list) -> Status:
     patient = sum((a.amount for _, a in adjustments if a.group_code == "PR"), ZERO)
     if payment.is_denial or (payment.paid == ZERO and patient == ZERO):
         return Status.DENIED
-    denied_part = any(a.group_code != "PR" and not (a.group_code == "CO" and a.reason_code
-                                                    == "45") for _, a in adjustments)
+    denied_part = any(_is_denial_reason(a) for _, a in adjustments)
     return Status.PARTIALLY_PAID if denied_part else Status.PAID

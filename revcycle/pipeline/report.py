@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from revcycle.db.models import Adjustment, Batch, Edit, File, Money, Payment, Remittance
 from revcycle.db.models import Claim as ClaimRow
+from revcycle.pipeline.aging import ar_aging_for
 from revcycle.pipeline.batches import batch_id as make_batch_id
 from revcycle.pipeline.resources import Resources
 from revcycle.status import ADJUDICATED, Status
@@ -28,19 +29,28 @@ def _money(value: Decimal | None) -> str:
 
 
 def day_report(res: Resources, business_date: date, tenants: list[str]) -> dict[str, Any]:
-    """Summary of one business day over the given tenants. Each tenant's own summary goes
-    to its reports zone (a tenant never sees another's figures)."""
+    """Summary of one business day over the given tenants, with their A/R aging as of
+    that day. Each tenant's own summary goes to its reports zone (a tenant never sees
+    another's figures)."""
     with res.sessions() as session:
         for tenant in tenants:
             batch = make_batch_id(tenant, business_date)
             if session.get(Batch, batch) is not None:
                 own = summarize(session, [batch])
+                own["ar_aging"] = _aging_totals(ar_aging_for(session, business_date,
+                                                             [tenant]))
                 res.store.put(object_key(tenant, "reports", business_date, batch,
                                          "run-report.json"),
                               json.dumps({"business_date": business_date.isoformat(),
                                           "tenant": tenant, **own}, indent=2).encode())
         combined = summarize(session, [make_batch_id(t, business_date) for t in tenants])
+        combined["ar_aging"] = _aging_totals(ar_aging_for(session, business_date, tenants))
     return {"business_date": business_date.isoformat(), "tenants": tenants, **combined}
+
+
+def _aging_totals(aging: dict[str, Any]) -> dict[str, Any]:
+    """The aging's totals (per bucket and per payer), without the day it is as of."""
+    return {name: aging[name] for name in ("buckets", "total", "claims", "by_payer")}
 
 
 def summarize(session: Session, batches: list[str]) -> dict[str, Any]:

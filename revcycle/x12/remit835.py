@@ -179,6 +179,7 @@ def _claim(reader: SegmentReader, elements: list[str], header_number: str) -> Cl
         decimal_value(reader, e[12], "CLP", 12, "2100") if e[12] else None,
         decimal_value(reader, e[13], "CLP", 13, "2100") if e[13] else None,
         header_number,
+        segment_number=reader.segment_number,
     )
 
 

@@ -1,0 +1,175 @@
+"""What posting leaves for a biller: denials in the work queue with their reasons, and
+payments it could not post in the exception queue with where they are in the 835."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from revcycle.codesets.carc import describe_carc, describe_rarc
+from revcycle.db import models
+from revcycle.db.models import Claim as ClaimRow
+from revcycle.model.remittance import Adjustment, ClaimPayment, Remittance, balance_problems
+from revcycle.pipeline.post import book_charges, post_remittances
+from revcycle.pipeline.resources import Resources
+from revcycle.status import Status
+from revcycle.x12.tokenizer import SegmentReader
+from tests.unit.pipeline.conftest import DAY
+from tests.unit.pipeline.test_acks_post import (
+    PAYER,
+    _all,
+    _check_books,
+    _negated,
+    _payer_remittances,
+    _put_835,
+    _rows,
+    _submitted,
+)
+
+
+def _edits(res: Resources, claim_id: int) -> list[models.Edit]:
+    return [e for e in _all(res, models.Edit) if e.claim_id == claim_id]
+
+
+def _deny_line(remittance: Remittance, claim: ClaimPayment, index: int) -> None:
+    """The payer pays nothing on one line (bundled, CO-97, remark M15)."""
+    line = claim.service_payments[index]
+    patient = sum((a.amount for a in line.adjustments if a.group_code == "PR"), Decimal(0))
+    claim.paid -= line.paid
+    remittance.total_paid -= line.paid
+    if claim.patient_responsibility is not None:
+        claim.patient_responsibility -= patient
+    line.paid = Decimal(0)
+    line.adjustments = [Adjustment("CO", "97", line.charge)]
+    line.remark_codes = ("M15",)
+
+
+def _deny_claim(remittance: Remittance, claim: ClaimPayment) -> None:
+    """The payer denies the whole claim at claim level (CO-50, remark N130 in MOA)."""
+    remittance.total_paid -= claim.paid
+    claim.status_code, claim.paid, claim.patient_responsibility = "4", Decimal(0), Decimal(0)
+    claim.adjustments = [Adjustment("CO", "50", claim.charge)]
+    claim.service_payments = []
+    claim.other_segments += (("MOA", "", "", "N130"),)
+
+
+def test_denials_land_in_the_work_queue_with_their_reasons(res: Resources) -> None:
+    batch, [(delivery, data)] = _submitted(res, n=40, seed=43)
+    remittances = _payer_remittances(data)
+    remittance = remittances[0]
+    partial, denied = [c for c in remittance.claims
+                       if c.paid > 0 and len(c.service_payments) >= 2][:2]
+    _deny_line(remittance, partial, 1)
+    _deny_claim(remittance, denied)
+    assert balance_problems(remittance) == []
+    _put_835(res, delivery, remittances, 700)
+
+    post_remittances(res, batch, PAYER.payer_id)
+
+    rows = _rows(res)
+    partial_row, denied_row = (rows[c.patient_control_number] for c in (partial, denied))
+    assert (partial_row.status, denied_row.status) == (Status.PARTIALLY_PAID, Status.DENIED)
+    [claim_edit] = _edits(res, denied_row.id)
+    assert (claim_edit.stage, claim_edit.severity, claim_edit.rule_id, claim_edit.field,
+            claim_edit.line_number) == ("post", "ERROR", "CARC-CO-50", "835 CAS", None)
+    assert describe_carc("50") in claim_edit.message
+    assert describe_rarc("N130") in claim_edit.message
+    with res.sessions() as session:
+        numbers = {line.line_control_number: line.line_number for line in session.scalars(
+            select(models.ServiceLine).where(models.ServiceLine.claim_id == partial_row.id))}
+    line_number = numbers[partial.service_payments[1].line_control_number]
+    [line_edit] = _edits(res, partial_row.id)
+    assert (line_edit.rule_id, line_edit.field, line_edit.line_number) \
+        == ("CARC-CO-97", "835 LQ", line_number)
+    assert describe_carc("97") in line_edit.message
+    assert describe_rarc("M15") in line_edit.message
+    # A paid claim has nothing to work.
+    paid = [rows[c.patient_control_number] for c in remittance.claims
+            if rows[c.patient_control_number].status == Status.PAID]
+    assert paid and not [e for r in paid for e in _edits(res, r.id)]
+    _check_books(res)
+
+
+def test_an_exception_says_where_the_clp_is_in_the_835(res: Resources) -> None:
+    batch, [(delivery, data)] = _submitted(res, seed=44)
+    remittances = _payer_remittances(data)
+    stray = remittances[0].claims[1]
+    stray.patient_control_number = "NOTOURCLAIM002"
+    key = _put_835(res, delivery, remittances, 710)
+
+    assert post_remittances(res, batch, PAYER.payer_id)["exceptions"] == 1
+
+    [exception] = [p for p in _all(res, models.Payment) if p.exception]
+    assert exception.source_key == key
+    assert exception.exception.startswith("Unknown claim")
+    segments = list(SegmentReader(res.store.get(key)))
+    assert segments[exception.segment_number - 1][:2] == ["CLP", "NOTOURCLAIM002"]
+    posted = [p for p in _all(res, models.Payment) if not p.exception]
+    assert {p.source_key for p in posted} == {key}
+    assert all(segments[p.segment_number - 1][0] == "CLP" for p in posted)
+
+
+def _replacement(res: Resources, original: ClaimRow) -> int:
+    """A replacement claim (frequency 7) for ``original``, sent under the same patient
+    control number; its charge on the books."""
+    with res.sessions() as session:
+        row = ClaimRow(**{c: getattr(original, c) for c in (
+            "tenant_id", "batch_id", "file_id", "ordinal", "payer_id", "claim_type",
+            "patient_control_number", "billing_npi", "service_date", "total_charge")},
+            frequency_code="7", status=Status.SUBMITTED)
+        session.add(row)
+        session.flush()
+        book_charges(session, original.tenant_id, [row.id], DAY)
+        session.commit()
+        return row.id
+
+
+def test_a_replacement_takes_the_payment_and_the_original_the_reversal(
+        res: Resources) -> None:
+    batch, [(delivery, data)] = _submitted(res, seed=45)
+    remittances = _payer_remittances(data)
+    _put_835(res, delivery, remittances, 720)
+    post_remittances(res, batch, PAYER.payer_id)
+    rows = _rows(res)
+    original = next(c for c in remittances[0].claims
+                    if rows[c.patient_control_number].status == Status.PAID)
+    original_id = rows[original.patient_control_number].id
+    replacement_id = _replacement(res, rows[original.patient_control_number])
+    payment = copy.deepcopy(original)
+    payment.payer_claim_control_number += "R"
+    # The reversal comes after the new payment: order in the 835 must not matter.
+    again = dataclasses.replace(remittances[0], trace_number="REPLACED0001",
+                                claims=[payment, _negated(original)],
+                                total_paid=Decimal(0), provider_adjustments=[])
+    assert balance_problems(again) == []
+    _put_835(res, delivery, [again], 721)
+
+    result = post_remittances(res, batch, PAYER.payer_id)
+
+    assert (result["claims_posted"], result["reversals"], result["exceptions"]) == (2, 1, 0)
+    with res.sessions() as session:
+        status = {r.id: r.status for r in session.scalars(select(ClaimRow).where(
+            ClaimRow.id.in_([original_id, replacement_id])))}
+    assert status == {original_id: Status.REVERSED, replacement_id: Status.PAID}
+    _check_books(res)
+
+
+def test_a_reversal_of_a_claim_never_paid_is_an_exception_that_says_so(
+        res: Resources) -> None:
+    batch, [(delivery, data)] = _submitted(res, seed=46)
+    remittances = _payer_remittances(data)
+    claim = next(c for c in remittances[0].claims if c.paid > 0)
+    reversal = dataclasses.replace(remittances[0], trace_number="NEVERPAID001",
+                                   claims=[_negated(claim)], total_paid=claim.paid,
+                                   credit_debit_flag="D", provider_adjustments=[])
+    assert balance_problems(reversal) == []
+    _put_835(res, delivery, [reversal], 730)
+
+    assert post_remittances(res, batch, PAYER.payer_id)["exceptions"] == 1
+
+    [exception] = _all(res, models.Payment)
+    assert "never posted" in exception.exception and "SUBMITTED" in exception.exception
+    assert _rows(res)[claim.patient_control_number].status == Status.SUBMITTED
