@@ -29,7 +29,16 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from revcycle.codesets.carc import describe_carc, describe_rarc
-from revcycle.db.models import Adjustment, Batch, Edit, File, LedgerEntry, Payment, ServiceLine
+from revcycle.db.models import (
+    Adjustment,
+    Batch,
+    ClaimEvent,
+    Edit,
+    File,
+    LedgerEntry,
+    Payment,
+    ServiceLine,
+)
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import Remittance as RemittanceRow
 from revcycle.model.remittance import (
@@ -41,10 +50,9 @@ from revcycle.model.remittance import (
     ServicePayment,
     balance_problems,
 )
-from revcycle.pipeline.batches import move
 from revcycle.pipeline.inbound import new_inbound_files
 from revcycle.pipeline.resources import Resources
-from revcycle.status import ADJUDICATED, Status
+from revcycle.status import ADJUDICATED, Status, check_transition
 from revcycle.x12.remit835 import parse_835
 
 STAGE = "post"
@@ -115,34 +123,30 @@ def _post(session: Session, file: File, batch: Batch, payer_id: str,
     if problems:
         return {"held": 1}
     on = remittance.payment_date or batch.business_date
-    outcome: dict[str, Any] = defaultdict(int)
+    posting = _Posting(session, row, file.key, batch.tenant_id, payer_id, on)
+    posting.load(remittance.claims)
     for index, payment in enumerate(remittance.claims):
-        _post_claim(session, row, file.key, batch.tenant_id, payer_id, index, payment, on,
-                    outcome)
+        posting.post(index, payment)
     for plb in remittance.provider_adjustments:
         # Provider-level: a positive amount was withheld from the payment.
-        session.execute(insert(LedgerEntry), [
-            {"tenant_id": batch.tenant_id, "remittance_id": row.id, "account": "CASH",
-             "amount": -plb.amount, "entry_date": on, "memo": f"PLB {plb.reason_code}"},
-            {"tenant_id": batch.tenant_id, "remittance_id": row.id,
+        memo = f"PLB {plb.reason_code}"
+        posting.ledger += [
+            {"tenant_id": batch.tenant_id, "claim_id": None, "remittance_id": row.id,
+             "account": "CASH", "amount": -plb.amount, "entry_date": on, "memo": memo},
+            {"tenant_id": batch.tenant_id, "claim_id": None, "remittance_id": row.id,
              "account": "PROVIDER_ADJUSTMENT", "amount": plb.amount, "entry_date": on,
-             "memo": f"PLB {plb.reason_code}"}])
-    outcome["paid"] = remittance.total_paid
-    return outcome
+             "memo": memo}]
+    posting.write()
+    posting.outcome["paid"] = remittance.total_paid
+    return posting.outcome
 
 
-def _match(session: Session, tenant: str, payer_id: str,
-           payment: ClaimPayment) -> ClaimRow | None:
+def _match(candidates: list[ClaimRow], payment: ClaimPayment) -> ClaimRow | None:
     """The claim a CLP applies to. Claims sharing the patient control number (an original
     and its replacements) are tried newest first: a payment goes to one awaiting payment
     (sent, or reversed and awaiting its correction), a reversal to an adjudicated one (the
     one whose payer claim control number it names, if any). When none can take it, the
     newest is returned and the caller says why it is an exception."""
-    candidates = list(session.scalars(
-        select(ClaimRow).where(ClaimRow.tenant_id == tenant, ClaimRow.payer_id == payer_id,
-                               ClaimRow.patient_control_number
-                               == payment.patient_control_number)
-        .order_by(ClaimRow.id.desc())))
     if payment.is_reversal:
         adjudicated = [c for c in candidates if c.status in ADJUDICATED]
         named = [c for c in adjudicated if payment.payer_claim_control_number
@@ -174,63 +178,114 @@ def _exception(payment: ClaimPayment, claim: ClaimRow | None) -> str:
     return ""
 
 
-def _post_claim(session: Session, remittance: RemittanceRow, source_key: str, tenant: str,
-                payer_id: str, index: int, payment: ClaimPayment, on: date,
-                outcome: dict[str, Any]) -> None:
-    claim = _match(session, tenant, payer_id, payment)
-    exception = _exception(payment, claim)
-    record = Payment(remittance_id=remittance.id, claim_id=claim.id if claim else None,
-                     clp_index=index, claim_status_code=payment.status_code,
-                     charge=payment.charge, paid=payment.paid,
-                     patient_responsibility=payment.patient_responsibility or ZERO,
-                     payer_claim_control_number=payment.payer_claim_control_number,
-                     exception=exception, source_key=source_key,
-                     segment_number=payment.segment_number)
-    session.add(record)
-    session.flush()
-    if exception:
-        outcome["exceptions"] += 1
-        return
-    lines = {line.line_control_number: line for line in session.scalars(
-        select(ServiceLine).where(ServiceLine.claim_id == claim.id))}
-    adjustments = [(None, a) for a in payment.adjustments]
-    numbered: list[tuple[int | None, ServicePayment]] = []
-    for service in payment.service_payments:
-        line = lines.get(service.line_control_number)
-        if line is not None:
-            line.paid += service.paid
-        numbered.append((line.line_number if line else None, service))
-        adjustments += [(line.line_number if line else None, a) for a in service.adjustments]
-    if adjustments:
-        session.execute(insert(Adjustment), [
-            {"payment_id": record.id, "line_number": number, "group_code": a.group_code,
-             "reason_code": a.reason_code, "amount": a.amount} for number, a in adjustments])
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    totals["CASH"] = payment.paid
-    for _, a in adjustments:
-        totals[ACCOUNTS.get(a.group_code, "OTHER_ADJUSTMENT")] += a.amount
-    entries = []
-    for account, amount in totals.items():
-        if amount:
-            entries += [
-                {"tenant_id": tenant, "claim_id": claim.id, "remittance_id": remittance.id,
-                 "account": account, "amount": amount, "entry_date": on, "memo": STAGE},
-                {"tenant_id": tenant, "claim_id": claim.id, "remittance_id": remittance.id,
-                 "account": "AR", "amount": -amount, "entry_date": on, "memo": STAGE}]
-    session.execute(insert(LedgerEntry), entries)
-    patient = totals["PATIENT_AR"]
-    claim.paid += payment.paid
-    claim.patient_responsibility += patient
-    claim.adjusted += sum((v for k, v in totals.items() if k not in ("CASH", "PATIENT_AR")),
-                          ZERO)
-    if payment.payer_claim_control_number:
-        claim.payer_claim_control_number = payment.payer_claim_control_number
-    target = _outcome(payment, adjustments)
-    move(session, [claim.id], Status(claim.status), target, STAGE)
-    _denial_edits(session, claim.id, target, payment, numbered)
-    outcome["claims_posted"] += 1
-    if target is Status.REVERSED:
-        outcome["reversals"] += 1
+class _Posting:
+    """One remittance's postings: the claims and lines it touches read in a few queries,
+    the rows it adds collected and inserted in bulk. Claim statuses change in memory as
+    the CLPs are applied, so a reversal and its correction in one 835 see each other."""
+
+    CHUNK = 500
+
+    def __init__(self, session: Session, remittance: RemittanceRow, source_key: str,
+                 tenant: str, payer_id: str, on: date) -> None:
+        self.session, self.remittance, self.source_key = session, remittance, source_key
+        self.tenant, self.payer_id, self.on = tenant, payer_id, on
+        self.candidates: dict[str, list[ClaimRow]] = defaultdict(list)
+        self.lines: dict[int, dict[str, ServiceLine]] = defaultdict(dict)
+        self.payments: list[dict[str, Any]] = []
+        self.adjustments: list[tuple[int, dict[str, Any]]] = []  # (payment index, row)
+        self.ledger: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+        self.edits: list[dict[str, Any]] = []
+        self.outcome: dict[str, Any] = defaultdict(int)
+
+    def load(self, payments: list[ClaimPayment]) -> None:
+        numbers = sorted({p.patient_control_number for p in payments})
+        session = self.session
+        for start in range(0, len(numbers), self.CHUNK):
+            for claim in session.scalars(select(ClaimRow).where(
+                    ClaimRow.tenant_id == self.tenant, ClaimRow.payer_id == self.payer_id,
+                    ClaimRow.patient_control_number.in_(numbers[start:start + self.CHUNK]))
+                    .order_by(ClaimRow.id.desc())):
+                self.candidates[claim.patient_control_number].append(claim)
+        ids = sorted(c.id for claims in self.candidates.values() for c in claims)
+        for start in range(0, len(ids), self.CHUNK):
+            for line in session.scalars(select(ServiceLine).where(
+                    ServiceLine.claim_id.in_(ids[start:start + self.CHUNK]))):
+                self.lines[line.claim_id][line.line_control_number] = line
+
+    def post(self, index: int, payment: ClaimPayment) -> None:
+        claim = _match(self.candidates.get(payment.patient_control_number, []), payment)
+        exception = _exception(payment, claim)
+        self.payments.append({
+            "remittance_id": self.remittance.id, "claim_id": claim.id if claim else None,
+            "clp_index": index, "claim_status_code": payment.status_code,
+            "charge": payment.charge, "paid": payment.paid,
+            "patient_responsibility": payment.patient_responsibility or ZERO,
+            "payer_claim_control_number": payment.payer_claim_control_number,
+            "exception": exception, "source_key": self.source_key,
+            "segment_number": payment.segment_number})
+        if exception:
+            self.outcome["exceptions"] += 1
+            return
+        lines = self.lines[claim.id]
+        adjustments = [(None, a) for a in payment.adjustments]
+        numbered: list[tuple[int | None, ServicePayment]] = []
+        for service in payment.service_payments:
+            line = lines.get(service.line_control_number)
+            if line is not None:
+                line.paid += service.paid
+            number = line.line_number if line else None
+            numbered.append((number, service))
+            adjustments += [(number, a) for a in service.adjustments]
+        payment_index = len(self.payments) - 1
+        self.adjustments += [(payment_index, {
+            "line_number": number, "group_code": a.group_code,
+            "reason_code": a.reason_code, "amount": a.amount}) for number, a in adjustments]
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        totals["CASH"] = payment.paid
+        for _, a in adjustments:
+            totals[ACCOUNTS.get(a.group_code, "OTHER_ADJUSTMENT")] += a.amount
+        for account, amount in totals.items():
+            if amount:
+                self.ledger += [
+                    {"tenant_id": self.tenant, "claim_id": claim.id,
+                     "remittance_id": self.remittance.id, "account": account,
+                     "amount": amount, "entry_date": self.on, "memo": STAGE},
+                    {"tenant_id": self.tenant, "claim_id": claim.id,
+                     "remittance_id": self.remittance.id, "account": "AR",
+                     "amount": -amount, "entry_date": self.on, "memo": STAGE}]
+        claim.paid += payment.paid
+        claim.patient_responsibility += totals["PATIENT_AR"]
+        claim.adjusted += sum((v for k, v in totals.items()
+                               if k not in ("CASH", "PATIENT_AR")), ZERO)
+        if payment.payer_claim_control_number:
+            claim.payer_claim_control_number = payment.payer_claim_control_number
+        current, target = Status(claim.status), _outcome(payment, adjustments)
+        check_transition(current, target)
+        claim.status = target.value
+        self.events.append({"claim_id": claim.id, "from_status": current.value,
+                            "to_status": target.value, "stage": STAGE})
+        self.edits += _denial_edits(claim.id, target, payment, numbered)
+        self.outcome["claims_posted"] += 1
+        if target is Status.REVERSED:
+            self.outcome["reversals"] += 1
+
+    def write(self) -> None:
+        """Insert what was collected; the changed claims and lines are flushed with it."""
+        session = self.session
+        ids: list[int] = []
+        for start in range(0, len(self.payments), self.CHUNK):
+            ids += session.scalars(insert(Payment).returning(
+                Payment.id, sort_by_parameter_order=True),
+                self.payments[start:start + self.CHUNK])
+        if self.adjustments:
+            session.execute(insert(Adjustment), [{"payment_id": ids[index], **row}
+                                                 for index, row in self.adjustments])
+        for model, rows in ((LedgerEntry, self.ledger), (ClaimEvent, self.events),
+                            (Edit, self.edits)):
+            if rows:
+                session.execute(insert(model), rows)
+        session.flush()
 
 
 def _is_denial_reason(adjustment: CasAdjustment) -> bool:
@@ -261,12 +316,12 @@ def _denial_message(adjustment: CasAdjustment, remarks: tuple[str, ...]) -> str:
     return text
 
 
-def _denial_edits(session: Session, claim_id: int, target: Status, payment: ClaimPayment,
-                  services: list[tuple[int | None, ServicePayment]]) -> None:
+def _denial_edits(claim_id: int, target: Status, payment: ClaimPayment,
+                  services: list[tuple[int | None, ServicePayment]]) -> list[dict[str, Any]]:
     """The denial reasons as edits in the work queue: every reason of a DENIED claim, and
     of each line a PARTIALLY_PAID claim's payer paid nothing on."""
     if target not in (Status.DENIED, Status.PARTIALLY_PAID):
-        return
+        return []
     edits: list[dict[str, Any]] = []
     seen: set[tuple[int | None, str, str]] = set()
 
@@ -294,8 +349,7 @@ def _denial_edits(session: Session, claim_id: int, target: Status, payment: Clai
         for adjustment in reasons or service.adjustments:
             add(number, adjustment, service.remark_codes,
                 "835 LQ" if service.remark_codes else "835 CAS")
-    if edits:
-        session.execute(insert(Edit), edits)
+    return edits
 
 
 def _outcome(payment: ClaimPayment, adjustments: list) -> Status:
