@@ -25,7 +25,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Integer, Table, bindparam, column, insert, select, update, values
 from sqlalchemy.orm import Session
 
 from revcycle.codesets.carc import describe_carc, describe_rarc
@@ -197,6 +197,8 @@ class _Posting:
         self.events: list[dict[str, Any]] = []
         self.edits: list[dict[str, Any]] = []
         self.outcome: dict[str, Any] = defaultdict(int)
+        self.line_paid: dict[int, Decimal] = {}  # service line id -> its new paid amount
+        self.changed: dict[int, ClaimRow] = {}  # claims posted to, by id
 
     def load(self, payments: list[ClaimPayment]) -> None:
         numbers = sorted({p.patient_control_number for p in payments})
@@ -233,7 +235,7 @@ class _Posting:
         for service in payment.service_payments:
             line = lines.get(service.line_control_number)
             if line is not None:
-                line.paid += service.paid
+                self.line_paid[line.id] = self.line_paid.get(line.id, line.paid) + service.paid
             number = line.line_number if line else None
             numbered.append((number, service))
             adjustments += [(number, a) for a in service.adjustments]
@@ -254,6 +256,7 @@ class _Posting:
                     {"tenant_id": self.tenant, "claim_id": claim.id,
                      "remittance_id": self.remittance.id, "account": "AR",
                      "amount": -amount, "entry_date": self.on, "memo": STAGE}]
+        self.changed[claim.id] = claim
         claim.paid += payment.paid
         claim.patient_responsibility += totals["PATIENT_AR"]
         claim.adjusted += sum((v for k, v in totals.items()
@@ -271,27 +274,64 @@ class _Posting:
             self.outcome["reversals"] += 1
 
     def write(self) -> None:
-        """Insert what was collected; the changed claims and lines are flushed with it."""
+        """Insert what was collected, and update the claims and lines posted to: a few
+        multi-row statements, not one per row (a round trip each on PostgreSQL)."""
         session = self.session
+        claims = [(c.id, c.status, c.paid, c.adjusted, c.patient_responsibility,
+                   c.payer_claim_control_number) for c in self.changed.values()]
+        for claim in self.changed.values():
+            session.expunge(claim)  # written below in bulk, not one UPDATE each by the ORM
         ids: list[int] = []
         for start in range(0, len(self.payments), self.CHUNK):
             ids += session.scalars(insert(Payment).returning(
                 Payment.id, sort_by_parameter_order=True),
                 self.payments[start:start + self.CHUNK])
-        if self.adjustments:
-            session.execute(insert(Adjustment), [{"payment_id": ids[index], **row}
-                                                 for index, row in self.adjustments])
-        for model, rows in ((LedgerEntry, self.ledger), (ClaimEvent, self.events),
-                            (Edit, self.edits)):
+        adjustments = [{"payment_id": ids[index], **row} for index, row in self.adjustments]
+        for model, rows in ((Adjustment, adjustments), (LedgerEntry, self.ledger),
+                            (ClaimEvent, self.events), (Edit, self.edits)):
             if rows:
-                session.execute(insert(model), rows)
-        session.flush()
+                # RETURNING makes SQLAlchemy send multi-row INSERTs ("insertmanyvalues").
+                session.execute(insert(model).returning(model.id), rows).all()
+        _update_from_values(session, ClaimRow.__table__, claims,
+                            ("status", "paid", "adjusted", "patient_responsibility",
+                             "payer_claim_control_number"))
+        _update_from_values(session, ServiceLine.__table__, list(self.line_paid.items()),
+                            ("paid",))
+
+
+def _update_from_values(session: Session, table: Table, rows: list[tuple[Any, ...]],
+                        columns: tuple[str, ...]) -> None:
+    """Set ``columns`` of the rows with these ids: on PostgreSQL one ``UPDATE ... FROM
+    (VALUES ...)`` per chunk, since each statement is a round trip; SQLite, in process and
+    without column aliases on VALUES, takes them as one executemany."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "sqlite":
+        statement = update(table).where(table.c.id == bindparam("row_id")).values(
+            {name: bindparam(f"new_{name}") for name in columns})
+        session.execute(statement, [
+            {"row_id": row[0], **{f"new_{name}": value
+                                  for name, value in zip(columns, row[1:], strict=True)}}
+            for row in rows])
+        return
+    source_columns = [column("id", Integer),
+                      *(column(name, table.c[name].type) for name in columns)]
+    for start in range(0, len(rows), _Posting.CHUNK):
+        source = values(*source_columns, name="posted").data(rows[start:start + _Posting.CHUNK])
+        session.execute(update(table).where(table.c.id == source.c.id)
+                        .values({name: source.c[name] for name in columns}))
+
+
+# Adjustments that are not reasons to deny: the contractual write-off, and on a secondary
+# payer's remittance what the primary already paid.
+_NOT_DENIALS = frozenset({("CO", "45"), ("OA", "23")})
 
 
 def _is_denial_reason(adjustment: CasAdjustment) -> bool:
-    """Not the patient's share and not the contractual write-off: a reason not to pay."""
-    return adjustment.group_code != "PR" and not (adjustment.group_code == "CO"
-                                                  and adjustment.reason_code == "45")
+    """Not the patient's share, the contractual write-off or the prior payer's payment: a
+    reason not to pay."""
+    return adjustment.group_code != "PR" and (
+        (adjustment.group_code, adjustment.reason_code) not in _NOT_DENIALS)
 
 
 # MOA03-07 and MIA05, MIA20-23: the claim-level remark codes (RARC).

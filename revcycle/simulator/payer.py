@@ -20,6 +20,12 @@ with the three files a biller gets back:
   patient's share by plan rules (PR-1 deductible, PR-3 copay, PR-2 coinsurance), whole
   claims denied (CLP02 ``4``, CO with a real CARC and RARCs), some lines denied as bundled,
   exact duplicates of a claim earlier in the same file denied CO-18, late claims CO-29.
+  And the hard cases a poster must handle (see :class:`PayerBehaviour`): payments reversed
+  (CLP02 ``22``, every amount negated, same CLP07) and re-paid as a corrected claim (a new
+  CLP07, a higher allowed amount) later in the same 835; provider-level adjustments (PLB
+  ``WO`` overpayment recovery, ``L6`` interest, ``FB`` forward balance); institutional
+  claims adjudicated at claim level only (claim CAS, no SVC); and claims processed as
+  secondary (CLP02 ``2``, the primary payer's payment as OA-23).
   Every remittance is checked with ``balance_problems`` before it is written.
 
 Every decision is drawn from a hash of the seed, the payer and the claim's patient control
@@ -33,7 +39,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -51,10 +57,12 @@ from revcycle.model.acknowledgment import (
 from revcycle.model.acknowledgment import Entity as AckEntity
 from revcycle.model.claim import Address, Claim, ClaimBatch, ClaimType, Provider, ServiceLine
 from revcycle.model.remittance import (
+    REVERSAL,
     Adjustment,
     ClaimPayment,
     Contact,
     Entity,
+    ProviderAdjustment,
     Remittance,
     RemittancePayee,
     RemittancePayer,
@@ -96,6 +104,8 @@ CLAIM_FILING_CODES_835: dict[str, str] = {
 }
 # SBR01 (payer responsibility sequence) -> CLP02 when the claim is processed.
 _PROCESSED_AS = {"P": "1", "S": "2", "T": "3"}
+PROVIDER_ADJUSTMENT_KINDS = ("WO", "L6", "FB")
+PRIOR_PAYER = ("OA", "23")  # CARC 23: the impact of prior payer(s) adjudication
 
 DEFAULT_PAYER_ADDRESS = Address("PO BOX 1000", "SPRINGFIELD", "IL", "62701")
 DEFAULT_PAYER_CONTACT = Contact("BL", "EDI SUPPORT", (("TE", "8005550100"),))
@@ -216,13 +226,33 @@ class PayerBehaviour:
     payment_method: str = "ACH"  # "ACH" (EFT, CCP format) or "CHK"
     plans: Mapping[str, PlanRules] = field(default_factory=lambda: dict(DEFAULT_PLANS))
     default_plan: PlanRules = COMMERCIAL_PLAN  # for filing indicators not in ``plans``
+    # The hard cases. Rates of 0 turn each off and leave every other answer as it was.
+    # Paid claims whose payment is reversed (CLP02 22) and re-paid corrected, later in the
+    # same 835 (only claims the correction pays more: a line cut by CO-45 to re-price).
+    reversal_rate: float = 0.01
+    # Remittances paying something that carry a PLB of one of ``provider_adjustments``:
+    # WO recovers an earlier overpayment (PLB03-2: that claim's control number), L6 pays
+    # interest on a claim of the remittance, FB is a recovery larger than the payment:
+    # WO takes it all and FB carries the rest forward (BPR02 0).
+    provider_adjustment_rate: float = 0.1
+    provider_adjustments: tuple[str, ...] = PROVIDER_ADJUSTMENT_KINDS
+    # 837I claims adjudicated at claim level: their CAS on the CLP, no SVC loop.
+    unlined_rate: float = 0.1
+    # Claims processed as secondary (CLP02 2) though the 837 says primary; claims whose
+    # SBR01 is S or T always are. The primary payer's payment shows as OA-23, and this
+    # payer pays the patient's deductible and coinsurance left by it (copays stay PR-3).
+    secondary_rate: float = 0.03
 
     def __post_init__(self) -> None:
-        for name in ("rejection_rate", "denial_rate", "partial_rate"):
+        for name in ("rejection_rate", "denial_rate", "partial_rate", "reversal_rate",
+                     "provider_adjustment_rate", "unlined_rate", "secondary_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
         if not self.denials or not self.line_denials:
             raise ValueError("denials and line_denials need at least one reason each")
+        if not self.provider_adjustments or not set(self.provider_adjustments) <= set(
+                PROVIDER_ADJUSTMENT_KINDS):
+            raise ValueError("provider_adjustments are some of WO, L6 and FB")
         if self.payment_method not in ("ACH", "CHK"):
             raise ValueError("payment_method is ACH or CHK")
         if self.timely_filing_days < 1 or self.payment_lag_days < 0:
@@ -252,7 +282,9 @@ class PayerResponse:
     claims_paid: int = 0  # 835 CLP02 1/2/3 (a claim all in deductible pays 0 but counts)
     claims_denied: int = 0  # 835 CLP02 4
     claims_with_denied_lines: int = 0
-    billed_total: Decimal = ZERO  # CLP03 over the 835
+    claims_reversed: int = 0  # paid, reversed (CLP02 22) and paid again corrected
+    provider_adjustments: int = 0  # PLB adjustments (WO, L6, FB)
+    billed_total: Decimal = ZERO  # CLP03 over the 835 (reversals and corrections included)
     paid_total: Decimal = ZERO  # BPR02 over the 835
 
     def summary(self) -> dict[str, int | str]:
@@ -262,6 +294,8 @@ class PayerResponse:
             "claims_accepted": self.claims_accepted, "claims_rejected": self.claims_rejected,
             "claims_paid": self.claims_paid, "claims_denied": self.claims_denied,
             "claims_with_denied_lines": self.claims_with_denied_lines,
+            "claims_reversed": self.claims_reversed,
+            "provider_adjustments": self.provider_adjustments,
             "billed_total": str(self.billed_total), "paid_total": str(self.paid_total),
         }
 
@@ -562,7 +596,8 @@ class PayerSimulator:
             return PayerResponse(ack_999, ack_277ca, None, **counts)
 
         paid_on = received + timedelta(days=self.behaviour.payment_lag_days)
-        remittances, with_denied_lines = self._remit(accepted, received, paid_on, isa)
+        remittances, with_denied_lines, reversed_ = self._remit(accepted, received, paid_on,
+                                                                isa)
         for remittance in remittances:
             problems = balance_problems(remittance)
             if problems:  # the simulator's own bug: never write an unbalanced 835
@@ -573,8 +608,9 @@ class PayerSimulator:
         denied = sum(1 for c in payments if c.is_denial)
         return PayerResponse(
             ack_999, ack_277ca, remittance_835, **counts,
-            claims_paid=len(payments) - denied, claims_denied=denied,
-            claims_with_denied_lines=with_denied_lines,
+            claims_paid=len(payments) - denied - 2 * reversed_, claims_denied=denied,
+            claims_with_denied_lines=with_denied_lines, claims_reversed=reversed_,
+            provider_adjustments=sum(len(r.provider_adjustments) for r in remittances),
             billed_total=sum((c.charge for c in payments), ZERO),
             paid_total=sum((r.total_paid for r in remittances), ZERO))
 
@@ -656,32 +692,73 @@ class PayerSimulator:
     # -- 835 -----------------------------------------------------------------------------
 
     def _remit(self, accepted: list[_Verdict], received: date, paid_on: date,
-               isa: str) -> tuple[list[Remittance], int]:
-        """One remittance per payee; and how many paid claims had a line denied."""
+               isa: str) -> tuple[list[Remittance], int, int]:
+        """One remittance per payee; how many paid claims had a line denied; how many
+        payments were reversed and corrected (after the payee's other claims)."""
         payees: dict[tuple[str, str, str], list[ClaimPayment]] = {}
+        later: dict[tuple[str, str, str], list[ClaimPayment]] = {}
         providers: dict[tuple[str, str, str], Provider] = {}
         seen: set[tuple[object, ...]] = set()
-        with_denied_lines = 0
+        with_denied_lines = reversed_ = 0
         for verdict in accepted:
             claim = verdict.claim
             key = _duplicate_key(claim)
-            payment, line_denied = self._adjudicate(claim, verdict.payer_claim_control_number,
-                                                    received, duplicate=key in seen)
+            duplicate = key in seen
+            icn = verdict.payer_claim_control_number
+            payment, line_denied = self._adjudicate(claim, icn, received, duplicate=duplicate)
             seen.add(key)
             with_denied_lines += line_denied
             billing = claim.billing_provider
             payee = (billing.npi, billing.last_name, billing.tax_id)
             providers.setdefault(payee, billing)
             payees.setdefault(payee, []).append(payment)
-        remittances = [self._remittance(providers[payee], claims, paid_on,
+            if payment.is_denial or self._draw("reversal", claim.patient_control_number) >= (
+                    self.behaviour.reversal_rate):
+                continue
+            corrected, _ = self._adjudicate(claim, icn + "01", received, duplicate=duplicate,
+                                            corrected=True)
+            if corrected.paid != payment.paid:
+                later.setdefault(payee, []).extend((_reversal(payment), corrected))
+                reversed_ += 1
+        remittances = [self._remittance(providers[payee], claims + later.get(payee, []),
+                                        paid_on, isa,
                                         f"{paid_on:%y%m%d}{self._number('trace', isa, 4):04d}"
                                         f"{isa}{number:03d}")
                        for number, (payee, claims) in enumerate(payees.items(), 1)]
-        return remittances, with_denied_lines
+        return remittances, with_denied_lines, reversed_
+
+    def _provider_adjustments(self, payee: Provider, claims: list[ClaimPayment],
+                              paid_on: date, isa: str) -> list[ProviderAdjustment]:
+        """The PLB of one remittance (none, or a WO, an L6 or a WO with its FB)."""
+        total = sum((c.paid for c in claims), ZERO)
+        key = f"{isa}|{payee.npi}|{payee.tax_id}"
+        behaviour = self.behaviour
+        if total <= 0 or self._draw("plb", key) >= behaviour.provider_adjustment_rate:
+            return []
+        kinds = behaviour.provider_adjustments
+        kind = kinds[self._number("plb-kind", key, 6) % len(kinds)]
+        period_end = date(paid_on.year, 12, 31)
+        share = Decimal(5 + self._number("plb-share", key, 6) % 36) / 100  # 5% to 40%
+        if kind == "L6":  # interest on one paid claim, paid with this remittance
+            paid = [c for c in claims if c.paid > 0 and not c.is_reversal]
+            claim = paid[self._number("plb-claim", key, 6) % len(paid)]
+            interest = max(CENT, (claim.paid * Decimal("0.01")).quantize(CENT, ROUND_HALF_UP))
+            return [ProviderAdjustment(payee.npi, period_end, "L6", -interest,
+                                       claim.payer_claim_control_number)]
+        earlier = paid_on - timedelta(days=30 + self._number("plb-days", key, 3) % 60)
+        reference = f"{earlier:%y%j}{self._number('plb-icn', key, 13):013d}"
+        if kind == "WO":  # part of this payment withheld against an earlier overpayment
+            recovered = max(CENT, (total * share).quantize(CENT, ROUND_HALF_UP))
+            return [ProviderAdjustment(payee.npi, period_end, "WO", recovered, reference)]
+        forward = max(CENT, (total * share).quantize(CENT, ROUND_HALF_UP))
+        return [ProviderAdjustment(payee.npi, period_end, "WO", total + forward, reference),
+                ProviderAdjustment(payee.npi, period_end, "FB", -forward, reference)]
 
     def _remittance(self, payee: Provider, claims: list[ClaimPayment], paid_on: date,
-                    trace: str) -> Remittance:
-        total = sum((c.paid for c in claims), ZERO)
+                    isa: str, trace: str) -> Remittance:
+        adjustments = self._provider_adjustments(payee, claims, paid_on, isa)
+        total = sum((c.paid for c in claims), ZERO) - sum((p.amount for p in adjustments),
+                                                          ZERO)
         originator = "1" + self.tax_id
         remittance = Remittance(
             handling_code="I" if total else "H", total_paid=total, credit_debit_flag="C",
@@ -695,7 +772,7 @@ class PayerSimulator:
             payee=RemittancePayee(payee.last_name if payee.entity_type != "1"
                                   else f"{payee.first_name} {payee.last_name}".strip(),
                                   "XX", payee.npi, payee.address, payee.tax_id),
-            production_date=paid_on, claims=claims)
+            production_date=paid_on, claims=claims, provider_adjustments=adjustments)
         if total and self.behaviour.payment_method == "ACH":
             remittance.payment_format = "CCP"
             remittance.sender_dfi_qualifier = remittance.receiver_dfi_qualifier = "01"
@@ -708,8 +785,12 @@ class PayerSimulator:
         return remittance
 
     def _adjudicate(self, claim: Claim, payer_claim_control_number: str, received: date,
-                    *, duplicate: bool) -> tuple[ClaimPayment, bool]:
-        """The claim's CLP loop, and whether a line (not the whole claim) was denied."""
+                    *, duplicate: bool, corrected: bool = False) -> tuple[ClaimPayment, bool]:
+        """The claim's CLP loop, and whether a line (not the whole claim) was denied.
+
+        ``corrected``: the payer's second look after a reversal, which allows more on
+        every line it cut by its fee schedule.
+        """
         behaviour = self.behaviour
         key = claim.patient_control_number
         lines = claim.service_lines
@@ -730,25 +811,35 @@ class PayerSimulator:
                                    behaviour.default_plan)
         share = _PatientShare(plan, self._deductible(plan, key),
                               claim.claim_type is ClaimType.PROFESSIONAL)
+        subscriber = claim.subscriber
+        sequence = subscriber.payer_responsibility
+        if sequence not in ("S", "T") and self._draw("secondary", key) < (
+                behaviour.secondary_rate):
+            sequence = "S"
+        secondary = sequence in ("S", "T")
         services = []
         for number, line in enumerate(lines):
             if denial is not None or number == cut_line:
                 assert cut is not None
                 services.append(_denied_line(line, cut))
             else:
-                services.append(self._priced_line(line, share))
+                services.append(self._priced_line(line, share, secondary=secondary,
+                                                  corrected=corrected))
         responsibility = sum((a.amount for s in services for a in s.adjustments
                               if a.group_code == "PR"), ZERO)
         person = claim.patient or claim.subscriber
-        subscriber = claim.subscriber
         rendering = claim.rendering_provider
         institutional = claim.claim_type is ClaimType.INSTITUTIONAL
+        claim_adjustments: list[Adjustment] = []
+        if institutional and self._draw("unlined", key) < behaviour.unlined_rate:
+            claim_adjustments = _claim_level(services)
+            services = []
         payment = ClaimPayment(
             patient_control_number=key,
-            status_code="4" if denial else _PROCESSED_AS.get(subscriber.payer_responsibility,
-                                                             "1"),
+            status_code="4" if denial else _PROCESSED_AS.get(sequence, "1"),
             charge=claim.total_charge,
-            paid=sum((s.paid for s in services), ZERO),
+            paid=claim.total_charge - sum((a.amount for a in claim_adjustments), ZERO)
+            if claim_adjustments else sum((s.paid for s in services), ZERO),
             patient_responsibility=responsibility or None,
             claim_filing_indicator=CLAIM_FILING_CODES_835.get(
                 subscriber.claim_filing_indicator, "ZZ"),
@@ -763,6 +854,7 @@ class PayerSimulator:
             service_provider=(Entity(*_person_name(rendering), id_qualifier="XX",
                                      id=rendering.npi)
                               if rendering is not None and rendering.npi else None),
+            adjustments=claim_adjustments,
             service_payments=services,
             statement_from=first if institutional else None,
             statement_to=(end or first) if institutional else None,
@@ -777,15 +869,30 @@ class PayerSimulator:
         part = Decimal(1 + self._number("deductible-part", key, 6) % 100) / 100
         return (plan.deductible * part).quantize(CENT, ROUND_HALF_UP)
 
-    def _priced_line(self, line: ServiceLine, share: _PatientShare) -> ServicePayment:
+    def _priced_line(self, line: ServiceLine, share: _PatientShare, *, secondary: bool,
+                     corrected: bool) -> ServicePayment:
+        """A paid line: CO-45 for the excess over the allowed amount, the patient's share.
+
+        As secondary payer it shows what the primary paid as OA-23 and pays what the
+        primary left to the patient, but the copay.
+        """
         allowed = self.fee_schedule.allowed(line)
+        if corrected:
+            allowed += ((line.charge - allowed) / 2).quantize(CENT, ROUND_HALF_UP)
         adjustments = []
         if line.charge > allowed:
             adjustments.append(Adjustment("CO", "45", line.charge - allowed))
         owed = share.take(line, allowed)
+        left = sum((amount for _, amount in owed), ZERO)
+        if secondary:
+            copay = sum((amount for reason, amount in owed if reason == "3"), ZERO)
+            if allowed > left:
+                adjustments.append(Adjustment(*PRIOR_PAYER, allowed - left))
+            if copay:
+                adjustments.append(Adjustment("PR", "3", copay))
+            return _service(line, left - copay, adjustments, allowed=allowed)
         adjustments += [Adjustment("PR", reason, amount) for reason, amount in owed if amount]
-        paid = allowed - sum((amount for _, amount in owed), ZERO)
-        return _service(line, paid, adjustments, allowed=allowed)
+        return _service(line, allowed - left, adjustments, allowed=allowed)
 
 
 class _PatientShare:
@@ -860,6 +967,35 @@ def _service(line: ServiceLine, paid: Decimal, adjustments: list[Adjustment], *,
         service_date=line.service_date, service_date_end=line.service_date_end,
         adjustments=adjustments, line_control_number=line.line_control_number,
         allowed_amount=allowed, remark_codes=remarks)
+
+
+def _claim_level(services: list[ServicePayment]) -> list[Adjustment]:
+    """The lines' adjustments summed by group and reason, as claim-level CAS."""
+    totals: dict[tuple[str, str], Decimal] = {}
+    for service in services:
+        for a in service.adjustments:
+            totals[a.group_code, a.reason_code] = totals.get(
+                (a.group_code, a.reason_code), ZERO) + a.amount
+    return [Adjustment(group, reason, amount) for (group, reason), amount in totals.items()
+            if amount]
+
+
+def _reversal(payment: ClaimPayment) -> ClaimPayment:
+    """CLP02 22: the payment taken back, every amount negated, under the same CLP07."""
+    def negated(adjustments: list[Adjustment]) -> list[Adjustment]:
+        return [Adjustment(a.group_code, a.reason_code, -a.amount, a.quantity)
+                for a in adjustments]
+
+    return replace(
+        payment, status_code=REVERSAL, charge=-payment.charge, paid=-payment.paid,
+        patient_responsibility=(-payment.patient_responsibility
+                                if payment.patient_responsibility else None),
+        adjustments=negated(payment.adjustments),
+        service_payments=[replace(s, charge=-s.charge, paid=-s.paid,
+                                  adjustments=negated(s.adjustments),
+                                  allowed_amount=(-s.allowed_amount if s.allowed_amount
+                                                  else s.allowed_amount))
+                          for s in payment.service_payments])
 
 
 def _denied_line(line: ServiceLine, denial: Denial) -> ServicePayment:

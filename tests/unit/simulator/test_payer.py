@@ -6,6 +6,8 @@ checked with ``balance_problems`` and again here from the CAS amounts themselves
 
 from __future__ import annotations
 
+import itertools
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -13,7 +15,7 @@ import pytest
 
 from revcycle.model.acknowledgment import ClaimAckReport, ClaimStatus, FunctionalAck
 from revcycle.model.claim import Claim, ClaimType, Receiver, ServiceLine, Submitter
-from revcycle.model.remittance import ClaimPayment, Remittance, balance_problems
+from revcycle.model.remittance import Adjustment, ClaimPayment, Remittance, balance_problems
 from revcycle.simulator import DEFAULT_AS_OF, DEFAULT_PAYERS, PayerProfile, generate
 from revcycle.simulator.payer import (
     DEFAULT_FEE_SCHEDULE,
@@ -38,6 +40,10 @@ CLP06_CODES = {"12", "13", "14", "15", "16", "17", "AM", "CH", "DS", "HM", "LM",
 EXPECTED_CLP06 = {"SIMA1": "MB", "SIMD1": "MC", "SIMB1": "12", "SIMC1": "12", "SIMH1": "HM"}
 INSTITUTIONAL_CLP06 = {"SIMA1": "MA"}
 CENT = Decimal("0.01")
+ZERO = Decimal(0)
+# The hard cases off: one CLP per claim, all with line detail, processed as primary, no PLB.
+NO_HARD_CASES = {"reversal_rate": 0.0, "provider_adjustment_rate": 0.0, "unlined_rate": 0.0,
+                 "secondary_rate": 0.0}
 
 
 def _profile(payer_id: str) -> PayerProfile:
@@ -81,10 +87,42 @@ def _remittances(response: PayerResponse) -> list[Remittance]:
 
 
 def _payments(response: PayerResponse) -> dict[str, ClaimPayment]:
-    payments = [c for r in _remittances(response) for c in r.claims]
-    by_pcn = {c.patient_control_number: c for c in payments}
-    assert len(by_pcn) == len(payments), "a claim appears twice in the 835"
-    return by_pcn
+    """The last word on each claim: its payment, or the correction of a reversed one."""
+    sequences: dict[str, list[ClaimPayment]] = defaultdict(list)
+    for payment in (c for r in _remittances(response) for c in r.claims):
+        sequences[payment.patient_control_number].append(payment)
+    for sequence in sequences.values():
+        assert len(sequence) in (1, 3), "a claim appears twice in the 835"
+        if len(sequence) == 3:
+            _check_reversal_and_correction(*sequence)
+    return {pcn: sequence[-1] for pcn, sequence in sequences.items()}
+
+
+def _negated(payment: ClaimPayment) -> tuple[object, ...]:
+    """The amounts of a payment, negated, with the codes they go with."""
+    def cas(adjustments: list[Adjustment]) -> list[tuple[str, str, Decimal]]:
+        return [(a.group_code, a.reason_code, -a.amount) for a in adjustments]
+
+    return (-payment.charge, -payment.paid, -(payment.patient_responsibility or 0),
+            payment.payer_claim_control_number, cas(payment.adjustments),
+            [(s.procedure_code, -s.charge, -s.paid, cas(s.adjustments),
+              s.line_control_number) for s in payment.service_payments])
+
+
+def _check_reversal_and_correction(original: ClaimPayment, reversal: ClaimPayment,
+                                   corrected: ClaimPayment) -> None:
+    assert original.status_code in ("1", "2", "3") and reversal.status_code == "22"
+    assert _negated(original) == (
+        reversal.charge, reversal.paid, reversal.patient_responsibility or 0,
+        reversal.payer_claim_control_number,
+        [(a.group_code, a.reason_code, a.amount) for a in reversal.adjustments],
+        [(s.procedure_code, s.charge, s.paid,
+          [(a.group_code, a.reason_code, a.amount) for a in s.adjustments],
+          s.line_control_number) for s in reversal.service_payments])
+    assert corrected.status_code == original.status_code
+    assert corrected.payer_claim_control_number not in ("", original.payer_claim_control_number)
+    assert corrected.charge == original.charge and corrected.paid > original.paid
+    assert _adjusted(corrected, "CO") < _adjusted(original, "CO")  # a higher allowed amount
 
 
 def _adjusted(payment: ClaimPayment, group: str | None = None) -> Decimal:
@@ -95,7 +133,8 @@ def _adjusted(payment: ClaimPayment, group: str | None = None) -> Decimal:
 
 def _check_claim_arithmetic(payment: ClaimPayment) -> None:
     """billed = paid + CO + PR (+ OA/PI), at the claim and at every line."""
-    groups = {a.group_code for s in payment.service_payments for a in s.adjustments}
+    groups = {a.group_code for s in payment.service_payments for a in s.adjustments} | {
+        a.group_code for a in payment.adjustments}
     assert groups <= {"CO", "PR", "OA", "PI"}
     assert payment.charge == payment.paid + sum(_adjusted(payment, g) for g in groups)
     for service in payment.service_payments:
@@ -117,7 +156,8 @@ def test_answers_pass_pyx12_and_account_for_every_claim(seed: int,
         claims = [c for c in simulation.claims if c.payer.payer_id == profile.payer_id]
         if not claims:
             continue
-        response = _respond(PayerSimulator(profile, seed), _submission(claims, profile))
+        simulator = PayerSimulator(profile, seed, behaviour=PayerBehaviour(**NO_HARD_CASES))
+        response = _respond(simulator, _submission(claims, profile))
         for data in (response.ack_999, response.ack_277ca, response.remittance_835):
             assert data is not None
             assert pyx12_errors(data.decode()) == []
@@ -212,8 +252,153 @@ def test_the_kinds_of_answer_use_real_codes() -> None:
     assert {("CO", "45"), ("PR", "1"), ("PR", "2"), ("PR", "3")} <= reasons
 
 
+# --------------------------------------------------------------------- the hard cases
+
+
+HARD_CASES = PayerBehaviour(rejection_rate=0.0, reversal_rate=0.2, provider_adjustment_rate=1.0,
+                            unlined_rate=0.4, secondary_rate=0.25)
+
+
+def _check_secondary(payment: ClaimPayment) -> None:
+    """CLP02 2: the primary's payment as OA-23, the patient left only a copay."""
+    assert payment.status_code == "2"
+    adjustments = payment.adjustments + [a for s in payment.service_payments
+                                         for a in s.adjustments]
+    assert {a.reason_code for a in adjustments if a.group_code == "PR"} <= {"3"}
+    assert {a.reason_code for a in adjustments if a.group_code == "OA"} <= {"23"}
+    for service in payment.service_payments:
+        if service.allowed_amount is None:  # a line denied (bundled)
+            assert service.paid == 0 and {a.group_code for a in service.adjustments} == {"CO"}
+            continue
+        assert {(a.group_code, a.reason_code) for a in service.adjustments} <= {
+            ("CO", "45"), ("OA", "23"), ("PR", "3")}
+        primary = sum((a.amount for a in service.adjustments if a.group_code == "OA"), ZERO)
+        copay = sum((a.amount for a in service.adjustments if a.group_code == "PR"), ZERO)
+        assert service.paid + primary + copay == service.allowed_amount
+
+
+def _check_provider_adjustments(remittance: Remittance,
+                                seen: defaultdict[str, int]) -> None:
+    claims_paid = sum(c.paid for c in remittance.claims)
+    icns = {c.payer_claim_control_number for c in remittance.claims}
+    kinds = [p.reason_code for p in remittance.provider_adjustments]
+    assert kinds in ([], ["WO"], ["L6"], ["WO", "FB"])
+    assert all(p.provider_id == remittance.payee.id and p.reference
+               and p.fiscal_period_end.year == remittance.payment_date.year  # type: ignore[union-attr]
+               for p in remittance.provider_adjustments)
+    if kinds == ["L6"]:  # interest on a claim of this remittance: paid on top
+        (interest,) = remittance.provider_adjustments
+        assert interest.amount < 0 and interest.reference in icns
+        assert remittance.total_paid == claims_paid - interest.amount > claims_paid
+    elif kinds == ["WO"]:  # an earlier overpayment recovered from this payment
+        (recovery,) = remittance.provider_adjustments
+        assert 0 < recovery.amount < claims_paid and recovery.reference not in icns
+        assert remittance.total_paid == claims_paid - recovery.amount
+    elif kinds == ["WO", "FB"]:  # more to recover than paid: the rest carried forward
+        recovery, forward = remittance.provider_adjustments
+        assert recovery.amount > claims_paid > 0 > forward.amount
+        assert recovery.amount + forward.amount == claims_paid
+        assert forward.reference == recovery.reference
+        assert (remittance.total_paid, remittance.payment_method) == (0, "NON")
+    else:
+        assert claims_paid <= 0 or remittance.total_paid == claims_paid
+    for kind in kinds:
+        seen[kind] += 1
+
+
+@pytest.mark.parametrize("seed", [41, 42, 43, 44])
+def test_hard_cases_balance_and_pass_pyx12(seed: int) -> None:
+    seen: defaultdict[str, int] = defaultdict(int)
+    simulation = generate(240, seed)
+    for profile, claim_type in itertools.product(DEFAULT_PAYERS, ClaimType):
+        claims = [c for c in simulation.claims if c.payer.payer_id == profile.payer_id
+                  and c.claim_type is claim_type]
+        if not claims:
+            continue
+        by_pcn = {c.patient_control_number: c for c in claims}
+        response = _respond(PayerSimulator(profile, seed, behaviour=HARD_CASES),
+                            _submission(claims, profile))
+        assert response.remittance_835 is not None
+        assert pyx12_errors(response.remittance_835.decode()) == []
+        remittances = _remittances(response)
+        for remittance in remittances:
+            assert balance_problems(remittance) == []
+            _check_provider_adjustments(remittance, seen)
+            reversed_at = [i for i, c in enumerate(remittance.claims) if c.is_reversal]
+            originals = {c.patient_control_number for c in remittance.claims[
+                :reversed_at[0] if reversed_at else None]}
+            # Reversals and corrections come after the claims paid for the first time.
+            assert len(originals) == (reversed_at[0] if reversed_at else len(
+                remittance.claims))
+            seen["reversal"] += len(reversed_at)
+        payments = _payments(response)  # checks each reversal and its correction
+        assert set(payments) <= set(by_pcn)
+        assert response.claims_reversed == sum(
+            c.is_reversal for r in remittances for c in r.claims)
+        assert response.provider_adjustments == sum(
+            len(r.provider_adjustments) for r in remittances)
+        assert response.claims_paid + response.claims_denied == len(payments)
+        for pcn, payment in payments.items():
+            _check_claim_arithmetic(payment)
+            claim = by_pcn[pcn]
+            if not payment.service_payments:  # adjudicated at claim level
+                assert claim.claim_type is ClaimType.INSTITUTIONAL
+                assert payment.adjustments and payment.statement_from is not None
+                assert payment.charge - payment.paid == _adjusted(payment)
+                seen["unlined"] += 1
+            else:
+                assert not payment.adjustments
+            if payment.status_code == "2":
+                _check_secondary(payment)
+                seen["secondary"] += 1
+            else:
+                assert payment.status_code in ("1", "4")
+    assert {"reversal", "unlined", "secondary", "WO", "L6", "FB"} <= set(seen), dict(seen)
+
+
+def test_a_secondary_claim_is_processed_as_secondary_whatever_the_rates() -> None:
+    profile = _profile("SIMB1")
+    claims = _claims(45, ClaimType.PROFESSIONAL, "SIMB1", n=120)
+    for claim in claims:
+        claim.subscriber.payer_responsibility = "S"
+    behaviour = PayerBehaviour(rejection_rate=0.0, denial_rate=0.0, partial_rate=0.0,
+                               **NO_HARD_CASES)
+    response = _respond(PayerSimulator(profile, 45, behaviour=behaviour),
+                        _submission(claims, profile))
+    assert pyx12_errors(response.remittance_835.decode()) == []  # type: ignore[union-attr]
+    payments = _payments(response)
+    assert len(payments) == len(claims)
+    for payment in payments.values():
+        _check_claim_arithmetic(payment)
+        _check_secondary(payment)
+    assert sum(_adjusted(p, "OA") for p in payments.values()) > 0
+
+
+def test_the_default_behaviour_shows_every_hard_case_on_a_day() -> None:
+    """With the default (small) rates, a demo-sized day has some of each hard case."""
+    simulation = generate(2000, 46)
+    counts: defaultdict[str, int] = defaultdict(int)
+    for profile, claim_type in itertools.product(DEFAULT_PAYERS, ClaimType):
+        claims = [c for c in simulation.claims if c.payer.payer_id == profile.payer_id
+                  and c.claim_type is claim_type]
+        if not claims:
+            continue
+        response = _respond(PayerSimulator(profile, 46), _submission(claims, profile))
+        remittances = _remittances(response)
+        assert all(balance_problems(r) == [] for r in remittances)
+        counts["reversal"] += response.claims_reversed
+        counts["plb"] += response.provider_adjustments
+        payments = _payments(response).values()
+        counts["unlined"] += sum(not p.service_payments for p in payments)
+        counts["secondary"] += sum(p.status_code == "2" for p in payments)
+        counts["claims"] += len(payments)
+    assert all(counts[k] > 0 for k in ("reversal", "plb", "unlined", "secondary")), dict(counts)
+    assert counts["reversal"] + counts["secondary"] < counts["claims"] // 10  # still rare
+
+
 def test_seeded_defects_are_rejected_or_denied_with_their_reason() -> None:
-    behaviour = PayerBehaviour(rejection_rate=0.0, denial_rate=0.0, partial_rate=0.0)
+    behaviour = PayerBehaviour(rejection_rate=0.0, denial_rate=0.0, partial_rate=0.0,
+                               **NO_HARD_CASES)
     profile = _profile("SIMA1")
     simulation = generate(300, 8, ClaimType.PROFESSIONAL, defect_rate=0.3,
                           defects=("NPI-01", "BAL-01", "DT-01", "DUP-01"))
@@ -264,7 +449,8 @@ def test_unknown_member_pattern_rejects_and_leaves_nothing_to_pay() -> None:
 def test_late_claims_are_denied_for_timely_filing() -> None:
     profile = _profile("SIMB1")
     claims = _claims(6, ClaimType.PROFESSIONAL, "SIMB1", n=200)
-    behaviour = PayerBehaviour(rejection_rate=0.0, denial_rate=0.0, timely_filing_days=30)
+    behaviour = PayerBehaviour(rejection_rate=0.0, denial_rate=0.0, timely_filing_days=30,
+                               **NO_HARD_CASES)
     response = _respond(PayerSimulator(profile, 6, behaviour=behaviour),
                         _submission(claims, profile))
     payments = _payments(response)
@@ -302,7 +488,7 @@ def test_every_claim_denied_gives_a_notification_only_835() -> None:
 def test_patient_share_follows_the_plan_rules() -> None:
     plan = PlanRules(Decimal("300.00"), 1.0, Decimal("0.25"), Decimal("30.00"))  # ties: .5 cent
     behaviour = PayerBehaviour(rejection_rate=0.0, denial_rate=0.0, partial_rate=0.0,
-                               plans={}, default_plan=plan)
+                               plans={}, default_plan=plan, **NO_HARD_CASES)
     profile = _profile("SIMC1")
     claims = _claims(12, ClaimType.PROFESSIONAL, "SIMC1", n=200)
     response = _respond(PayerSimulator(profile, 12, behaviour=behaviour),
@@ -473,6 +659,8 @@ def test_fee_schedule_prices_by_code_then_revenue_code_then_share_of_charge() ->
 @pytest.mark.parametrize("options", [
     {"rejection_rate": 1.5}, {"denial_rate": -0.1}, {"payment_method": "WIRE"},
     {"denials": ()}, {"timely_filing_days": 0}, {"unknown_member_pattern": "("},
+    {"reversal_rate": 2.0}, {"secondary_rate": -1.0}, {"provider_adjustments": ()},
+    {"provider_adjustments": ("WO", "CS")},
 ])
 def test_behaviour_refuses_nonsense(options: dict) -> None:
     with pytest.raises(ValueError):
