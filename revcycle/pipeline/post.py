@@ -20,12 +20,13 @@ responsibility, so for every claim: billed = paid + adjustments + patient respon
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, Table, bindparam, column, insert, select, update, values
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from revcycle.codesets.carc import describe_carc, describe_rarc
@@ -287,11 +288,16 @@ class _Posting:
                 Payment.id, sort_by_parameter_order=True),
                 self.payments[start:start + self.CHUNK])
         adjustments = [{"payment_id": ids[index], **row} for index, row in self.adjustments]
+        now = datetime.now()
+        for row in self.ledger:
+            row["created_at"] = now
+        for row in self.events:
+            row["at"] = now
+        for row in self.edits:
+            row.setdefault("code_set", "")
         for model, rows in ((Adjustment, adjustments), (LedgerEntry, self.ledger),
                             (ClaimEvent, self.events), (Edit, self.edits)):
-            if rows:
-                # RETURNING makes SQLAlchemy send multi-row INSERTs ("insertmanyvalues").
-                session.execute(insert(model).returning(model.id), rows).all()
+            _insert_rows(session, model.__table__, rows)
         _update_from_values(session, ClaimRow.__table__, claims,
                             ("status", "paid", "adjusted", "patient_responsibility",
                              "payer_claim_control_number"))
@@ -299,11 +305,25 @@ class _Posting:
                             ("paid",))
 
 
+def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows (every row with the same keys, defaults filled in by the caller):
+    PostgreSQL's COPY, which parses no SQL per row; elsewhere one executemany."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor, cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in names])
+
+
 def _update_from_values(session: Session, table: Table, rows: list[tuple[Any, ...]],
                         columns: tuple[str, ...]) -> None:
-    """Set ``columns`` of the rows with these ids: on PostgreSQL one ``UPDATE ... FROM
-    (VALUES ...)`` per chunk, since each statement is a round trip; SQLite, in process and
-    without column aliases on VALUES, takes them as one executemany."""
+    """Set ``columns`` of the rows with these ids (each row: id, then the values). The
+    names come from this module, never from data."""
     if not rows:
         return
     if session.get_bind().dialect.name == "sqlite":
@@ -314,12 +334,22 @@ def _update_from_values(session: Session, table: Table, rows: list[tuple[Any, ..
                                   for name, value in zip(columns, row[1:], strict=True)}}
             for row in rows])
         return
-    source_columns = [column("id", Integer),
-                      *(column(name, table.c[name].type) for name in columns)]
-    for start in range(0, len(rows), _Posting.CHUNK):
-        source = values(*source_columns, name="posted").data(rows[start:start + _Posting.CHUNK])
-        session.execute(update(table).where(table.c.id == source.c.id)
-                        .values({name: source.c[name] for name in columns}))
+    # PostgreSQL: COPY into a scratch table, then one UPDATE joining it; no SQL per row.
+    connection = session.connection()
+    names = ", ".join(("id", *columns))
+    scratch = f"posted_{table.name}_{uuid.uuid4().hex[:12]}"
+    connection.exec_driver_sql(f"CREATE TEMP TABLE {scratch} AS SELECT {names}"
+                               f" FROM {table.name} WITH NO DATA")
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor, cursor.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    sets = [f"{name} = {scratch}.{name}" for name in columns]
+    if "updated_at" in table.c:
+        sets.append("updated_at = now()")
+    connection.exec_driver_sql(f"UPDATE {table.name} SET {', '.join(sets)} FROM {scratch}"
+                               f" WHERE {table.name}.id = {scratch}.id")
+    connection.exec_driver_sql(f"DROP TABLE {scratch}")
 
 
 # Adjustments that are not reasons to deny: the contractual write-off, and on a secondary
