@@ -14,15 +14,16 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from revcycle.db.models import Acknowledgment, Batch, Edit, Submission
+from revcycle.db.models import Acknowledgment, Batch, Edit, File, Submission
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.acknowledgment import ClaimAckReport, FunctionalAck, TransactionSetAck
 from revcycle.pipeline.batches import move
-from revcycle.pipeline.inbound import new_inbound_files
+from revcycle.pipeline.inbound import apply_new_files
 from revcycle.pipeline.resources import Resources
 from revcycle.status import Status
 from revcycle.x12.ack277 import parse_277
 from revcycle.x12.ack999 import parse_999
+from revcycle.x12.envelope import X12Document
 
 STAGE = "acks"
 ACCEPTING_CATEGORIES = frozenset({"A1", "A2"})
@@ -33,30 +34,22 @@ def apply_acknowledgments(res: Resources, batch_id: str, payer_id: str) -> dict[
               "sets_rejected": 0, "accepted": 0, "rejected": 0, "unmatched": 0}
     with res.sessions() as session:
         batch = session.get(Batch, batch_id)
-    for inbound in new_inbound_files(res, batch, payer_id, "999"):
-        document = inbound.read(res, batch, {"999": parse_999})
-        if document is None:
-            result["quarantined"] += 1
-            continue
-        with res.sessions() as session:
-            file = inbound.record(session, batch)
-            for ack in document.bodies(FunctionalAck):
-                result["sets_rejected"] += _apply_999(session, file.id, payer_id, ack)
-            session.commit()
-        result["files"] += 1
-    for inbound in new_inbound_files(res, batch, payer_id, "277CA"):
-        document = inbound.read(res, batch, {"277": parse_277})
-        if document is None:
-            result["quarantined"] += 1
-            continue
-        with res.sessions() as session:
-            file = inbound.record(session, batch)
-            for report in document.bodies(ClaimAckReport):
-                counts = _apply_277(session, file.id, batch.tenant_id, payer_id, report)
-                for name, value in counts.items():
-                    result[name] += value
-            session.commit()
-        result["files"] += 1
+
+    def apply_999(session: Session, file: File, document: X12Document) -> None:
+        for ack in document.bodies(FunctionalAck):
+            result["sets_rejected"] += _apply_999(session, file.id, payer_id, ack)
+
+    def apply_277(session: Session, file: File, document: X12Document) -> None:
+        for report in document.bodies(ClaimAckReport):
+            counts = _apply_277(session, file.id, batch.tenant_id, payer_id, report)
+            for name, value in counts.items():
+                result[name] += value
+
+    for kind, parsers, apply in (("999", {"999": parse_999}, apply_999),
+                                 ("277CA", {"277": parse_277}, apply_277)):
+        files, quarantined = apply_new_files(res, batch, payer_id, kind, parsers, apply)
+        result["files"] += files
+        result["quarantined"] += quarantined
     return result
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -76,3 +76,21 @@ def new_inbound_files(res: Resources, batch: Batch, payer_id: str,
                 File.sha256 == sha))
         if seen is None:
             yield InboundFile(key, kind, sha, data)
+
+
+def apply_new_files(res: Resources, batch: Batch, payer_id: str, kind: str,
+                    parsers: Mapping[str, BodyParser],
+                    apply: Callable[[Session, File, X12Document], None]) -> tuple[int, int]:
+    """Read each new inbound file of ``kind`` and ``apply`` it, recording the file in the
+    same transaction. Returns (files applied, files quarantined)."""
+    applied = quarantined = 0
+    for inbound in new_inbound_files(res, batch, payer_id, kind):
+        document = inbound.read(res, batch, parsers)
+        if document is None:
+            quarantined += 1
+            continue
+        with res.sessions() as session:
+            apply(session, inbound.record(session, batch), document)
+            session.commit()
+        applied += 1
+    return applied, quarantined

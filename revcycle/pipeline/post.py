@@ -51,9 +51,10 @@ from revcycle.model.remittance import (
     ServicePayment,
     balance_problems,
 )
-from revcycle.pipeline.inbound import new_inbound_files
+from revcycle.pipeline.inbound import apply_new_files
 from revcycle.pipeline.resources import Resources
 from revcycle.status import ADJUDICATED, Status, check_transition
+from revcycle.x12.envelope import X12Document
 from revcycle.x12.remit835 import parse_835
 
 STAGE = "post"
@@ -87,21 +88,18 @@ def post_remittances(res: Resources, batch_id: str, payer_id: str) -> dict[str, 
     paid = ZERO
     with res.sessions() as session:
         batch = session.get(Batch, batch_id)
-    for inbound in new_inbound_files(res, batch, payer_id, "835"):
-        document = inbound.read(res, batch, {"835": parse_835})
-        if document is None:
-            result["quarantined"] += 1
-            continue
-        with res.sessions() as session:
-            file = inbound.record(session, batch)
-            for remittance in document.bodies(Remittance):
-                outcome = _post(session, file, batch, payer_id, remittance)
-                for name in ("held", "duplicates", "claims_posted", "exceptions",
-                             "reversals"):
-                    result[name] += outcome.get(name, 0)
-                result["remittances"] += 1
-                paid += outcome.get("paid", ZERO)
-            session.commit()
+
+    def apply(session: Session, file: File, document: X12Document) -> None:
+        nonlocal paid
+        for remittance in document.bodies(Remittance):
+            outcome = _post(session, file, batch, payer_id, remittance)
+            for name in ("held", "duplicates", "claims_posted", "exceptions", "reversals"):
+                result[name] += outcome.get(name, 0)
+            result["remittances"] += 1
+            paid += outcome.get("paid", ZERO)
+
+    _, result["quarantined"] = apply_new_files(res, batch, payer_id, "835",
+                                               {"835": parse_835}, apply)
     result["paid"] = str(paid)
     return result
 
