@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from revcycle.db.bulk import update_rows
 from revcycle.db.models import Acknowledgment, Batch, Edit, File, Submission
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.acknowledgment import ClaimAckReport, FunctionalAck, TransactionSetAck
@@ -98,34 +99,35 @@ def _apply_277(session: Session, file_id: int, tenant: str, payer_id: str,
                report: ClaimAckReport) -> dict[str, int]:
     counts = {"accepted": 0, "rejected": 0, "unmatched": 0}
     pcns = [c.patient_control_number for c in report.claims]
-    rows = {row.patient_control_number: row for row in session.scalars(
-        select(ClaimRow).where(ClaimRow.tenant_id == tenant, ClaimRow.payer_id == payer_id,
-                               ClaimRow.patient_control_number.in_(pcns),
-                               ClaimRow.status == Status.SUBMITTED))}
+    claim_ids = {number: claim_id for claim_id, number in session.execute(
+        select(ClaimRow.id, ClaimRow.patient_control_number).where(
+            ClaimRow.tenant_id == tenant, ClaimRow.payer_id == payer_id,
+            ClaimRow.patient_control_number.in_(pcns), ClaimRow.status == Status.SUBMITTED))}
     accepted: list[int] = []
+    payer_numbers: list[tuple[int, str]] = []
     rejected: list[int] = []
     edits: list[dict[str, Any]] = []
     for status in report.claims:
-        row = rows.get(status.patient_control_number)
-        if row is None:
+        claim_id = claim_ids.get(status.patient_control_number)
+        if claim_id is None:
             counts["unmatched"] += 1
             continue
         if set(status.categories) <= ACCEPTING_CATEGORIES:
-            accepted.append(row.id)
+            accepted.append(claim_id)
             if status.payer_claim_control_number:
-                session.execute(update(ClaimRow).where(ClaimRow.id == row.id).values(
-                    payer_claim_control_number=status.payer_claim_control_number))
+                payer_numbers.append((claim_id, status.payer_claim_control_number))
         else:
-            rejected.append(row.id)
+            rejected.append(claim_id)
             for info in status.statuses:
                 edits.append({
-                    "claim_id": row.id, "stage": STAGE,
+                    "claim_id": claim_id, "stage": STAGE,
                     "rule_id": f"277CA-{info.category_code}:{info.status_code}",
                     "severity": "ERROR",
                     "message": f"payer rejected the claim: claim status category"
                                f" {info.category_code}, status code {info.status_code}"
                                + (f", entity {info.entity_code}" if info.entity_code else ""),
                     "field": "277CA STC01"})
+    update_rows(session, ClaimRow.__table__, payer_numbers, ("payer_claim_control_number",))
     move(session, accepted, Status.SUBMITTED, Status.ACCEPTED, STAGE)
     move(session, rejected, Status.SUBMITTED, Status.PAYER_REJECTED, STAGE)
     if edits:

@@ -20,16 +20,17 @@ responsibility, so for every claim: billed = paid + adjustments + patient respon
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from revcycle.codesets.carc import describe_carc, describe_rarc
+from revcycle.db.bulk import CHUNK, among, insert_rows, insert_rows_with_ids, update_rows
 from revcycle.db.models import (
     Adjustment,
     Batch,
@@ -140,7 +141,26 @@ def _post(session: Session, file: File, batch: Batch, payer_id: str,
     return posting.outcome
 
 
-def _match(candidates: list[ClaimRow], payment: ClaimPayment) -> ClaimRow | None:
+@dataclass(slots=True)
+class _PostedClaim:
+    """What posting reads and changes of a claim (the columns of the same names)."""
+
+    id: int
+    patient_control_number: str
+    status: str
+    paid: Decimal
+    adjusted: Decimal
+    patient_responsibility: Decimal
+    payer_claim_control_number: str
+
+
+class _PostedLine(NamedTuple):
+    id: int
+    line_number: int
+    paid: Decimal
+
+
+def _match(candidates: list[_PostedClaim], payment: ClaimPayment) -> _PostedClaim | None:
     """The claim a CLP applies to. Claims sharing the patient control number (an original
     and its replacements) are tried newest first: a payment goes to one awaiting payment
     (sent, or reversed and awaiting its correction), a reversal to an adjudicated one (the
@@ -157,7 +177,7 @@ def _match(candidates: list[ClaimRow], payment: ClaimPayment) -> ClaimRow | None
     return (preferred or candidates or [None])[0]
 
 
-def _exception(payment: ClaimPayment, claim: ClaimRow | None) -> str:
+def _exception(payment: ClaimPayment, claim: _PostedClaim | None) -> str:
     """Why a CLP is not posted, in a biller's words ("" when it can be). Under 200
     characters, and never a value from the claim."""
     if claim is None:
@@ -182,14 +202,12 @@ class _Posting:
     the rows it adds collected and inserted in bulk. Claim statuses change in memory as
     the CLPs are applied, so a reversal and its correction in one 835 see each other."""
 
-    CHUNK = 500
-
     def __init__(self, session: Session, remittance: RemittanceRow, source_key: str,
                  tenant: str, payer_id: str, on: date) -> None:
         self.session, self.remittance, self.source_key = session, remittance, source_key
         self.tenant, self.payer_id, self.on = tenant, payer_id, on
-        self.candidates: dict[str, list[ClaimRow]] = defaultdict(list)
-        self.lines: dict[int, dict[str, ServiceLine]] = defaultdict(dict)
+        self.candidates: dict[str, list[_PostedClaim]] = defaultdict(list)
+        self.lines: dict[int, dict[str, _PostedLine]] = defaultdict(dict)
         self.payments: list[dict[str, Any]] = []
         self.adjustments: list[tuple[int, dict[str, Any]]] = []  # (payment index, row)
         self.ledger: list[dict[str, Any]] = []
@@ -197,22 +215,27 @@ class _Posting:
         self.edits: list[dict[str, Any]] = []
         self.outcome: dict[str, Any] = defaultdict(int)
         self.line_paid: dict[int, Decimal] = {}  # service line id -> its new paid amount
-        self.changed: dict[int, ClaimRow] = {}  # claims posted to, by id
+        self.changed: dict[int, _PostedClaim] = {}  # claims posted to, by id
 
     def load(self, payments: list[ClaimPayment]) -> None:
         numbers = sorted({p.patient_control_number for p in payments})
-        session = self.session
-        for start in range(0, len(numbers), self.CHUNK):
-            for claim in session.scalars(select(ClaimRow).where(
-                    ClaimRow.tenant_id == self.tenant, ClaimRow.payer_id == self.payer_id,
-                    ClaimRow.patient_control_number.in_(numbers[start:start + self.CHUNK]))
-                    .order_by(ClaimRow.id.desc())):
+        session, columns = self.session, ClaimRow.__table__.c
+        for start in range(0, len(numbers), CHUNK):
+            for row in session.execute(select(*(columns[n] for n in _PostedClaim.__slots__))
+                                       .where(columns.tenant_id == self.tenant,
+                                              columns.payer_id == self.payer_id,
+                                              among(session, columns.patient_control_number,
+                                                    numbers[start:start + CHUNK]))
+                                       .order_by(columns.id.desc())):
+                claim = _PostedClaim(*row)
                 self.candidates[claim.patient_control_number].append(claim)
-        ids = sorted(c.id for claims in self.candidates.values() for c in claims)
-        for start in range(0, len(ids), self.CHUNK):
-            for line in session.scalars(select(ServiceLine).where(
-                    ServiceLine.claim_id.in_(ids[start:start + self.CHUNK]))):
-                self.lines[line.claim_id][line.line_control_number] = line
+        ids = sorted(c.id for matches in self.candidates.values() for c in matches)
+        lines = ServiceLine.__table__.c
+        for start in range(0, len(ids), CHUNK):
+            for line in session.execute(select(
+                    lines.claim_id, lines.line_control_number, lines.id, lines.line_number,
+                    lines.paid).where(among(session, lines.claim_id, ids[start:start + CHUNK]))):
+                self.lines[line.claim_id][line.line_control_number] = _PostedLine(*line[2:])
 
     def post(self, index: int, payment: ClaimPayment) -> None:
         claim = _match(self.candidates.get(payment.patient_control_number, []), payment)
@@ -278,13 +301,7 @@ class _Posting:
         session = self.session
         claims = [(c.id, c.status, c.paid, c.adjusted, c.patient_responsibility,
                    c.payer_claim_control_number) for c in self.changed.values()]
-        for claim in self.changed.values():
-            session.expunge(claim)  # written below in bulk, not one UPDATE each by the ORM
-        ids: list[int] = []
-        for start in range(0, len(self.payments), self.CHUNK):
-            ids += session.scalars(insert(Payment).returning(
-                Payment.id, sort_by_parameter_order=True),
-                self.payments[start:start + self.CHUNK])
+        ids = insert_rows_with_ids(session, Payment.__table__, self.payments)
         adjustments = [{"payment_id": ids[index], **row} for index, row in self.adjustments]
         now = datetime.now()
         for row in self.ledger:
@@ -295,59 +312,11 @@ class _Posting:
             row.setdefault("code_set", "")
         for model, rows in ((Adjustment, adjustments), (LedgerEntry, self.ledger),
                             (ClaimEvent, self.events), (Edit, self.edits)):
-            _insert_rows(session, model.__table__, rows)
-        _update_from_values(session, ClaimRow.__table__, claims,
-                            ("status", "paid", "adjusted", "patient_responsibility",
-                             "payer_claim_control_number"))
-        _update_from_values(session, ServiceLine.__table__, list(self.line_paid.items()),
-                            ("paid",))
-
-
-def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows (every row with the same keys, defaults filled in by the caller):
-    PostgreSQL's COPY, which parses no SQL per row; elsewhere one executemany."""
-    if not rows:
-        return
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(table.insert(), rows)
-        return
-    names = list(rows[0])
-    cursor = session.connection().connection.driver_connection.cursor()
-    with cursor, cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([row[name] for name in names])
-
-
-def _update_from_values(session: Session, table: Table, rows: list[tuple[Any, ...]],
-                        columns: tuple[str, ...]) -> None:
-    """Set ``columns`` of the rows with these ids (each row: id, then the values). The
-    names come from this module, never from data."""
-    if not rows:
-        return
-    if session.get_bind().dialect.name == "sqlite":
-        statement = update(table).where(table.c.id == bindparam("row_id")).values(
-            {name: bindparam(f"new_{name}") for name in columns})
-        session.execute(statement, [
-            {"row_id": row[0], **{f"new_{name}": value
-                                  for name, value in zip(columns, row[1:], strict=True)}}
-            for row in rows])
-        return
-    # PostgreSQL: COPY into a scratch table, then one UPDATE joining it; no SQL per row.
-    connection = session.connection()
-    names = ", ".join(("id", *columns))
-    scratch = f"posted_{table.name}_{uuid.uuid4().hex[:12]}"
-    connection.exec_driver_sql(f"CREATE TEMP TABLE {scratch} AS SELECT {names}"
-                               f" FROM {table.name} WITH NO DATA")
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor, cursor.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-    sets = [f"{name} = {scratch}.{name}" for name in columns]
-    if "updated_at" in table.c:
-        sets.append("updated_at = now()")
-    connection.exec_driver_sql(f"UPDATE {table.name} SET {', '.join(sets)} FROM {scratch}"
-                               f" WHERE {table.name}.id = {scratch}.id")
-    connection.exec_driver_sql(f"DROP TABLE {scratch}")
+            insert_rows(session, model.__table__, rows)
+        update_rows(session, ClaimRow.__table__, claims,
+                    ("status", "paid", "adjusted", "patient_responsibility",
+                     "payer_claim_control_number"))
+        update_rows(session, ServiceLine.__table__, list(self.line_paid.items()), ("paid",))
 
 
 # Adjustments that are not reasons to deny: the contractual write-off, and on a secondary

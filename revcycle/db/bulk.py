@@ -1,0 +1,95 @@
+"""Many rows in or changed at once: a few statements, not one per row.
+
+On PostgreSQL a statement per row costs a round trip, so rows go in with COPY (no SQL
+parsed per row) and updates go through a scratch table filled by COPY and one UPDATE
+joining it. Elsewhere (SQLite) one executemany does the same work in-process.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, any_, bindparam, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+CHUNK = 500  # rows per statement where each row is a set of bound parameters
+
+
+def among(session: Session, column: ColumnElement[Any],
+          values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN values``. On PostgreSQL one array parameter (``= ANY``), so a long
+    list is not a long statement for the driver to parse and the server to plan."""
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` into ``table``; every row has the same keys, and the caller fills in
+    the defaults (COPY does not apply Python-side ones)."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor, cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in names])
+
+
+def insert_rows_with_ids(session: Session, table: Table,
+                         rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` like :func:`insert_rows` and return their new ids, in order. On
+    PostgreSQL the ids are drawn from the table's sequence in one query and the rows go in
+    with COPY; elsewhere one INSERT ... RETURNING per chunk."""
+    if not rows:
+        return []
+    if session.get_bind().dialect.name != "postgresql":
+        ids: list[int] = []
+        for start in range(0, len(rows), CHUNK):
+            ids += session.scalars(table.insert().returning(
+                table.c.id, sort_by_parameter_order=True), rows[start:start + CHUNK])
+        return ids
+    ids = list(session.scalars(text(
+        "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+        {"table": table.name, "n": len(rows)}))
+    insert_rows(session, table,
+                [{"id": new_id, **row} for new_id, row in zip(ids, rows, strict=True)])
+    return ids
+
+
+def update_rows(session: Session, table: Table, rows: Sequence[tuple[Any, ...]],
+                columns: tuple[str, ...]) -> None:
+    """Set ``columns`` of the rows with these ids (each row: id, then the values in the
+    order of ``columns``). The column names come from the caller's code, never from data;
+    a table with ``updated_at`` gets it set too."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        values = {name: bindparam(f"new_{name}") for name in columns}
+        statement = update(table).where(table.c.id == bindparam("row_id")).values(values)
+        session.execute(statement, [
+            {"row_id": row[0], **{f"new_{name}": value
+                                  for name, value in zip(columns, row[1:], strict=True)}}
+            for row in rows])
+        return
+    connection = session.connection()
+    names = ", ".join(("id", *columns))
+    scratch = f"changed_{table.name}_{uuid.uuid4().hex[:12]}"
+    connection.exec_driver_sql(f"CREATE TEMP TABLE {scratch} AS SELECT {names}"
+                               f" FROM {table.name} WITH NO DATA")
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor, cursor.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    sets = [f"{name} = {scratch}.{name}" for name in columns]
+    if "updated_at" in table.c:
+        sets.append("updated_at = now()")
+    connection.exec_driver_sql(f"UPDATE {table.name} SET {', '.join(sets)} FROM {scratch}"
+                               f" WHERE {table.name}.id = {scratch}.id")
+    connection.exec_driver_sql(f"DROP TABLE {scratch}")
