@@ -33,7 +33,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -42,11 +41,12 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-import sqlalchemy
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from revcycle.channels import SimulatorChannel, channel_for
 from revcycle.db import models
+from revcycle.db.scratch import NoServer, create_database, drop_database
 from revcycle.demo import DEMO_DATE, drop_business_day
 from revcycle.model.claim import ClaimType, Receiver
 from revcycle.model.remittance import Remittance
@@ -75,29 +75,6 @@ DAY = DEMO_DATE
 PAYER_ID = "SIMC1"
 TARGET_CLAIMS_PER_S = 2000.0  # on PostgreSQL
 TARGET_AUTO_POST = 0.95
-
-
-def _postgres_database() -> tuple[str | None, str]:
-    """(URL of a new empty database, its name), or (None, why) when there is no server."""
-    admin = sqlalchemy.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"revcycle_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sqlalchemy.exc.OperationalError as exc:
-        return None, type(exc).__name__
-    finally:
-        admin.dispose()
-    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", name
-
-
-def _drop_postgres_database(name: str) -> None:
-    admin = sqlalchemy.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.dispose()
 
 
 def _remitted(res: Resources, tenant: str) -> tuple[Decimal, int]:
@@ -231,16 +208,17 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp)
         sqlite_url = f"sqlite:///{root / 'bench.db'}"
         runs["sqlite"] = bench_posting(sqlite_url, root / "sqlite", claims, args.seed)
-        url, name = _postgres_database()
-        if url is None:
-            print(f"PostgreSQL skipped: no server at {POSTGRES_ADMIN_URL.rsplit('@', 1)[-1]}"
-                  f" ({name}); set REVCYCLE_TEST_POSTGRES to an admin URL to include it")
+        try:
+            url = create_database(POSTGRES_ADMIN_URL, "revcycle_bench")
+        except NoServer as exc:
+            print(f"PostgreSQL skipped: {exc} at {make_url(POSTGRES_ADMIN_URL).host};"
+                  " set REVCYCLE_TEST_POSTGRES to an admin URL to include it")
             runs["postgres"] = None
         else:
             try:
                 runs["postgres"] = bench_posting(url, root / "postgres", claims, args.seed)
             finally:
-                _drop_postgres_database(name)
+                drop_database(POSTGRES_ADMIN_URL, url)
         day = bench_day(root / "day", day_claims, args.seed)
 
     print(f"posting {claims} claims of one payer (simulator defaults: reversals, PLB,"

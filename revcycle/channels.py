@@ -13,7 +13,7 @@ from datetime import date
 from typing import Protocol
 
 from revcycle.payers import PayerDefinition
-from revcycle.simulator.payer import PayerSimulator
+from revcycle.simulator.payer import PayerBehaviour, PayerSimulator
 from revcycle.storage import ObjectStore, object_key
 from revcycle.x12.writer import CounterControlNumbers
 
@@ -39,10 +39,12 @@ def answer_key(delivery: Delivery, payer_id: str, kind: str) -> str:
 class SimulatorChannel:
     """The payer simulator as a channel: answers are written straight to inbound/."""
 
-    def __init__(self, store: ObjectStore, payer: PayerDefinition, seed: int = 0) -> None:
+    def __init__(self, store: ObjectStore, payer: PayerDefinition, seed: int = 0,
+                 behaviour: PayerBehaviour | None = None) -> None:
         self.store = store
         self.payer = payer
-        self.simulator = PayerSimulator((payer.name, payer.payer_id), seed=seed)
+        self.simulator = PayerSimulator((payer.name, payer.payer_id), seed=seed,
+                                        behaviour=behaviour)
 
     def send(self, delivery: Delivery, data: bytes) -> None:
         first = answer_key(delivery, self.payer.payer_id, "999")

@@ -24,8 +24,9 @@ with the three files a biller gets back:
   (CLP02 ``22``, every amount negated, same CLP07) and re-paid as a corrected claim (a new
   CLP07, a higher allowed amount) later in the same 835; provider-level adjustments (PLB
   ``WO`` overpayment recovery, ``L6`` interest, ``FB`` forward balance); institutional
-  claims adjudicated at claim level only (claim CAS, no SVC); and claims processed as
-  secondary (CLP02 ``2``, the primary payer's payment as OA-23).
+  claims adjudicated at claim level only (claim CAS, no SVC); claims processed as
+  secondary (CLP02 ``2``, the primary payer's payment as OA-23); a claim paid twice; and
+  a payment for a claim the biller never sent.
   Every remittance is checked with ``balance_problems`` before it is written.
 
 Every decision is drawn from a hash of the seed, the payer and the claim's patient control
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -242,10 +244,18 @@ class PayerBehaviour:
     # SBR01 is S or T always are. The primary payer's payment shows as OA-23, and this
     # payer pays the patient's deductible and coinsurance left by it (copays stay PR-3).
     secondary_rate: float = 0.03
+    # Paid claims paid a second time later in the same 835 (a new CLP07, no reversal of
+    # the first): the payer's error, which a poster must flag rather than post.
+    duplicate_payment_rate: float = 0.002
+    # Paid claims followed later in the 835 by a payment for a claim the biller never sent
+    # (billed on paper or through another clearinghouse): same amounts, a patient control
+    # number unknown to the biller. A poster must queue it, not guess.
+    unknown_claim_rate: float = 0.002
 
     def __post_init__(self) -> None:
         for name in ("rejection_rate", "denial_rate", "partial_rate", "reversal_rate",
-                     "provider_adjustment_rate", "unlined_rate", "secondary_rate"):
+                     "provider_adjustment_rate", "unlined_rate", "secondary_rate",
+                     "duplicate_payment_rate", "unknown_claim_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
         if not self.denials or not self.line_denials:
@@ -283,6 +293,8 @@ class PayerResponse:
     claims_denied: int = 0  # 835 CLP02 4
     claims_with_denied_lines: int = 0
     claims_reversed: int = 0  # paid, reversed (CLP02 22) and paid again corrected
+    duplicate_payments: int = 0  # second CLPs paying a claim already paid in the 835
+    unknown_claims: int = 0  # CLPs for claims not in the 837 (never sent by the biller)
     provider_adjustments: int = 0  # PLB adjustments (WO, L6, FB)
     billed_total: Decimal = ZERO  # CLP03 over the 835 (reversals and corrections included)
     paid_total: Decimal = ZERO  # BPR02 over the 835
@@ -295,6 +307,8 @@ class PayerResponse:
             "claims_paid": self.claims_paid, "claims_denied": self.claims_denied,
             "claims_with_denied_lines": self.claims_with_denied_lines,
             "claims_reversed": self.claims_reversed,
+            "duplicate_payments": self.duplicate_payments,
+            "unknown_claims": self.unknown_claims,
             "provider_adjustments": self.provider_adjustments,
             "billed_total": str(self.billed_total), "paid_total": str(self.paid_total),
         }
@@ -596,8 +610,7 @@ class PayerSimulator:
             return PayerResponse(ack_999, ack_277ca, None, **counts)
 
         paid_on = received + timedelta(days=self.behaviour.payment_lag_days)
-        remittances, with_denied_lines, reversed_ = self._remit(accepted, received, paid_on,
-                                                                isa)
+        remittances, hard_cases = self._remit(accepted, received, paid_on, isa)
         for remittance in remittances:
             problems = balance_problems(remittance)
             if problems:  # the simulator's own bug: never write an unbalanced 835
@@ -606,10 +619,14 @@ class PayerSimulator:
                                    control_numbers).text.encode()
         payments = [c for r in remittances for c in r.claims]
         denied = sum(1 for c in payments if c.is_denial)
+        reversed_, extra = hard_cases["reversed"], (hard_cases["duplicate_payments"]
+                                                    + hard_cases["unknown_claims"])
         return PayerResponse(
             ack_999, ack_277ca, remittance_835, **counts,
-            claims_paid=len(payments) - denied - 2 * reversed_, claims_denied=denied,
-            claims_with_denied_lines=with_denied_lines, claims_reversed=reversed_,
+            claims_paid=len(payments) - denied - 2 * reversed_ - extra, claims_denied=denied,
+            claims_with_denied_lines=hard_cases["with_denied_lines"],
+            claims_reversed=reversed_, duplicate_payments=hard_cases["duplicate_payments"],
+            unknown_claims=hard_cases["unknown_claims"],
             provider_adjustments=sum(len(r.provider_adjustments) for r in remittances),
             billed_total=sum((c.charge for c in payments), ZERO),
             paid_total=sum((r.total_paid for r in remittances), ZERO))
@@ -692,14 +709,16 @@ class PayerSimulator:
     # -- 835 -----------------------------------------------------------------------------
 
     def _remit(self, accepted: list[_Verdict], received: date, paid_on: date,
-               isa: str) -> tuple[list[Remittance], int, int]:
-        """One remittance per payee; how many paid claims had a line denied; how many
-        payments were reversed and corrected (after the payee's other claims)."""
+               isa: str) -> tuple[list[Remittance], Counter[str]]:
+        """One remittance per payee, and counts of the hard cases in them: paid claims
+        with a line denied, payments reversed and corrected, duplicate payments and
+        payments for unknown claims (those three after the payee's other claims)."""
         payees: dict[tuple[str, str, str], list[ClaimPayment]] = {}
         later: dict[tuple[str, str, str], list[ClaimPayment]] = {}
         providers: dict[tuple[str, str, str], Provider] = {}
         seen: set[tuple[object, ...]] = set()
-        with_denied_lines = reversed_ = 0
+        counts: Counter[str] = Counter()
+        behaviour = self.behaviour
         for verdict in accepted:
             claim = verdict.claim
             key = _duplicate_key(claim)
@@ -707,25 +726,36 @@ class PayerSimulator:
             icn = verdict.payer_claim_control_number
             payment, line_denied = self._adjudicate(claim, icn, received, duplicate=duplicate)
             seen.add(key)
-            with_denied_lines += line_denied
+            counts["with_denied_lines"] += line_denied
             billing = claim.billing_provider
             payee = (billing.npi, billing.last_name, billing.tax_id)
             providers.setdefault(payee, billing)
             payees.setdefault(payee, []).append(payment)
-            if payment.is_denial or self._draw("reversal", claim.patient_control_number) >= (
-                    self.behaviour.reversal_rate):
+            if payment.is_denial:
                 continue
-            corrected, _ = self._adjudicate(claim, icn + "01", received, duplicate=duplicate,
-                                            corrected=True)
-            if corrected.paid != payment.paid:
-                later.setdefault(payee, []).extend((_reversal(payment), corrected))
-                reversed_ += 1
+            pcn = claim.patient_control_number
+            extra = later.setdefault(payee, [])
+            if self._draw("reversal", pcn) < behaviour.reversal_rate:
+                corrected, _ = self._adjudicate(claim, icn + "01", received,
+                                                duplicate=duplicate, corrected=True)
+                if corrected.paid != payment.paid:
+                    extra += (_reversal(payment), corrected)
+                    counts["reversed"] += 1
+                    continue
+            if payment.paid and self._draw("paid-twice", pcn) < behaviour.duplicate_payment_rate:
+                extra.append(replace(payment, payer_claim_control_number=icn + "02"))
+                counts["duplicate_payments"] += 1
+            if self._draw("not-ours", pcn) < behaviour.unknown_claim_rate:
+                extra.append(replace(
+                    payment, payer_claim_control_number=icn + "03",
+                    patient_control_number=f"PAPER{self._number('not-ours', pcn, 12):012d}"))
+                counts["unknown_claims"] += 1
         remittances = [self._remittance(providers[payee], claims + later.get(payee, []),
                                         paid_on, isa,
                                         f"{paid_on:%y%m%d}{self._number('trace', isa, 4):04d}"
                                         f"{isa}{number:03d}")
                        for number, (payee, claims) in enumerate(payees.items(), 1)]
-        return remittances, with_denied_lines, reversed_
+        return remittances, counts
 
     def _provider_adjustments(self, payee: Provider, claims: list[ClaimPayment],
                               paid_on: date, isa: str) -> list[ProviderAdjustment]:

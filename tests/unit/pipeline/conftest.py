@@ -32,10 +32,18 @@ TABLES = (models.File, models.Claim, models.ServiceLine, models.ClaimEvent, mode
           models.Adjustment, models.LedgerEntry)
 
 
+# For ``pytestmark = pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)``: the
+# module's tests run on SQLite and on PostgreSQL, whose posting path differs (COPY).
+BOTH_DATABASES = ("sqlite", "postgresql")
+
+
 @pytest.fixture
-def res(tmp_path: Path) -> Iterator[Resources]:
-    """A fresh installation: SQLite (migrated) and a local folder store."""
-    resources = Resources.from_settings(Settings(home=tmp_path / "home"))
+def res(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Resources]:
+    """A fresh installation: a migrated database (SQLite unless the test is parametrized
+    with "postgresql") and a local folder store."""
+    database = getattr(request, "param", "sqlite")
+    url = request.getfixturevalue("postgres_url") if database == "postgresql" else ""
+    resources = Resources.from_settings(Settings(home=tmp_path / "home", database_url=url))
     yield resources
     resources.engine.dispose()
 

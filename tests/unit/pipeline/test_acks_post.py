@@ -40,7 +40,16 @@ from revcycle.x12.ack999 import write_999
 from revcycle.x12.envelope import X12Reader
 from revcycle.x12.remit835 import parse_835, write_835
 from revcycle.x12.writer import CounterControlNumbers, InterchangeHeader, Party
-from tests.unit.pipeline.conftest import PAYERS, RecordingChannel, counts, factory, ready_batch
+from tests.unit.pipeline.conftest import (
+    BOTH_DATABASES,
+    PAYERS,
+    RecordingChannel,
+    counts,
+    factory,
+    ready_batch,
+)
+
+pytestmark = pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
 
 TENANT = "riverbend"
 PAYER = PAYERS["SIMC1"]

@@ -18,7 +18,7 @@ from revcycle.pipeline.post import post_remittances
 from revcycle.pipeline.report import day_report
 from revcycle.pipeline.resources import Resources
 from revcycle.storage import object_key
-from tests.unit.pipeline.conftest import DAY
+from tests.unit.pipeline.conftest import BOTH_DATABASES, DAY
 from tests.unit.pipeline.test_acks_post import (
     PAYER,
     TENANT,
@@ -66,6 +66,7 @@ def _amounts(aging: dict) -> dict[str, str]:
     return {name: aging["buckets"][name]["amount"] for name in BUCKETS}
 
 
+@pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
 def test_open_ar_is_aged_from_submission_as_of_a_day(res: Resources) -> None:
     batch, ages, (delivery, data) = _submitted_on_chosen_days(res)
     with res.sessions() as session:
@@ -108,6 +109,7 @@ def test_open_ar_is_aged_from_submission_as_of_a_day(res: Resources) -> None:
     assert after["claims"] == len(open_ids)
 
 
+@pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
 def test_the_cli_and_the_day_report_show_the_aging(res: Resources,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from revcycle.settings import get_settings
@@ -116,6 +118,7 @@ def test_the_cli_and_the_day_report_show_the_aging(res: Resources,
     with res.sessions() as session:
         aging = ar_aging(session, DAY, TENANT)
     monkeypatch.setenv("REVCYCLE_HOME", str(res.settings.home))
+    monkeypatch.setenv("REVCYCLE_DATABASE_URL", res.settings.database_url)
     get_settings.cache_clear()
     try:
         as_json = CliRunner().invoke(app, ["ar", "aging", "--as-of", DAY.isoformat(),
@@ -138,6 +141,7 @@ def test_the_cli_and_the_day_report_show_the_aging(res: Resources,
     assert own["ar_aging"]["by_payer"] == aging["by_payer"]
 
 
+@pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
 def test_a_settled_claim_leaves_the_aging(res: Resources) -> None:
     """A claim whose A/R nets to zero (or below) is not open A/R."""
     _, ages, _ = _submitted_on_chosen_days(res)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from revcycle.db import models
@@ -21,7 +22,9 @@ from revcycle.x12.ack277 import parse_277
 from revcycle.x12.envelope import X12Reader
 from revcycle.x12.errors import X12Error
 from revcycle.x12.remit835 import parse_835
-from tests.unit.pipeline.conftest import DAY, factory, ready_batch
+from tests.unit.pipeline.conftest import BOTH_DATABASES, DAY, factory, ready_batch
+
+pytestmark = pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
 
 TENANT = "corpusclinic"
 # The name each stage looks for (``revcycle.channels.answer_key``), by ST01.

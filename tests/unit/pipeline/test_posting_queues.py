@@ -7,27 +7,38 @@ import copy
 import dataclasses
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
+from revcycle.channels import SimulatorChannel
 from revcycle.codesets.carc import describe_carc, describe_rarc
 from revcycle.db import models
 from revcycle.db.models import Claim as ClaimRow
+from revcycle.model.claim import ClaimType
 from revcycle.model.remittance import Adjustment, ClaimPayment, Remittance, balance_problems
+from revcycle.pipeline.acks import apply_acknowledgments
 from revcycle.pipeline.post import book_charges, post_remittances
 from revcycle.pipeline.resources import Resources
+from revcycle.pipeline.submit import submit
+from revcycle.simulator.payer import PayerBehaviour
 from revcycle.status import Status
+from revcycle.storage import zone_prefix
 from revcycle.x12.tokenizer import SegmentReader
-from tests.unit.pipeline.conftest import DAY
+from tests.unit.pipeline.conftest import BOTH_DATABASES, DAY, factory, ready_batch
 from tests.unit.pipeline.test_acks_post import (
     PAYER,
+    TENANT,
     _all,
     _check_books,
     _negated,
     _payer_remittances,
     _put_835,
+    _read_835,
     _rows,
     _submitted,
 )
+
+pytestmark = pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
 
 
 def _edits(res: Resources, claim_id: int) -> list[models.Edit]:
@@ -173,3 +184,50 @@ def test_a_reversal_of_a_claim_never_paid_is_an_exception_that_says_so(
     [exception] = _all(res, models.Payment)
     assert "never posted" in exception.exception and "SUBMITTED" in exception.exception
     assert _rows(res)[claim.patient_control_number].status == Status.SUBMITTED
+
+
+def test_the_payers_mistakes_are_queued_and_everything_else_posts(res: Resources) -> None:
+    """A claim paid twice and a payment for a claim never sent, as the simulated payer
+    makes them: both in the exception queue with their reason, the rest posted."""
+    f = factory(TENANT, seed=48, payers=[PAYER.payer_id])
+    batch = ready_batch(res, TENANT, f.claims(120, ClaimType.PROFESSIONAL), f.submitter)
+    mistakes = PayerBehaviour(rejection_rate=0.0, duplicate_payment_rate=0.1,
+                              unknown_claim_rate=0.1)
+    submit(res, batch, PAYER, SimulatorChannel(res.store, PAYER, seed=48,
+                                               behaviour=mistakes))
+    apply_acknowledgments(res, batch, PAYER.payer_id)
+
+    posted = post_remittances(res, batch, PAYER.payer_id)
+
+    [key] = [k for k in res.store.list(zone_prefix(TENANT, "inbound")) if k.endswith("835.x12")]
+    clps = [c for r in _read_835(res.store.get(key)) for c in r.claims]
+    rows = _rows(res)
+    last: dict[str, ClaimPayment] = {}
+    expected: dict[int, str] = {}  # segment number -> how the reason starts
+    for clp in clps:
+        number = clp.patient_control_number
+        before = last.get(number)
+        if number not in rows:
+            expected[clp.segment_number] = "Unknown claim"
+        elif before is not None and not before.is_reversal and not clp.is_reversal:
+            expected[clp.segment_number] = "Second payment"  # paid again, not reversed
+        last[number] = clp
+    assert set(expected.values()) == {"Unknown claim", "Second payment"}
+    payments = _all(res, models.Payment)
+    queued = {p.segment_number: p for p in payments if p.exception}
+    assert set(queued) == set(expected)
+    assert all(p.exception.startswith(expected[n]) for n, p in queued.items())
+    assert all(p.claim_id is None for p in queued.values()
+               if p.exception.startswith("Unknown claim"))
+    assert posted["exceptions"] == len(expected)
+    assert posted["claims_posted"] == len(clps) - len(expected)
+    # Each claim was paid once: what it shows is its one posted payment.
+    for row in rows.values():
+        mine = [p for p in payments if p.claim_id == row.id and not p.exception]
+        if row.status in (Status.PAID, Status.PARTIALLY_PAID, Status.DENIED):
+            assert row.paid == sum((p.paid for p in mine), Decimal(0))
+    queued_dollars = sum((p.paid for p in queued.values()), Decimal(0))
+    remitted = sum((c.paid for c in clps), Decimal(0))
+    auto = sum((p.paid for p in payments if not p.exception), Decimal(0))
+    assert auto + queued_dollars == remitted and 0 < queued_dollars < remitted
+    _check_books(res)

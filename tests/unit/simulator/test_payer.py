@@ -43,7 +43,8 @@ CENT = Decimal("0.01")
 ZERO = Decimal(0)
 # The hard cases off: one CLP per claim, all with line detail, processed as primary, no PLB.
 NO_HARD_CASES = {"reversal_rate": 0.0, "provider_adjustment_rate": 0.0, "unlined_rate": 0.0,
-                 "secondary_rate": 0.0}
+                 "secondary_rate": 0.0, "duplicate_payment_rate": 0.0,
+                 "unknown_claim_rate": 0.0}
 
 
 def _profile(payer_id: str) -> PayerProfile:
@@ -87,15 +88,30 @@ def _remittances(response: PayerResponse) -> list[Remittance]:
 
 
 def _payments(response: PayerResponse) -> dict[str, ClaimPayment]:
-    """The last word on each claim: its payment, or the correction of a reversed one."""
+    """The last word on each claim: its payment, or the correction of a reversed one (a
+    second payment of a claim, the payer's error, is checked and left out)."""
     sequences: dict[str, list[ClaimPayment]] = defaultdict(list)
     for payment in (c for r in _remittances(response) for c in r.claims):
         sequences[payment.patient_control_number].append(payment)
+    duplicates = 0
     for sequence in sequences.values():
-        assert len(sequence) in (1, 3), "a claim appears twice in the 835"
+        assert len(sequence) in (1, 2, 3), "a claim appears more than three times"
         if len(sequence) == 3:
             _check_reversal_and_correction(*sequence)
+        elif len(sequence) == 2:
+            _check_paid_twice(*sequence)
+            sequence.pop()
+            duplicates += 1
+    assert duplicates == response.duplicate_payments
     return {pcn: sequence[-1] for pcn, sequence in sequences.items()}
+
+
+def _check_paid_twice(first: ClaimPayment, second: ClaimPayment) -> None:
+    """The same payment again under a new CLP07, with no reversal between."""
+    assert not first.is_reversal and not second.is_reversal and first.paid > 0
+    assert second.payer_claim_control_number != first.payer_claim_control_number
+    assert _negated(second)[:3] == _negated(first)[:3]
+    assert _negated(second)[4:] == _negated(first)[4:]
 
 
 def _negated(payment: ClaimPayment) -> tuple[object, ...]:
@@ -256,7 +272,8 @@ def test_the_kinds_of_answer_use_real_codes() -> None:
 
 
 HARD_CASES = PayerBehaviour(rejection_rate=0.0, reversal_rate=0.2, provider_adjustment_rate=1.0,
-                            unlined_rate=0.4, secondary_rate=0.25)
+                            unlined_rate=0.4, secondary_rate=0.25, duplicate_payment_rate=0.0,
+                            unknown_claim_rate=0.0)
 
 
 def _check_secondary(payment: ClaimPayment) -> None:
@@ -356,6 +373,34 @@ def test_hard_cases_balance_and_pass_pyx12(seed: int) -> None:
     assert {"reversal", "unlined", "secondary", "WO", "L6", "FB"} <= set(seen), dict(seen)
 
 
+def test_a_claim_paid_twice_and_a_claim_never_sent_come_after_the_others() -> None:
+    profile = _profile("SIMC1")
+    claims = _claims(47, ClaimType.PROFESSIONAL, "SIMC1", n=150)
+    behaviour = PayerBehaviour(rejection_rate=0.0, **{
+        **NO_HARD_CASES, "duplicate_payment_rate": 0.2, "unknown_claim_rate": 0.2})
+    response = _respond(PayerSimulator(profile, 47, behaviour=behaviour),
+                        _submission(claims, profile))
+    assert pyx12_errors(response.remittance_835.decode()) == []  # type: ignore[union-attr]
+    sent = {c.patient_control_number for c in claims}
+    first_time: list[str] = []
+    extras: list[ClaimPayment] = []
+    for remittance in _remittances(response):  # one per payee: its claims, then extras
+        numbers = [c.patient_control_number for c in remittance.claims]
+        end = next((i for i, n in enumerate(numbers) if n not in sent or n in numbers[:i]),
+                   len(numbers))
+        first_time += numbers[:end]
+        extras += remittance.claims[end:]
+    assert sorted(first_time) == sorted(sent)
+    unknown = [c for c in extras if c.patient_control_number not in sent]
+    assert len(unknown) == response.unknown_claims > 0
+    assert len(set(c.patient_control_number for c in unknown)) == len(unknown)
+    assert len(extras) - len(unknown) == response.duplicate_payments > 0
+    payments = _payments(response)  # checks each second payment against the first
+    assert set(payments) == sent | {c.patient_control_number for c in unknown}
+    assert response.claims_paid + response.claims_denied == len(claims)
+    assert all(balance_problems(r) == [] for r in _remittances(response))
+
+
 def test_a_secondary_claim_is_processed_as_secondary_whatever_the_rates() -> None:
     profile = _profile("SIMB1")
     claims = _claims(45, ClaimType.PROFESSIONAL, "SIMB1", n=120)
@@ -391,9 +436,13 @@ def test_the_default_behaviour_shows_every_hard_case_on_a_day() -> None:
         payments = _payments(response).values()
         counts["unlined"] += sum(not p.service_payments for p in payments)
         counts["secondary"] += sum(p.status_code == "2" for p in payments)
-        counts["claims"] += len(payments)
-    assert all(counts[k] > 0 for k in ("reversal", "plb", "unlined", "secondary")), dict(counts)
-    assert counts["reversal"] + counts["secondary"] < counts["claims"] // 10  # still rare
+        counts["paid twice"] += response.duplicate_payments
+        counts["not ours"] += response.unknown_claims
+        counts["claims"] += len(payments) - response.unknown_claims
+    assert all(counts[k] > 0 for k in ("reversal", "plb", "unlined", "secondary", "paid twice",
+                                       "not ours")), dict(counts)
+    rare = ("reversal", "secondary", "paid twice", "not ours")
+    assert sum(counts[k] for k in rare) < counts["claims"] // 10, dict(counts)
 
 
 def test_seeded_defects_are_rejected_or_denied_with_their_reason() -> None:
