@@ -27,6 +27,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/x12_bench.py
 	$(BIN)/python bench/scrub_quality.py
+	$(BIN)/python bench/posting_bench.py
 
 clean:
 	rm -rf $(VENV) .revcycle .pytest_cache .ruff_cache .hypothesis
