@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
@@ -27,6 +27,9 @@ codesets_app = typer.Typer(help="Reference code sets loaded from CMS files (HCPC
 app.add_typer(codesets_app, name="codesets")
 ar_app = typer.Typer(help="Accounts receivable: what payers still owe.", no_args_is_help=True)
 app.add_typer(ar_app, name="ar")
+queue_app = typer.Typer(help="The work queues posting leaves for a biller (our ids, amounts"
+                        " and reasons; no patient data).", no_args_is_help=True)
+app.add_typer(queue_app, name="queue")
 
 
 @db_app.command("upgrade")
@@ -50,6 +53,13 @@ class CodeSetClaimType(StrEnum):
     professional = "professional"
     institutional = "institutional"
     dme = "dme"
+
+
+def _fail(message: str) -> NoReturn:
+    """One line on standard error, exit status 1."""
+    Console(stderr=True).print(f"[red]error:[/red] {message}", markup=True, highlight=False,
+                               soft_wrap=True)
+    raise typer.Exit(1)
 
 
 def _sessions() -> sessionmaker[Session]:
@@ -86,9 +96,7 @@ def codesets_load(
                            effective_from=effective_from.date() if effective_from else None,
                            effective_to=effective_to.date() if effective_to else None)
     except CodeSetFileError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc}", markup=True, highlight=False,
-                                   soft_wrap=True)
-        raise typer.Exit(1) from None
+        _fail(str(exc))
     what = f"{result.table}" + (f" ({result.claim_type})" if result.claim_type else "")
     if result.loaded:
         print(f"loaded {what} release {result.release}: {result.rows} rows")
@@ -207,6 +215,87 @@ def ar_aging_command(
     table.add_row("claims", *(str(aging["buckets"][name]["claims"]) for name in BUCKETS),
                   str(aging["claims"]))
     Console().print(table)
+
+
+TENANT_OPTION = typer.Option(None, "--tenant", help="One provider client; default: all.")
+PAYER_OPTION = typer.Option(None, "--payer", help="One payer id; default: all.")
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object.")
+
+
+def _print_queue(name: str, rows: list[dict[str, object]], columns: tuple[str, ...],
+                 as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({name: rows}))
+        return
+    table = Table(title=f"{name}: {len(rows)}", title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("" if row[c] is None else str(row[c]) for c in columns))
+    Console().print(table)
+
+
+@queue_app.command("exceptions")
+def queue_exceptions(tenant: str | None = TENANT_OPTION, payer: str | None = PAYER_OPTION,
+                     include_resolved: bool = typer.Option(
+                         False, "--all", help="Resolved exceptions too."),
+                     as_json: bool = JSON_OPTION) -> None:
+    """835 claim payments posting left for a human, with the reason and the CLP's place."""
+    from revcycle.pipeline.queues import exceptions
+
+    with _sessions()() as session:
+        rows = exceptions(session, tenant=tenant, payer=payer,
+                          include_resolved=include_resolved)
+    _print_queue("exceptions", rows, ("payment_id", "payer", "trace_number", "paid",
+                                      "claim_id", "reason", "file", "segment_number",
+                                      *(("resolution",) if include_resolved else ())),
+                 as_json)
+
+
+@queue_app.command("held")
+def queue_held(tenant: str | None = TENANT_OPTION, payer: str | None = PAYER_OPTION,
+               as_json: bool = JSON_OPTION) -> None:
+    """Remittances held because they do not balance (until the payer's corrected 835)."""
+    from revcycle.pipeline.queues import held
+
+    with _sessions()() as session:
+        rows = held(session, tenant=tenant, payer=payer)
+    _print_queue("held", rows, ("remittance_id", "payer", "trace_number", "total_paid",
+                                "problems"), as_json)
+
+
+@queue_app.command("denials")
+def queue_denials(tenant: str | None = TENANT_OPTION, payer: str | None = PAYER_OPTION,
+                  as_json: bool = JSON_OPTION) -> None:
+    """Claims denied in whole or in part, one row per denial reason."""
+    from revcycle.pipeline.queues import denials
+
+    with _sessions()() as session:
+        rows = denials(session, tenant=tenant, payer=payer)
+    _print_queue("denials", rows, ("claim_id", "payer", "status", "billed", "line_number",
+                                   "reason_code", "reason"), as_json)
+
+
+@queue_app.command("resolve")
+def queue_resolve(
+    payment_id: int = typer.Argument(..., help="The exception's payment_id."),
+    note: str = typer.Option(..., "--note", help="What was done (posted by hand, refund"
+                             " requested, ...), up to 200 characters."),
+    by: str = typer.Option("", "--by", help="Who worked it; default: the login name."),
+) -> None:
+    """Close an exception once it has been worked."""
+    import getpass
+
+    from revcycle.pipeline.queues import QueueError, resolve_exception
+
+    with _sessions()() as session:
+        try:
+            done = resolve_exception(session, payment_id, note, by or getpass.getuser())
+        except QueueError as exc:
+            _fail(str(exc))
+        session.commit()
+    print(f"payment {done['payment_id']} resolved by {done['resolved_by']}"
+          f" at {done['resolved_at']}")
 
 
 if __name__ == "__main__":

@@ -286,6 +286,11 @@ class Payment(Base):
     # Where the CLP is, so a biller working the exception queue can open the 835 at it.
     source_key: Mapped[str] = mapped_column(String(400), default="")
     segment_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # An exception a biller has worked (posted by hand, refunded, sent back to the payer):
+    # when, by whom, and what was done. Open exceptions have no ``resolved_at``.
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    resolved_by: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    resolution: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class Adjustment(Base):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner, Result
 
 from revcycle.channels import Delivery
 from revcycle.db import models
@@ -46,6 +47,20 @@ def res(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Resources]:
     resources = Resources.from_settings(Settings(home=tmp_path / "home", database_url=url))
     yield resources
     resources.engine.dispose()
+
+
+def run_cli(res: Resources, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
+    """``revcycle ARGS`` against this installation (its home and database), wide output."""
+    from revcycle.cli import app
+    from revcycle.settings import get_settings
+
+    monkeypatch.setenv("REVCYCLE_HOME", str(res.settings.home))
+    monkeypatch.setenv("REVCYCLE_DATABASE_URL", res.settings.database_url)
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+    finally:
+        get_settings.cache_clear()
 
 
 def profile(payer_id: str) -> PayerProfile:

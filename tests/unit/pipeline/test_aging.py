@@ -9,16 +9,14 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, update
-from typer.testing import CliRunner
 
-from revcycle.cli import app
 from revcycle.db import models
 from revcycle.pipeline.aging import BUCKETS, ar_aging, bucket
 from revcycle.pipeline.post import post_remittances
 from revcycle.pipeline.report import day_report
 from revcycle.pipeline.resources import Resources
 from revcycle.storage import object_key
-from tests.unit.pipeline.conftest import BOTH_DATABASES, DAY
+from tests.unit.pipeline.conftest import BOTH_DATABASES, DAY, run_cli
 from tests.unit.pipeline.test_acks_post import (
     PAYER,
     TENANT,
@@ -112,21 +110,12 @@ def test_open_ar_is_aged_from_submission_as_of_a_day(res: Resources) -> None:
 @pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
 def test_the_cli_and_the_day_report_show_the_aging(res: Resources,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from revcycle.settings import get_settings
-
     batch, _, _ = _submitted_on_chosen_days(res)
     with res.sessions() as session:
         aging = ar_aging(session, DAY, TENANT)
-    monkeypatch.setenv("REVCYCLE_HOME", str(res.settings.home))
-    monkeypatch.setenv("REVCYCLE_DATABASE_URL", res.settings.database_url)
-    get_settings.cache_clear()
-    try:
-        as_json = CliRunner().invoke(app, ["ar", "aging", "--as-of", DAY.isoformat(),
-                                           "--tenant", TENANT, "--json"])
-        table = CliRunner().invoke(app, ["ar", "aging", "--as-of", DAY.isoformat()],
-                                   env={"COLUMNS": "200"})
-    finally:
-        get_settings.cache_clear()
+    as_json = run_cli(res, monkeypatch, "ar", "aging", "--as-of", DAY.isoformat(),
+                      "--tenant", TENANT, "--json")
+    table = run_cli(res, monkeypatch, "ar", "aging", "--as-of", DAY.isoformat())
     assert as_json.exit_code == 0, as_json.output
     assert json.loads(as_json.output) == {"tenant": TENANT, **aging}
     assert table.exit_code == 0, table.output
