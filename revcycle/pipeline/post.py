@@ -320,15 +320,16 @@ class _Posting:
 
 
 # Adjustments that are not reasons to deny: the contractual write-off, and on a secondary
-# payer's remittance what the primary already paid.
-_NOT_DENIALS = frozenset({("CO", "45"), ("OA", "23")})
+# payer's remittance what the primary already paid (besides the patient's share, PR).
+PRIOR_PAYER_PAID = ("OA", "23")
+NOT_DENIALS = frozenset({("CO", "45"), PRIOR_PAYER_PAID})
 
 
 def _is_denial_reason(adjustment: CasAdjustment) -> bool:
     """Not the patient's share, the contractual write-off or the prior payer's payment: a
     reason not to pay."""
     return adjustment.group_code != "PR" and (
-        (adjustment.group_code, adjustment.reason_code) not in _NOT_DENIALS)
+        (adjustment.group_code, adjustment.reason_code) not in NOT_DENIALS)
 
 
 # MOA03-07 and MIA05, MIA20-23: the claim-level remark codes (RARC).
@@ -391,11 +392,15 @@ def _denial_edits(claim_id: int, target: Status, payment: ClaimPayment,
 
 def _outcome(payment: ClaimPayment, adjustments: list) -> Status:
     """Denied, paid or partly paid. Zero paid is not always a denial: a claim that went
-    to the deductible was adjudicated and is the patient's to pay."""
+    to the deductible was adjudicated and is the patient's to pay, and on a secondary
+    claim what the primary paid (OA-23) settles its part: paid in full by the primary, the
+    claim is settled; with a line denied besides, it is partly paid."""
     if payment.is_reversal:
         return Status.REVERSED
     patient = sum((a.amount for _, a in adjustments if a.group_code == "PR"), ZERO)
-    if payment.is_denial or (payment.paid == ZERO and patient == ZERO):
-        return Status.DENIED
+    prior = sum((a.amount for _, a in adjustments
+                 if (a.group_code, a.reason_code) == PRIOR_PAYER_PAID), ZERO)
     denied_part = any(_is_denial_reason(a) for _, a in adjustments)
+    if payment.is_denial or (denied_part and payment.paid == patient == prior == ZERO):
+        return Status.DENIED
     return Status.PARTIALLY_PAID if denied_part else Status.PAID

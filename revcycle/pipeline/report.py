@@ -10,13 +10,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from revcycle.db.models import Adjustment, Batch, Edit, File, Money, Payment, Remittance
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.pipeline.aging import ar_aging_for
 from revcycle.pipeline.batches import batch_id as make_batch_id
+from revcycle.pipeline.post import NOT_DENIALS
 from revcycle.pipeline.resources import Resources
 from revcycle.status import ADJUDICATED, Status
 from revcycle.storage import object_key
@@ -88,7 +89,9 @@ def summarize(session: Session, batches: list[str]) -> dict[str, Any]:
                func.sum(Adjustment.amount, type_=Money()))
         .join(Payment, Payment.id == Adjustment.payment_id)
         .join(ClaimRow, ClaimRow.id == Payment.claim_id)
-        .where(ClaimRow.batch_id.in_(batches), ClaimRow.status == Status.DENIED)
+        .where(ClaimRow.batch_id.in_(batches), ClaimRow.status == Status.DENIED,
+               Adjustment.group_code != "PR",
+               tuple_(Adjustment.group_code, Adjustment.reason_code).not_in(sorted(NOT_DENIALS)))
         .group_by(Adjustment.group_code, Adjustment.reason_code)
         .order_by(denied_claims.desc()).limit(TOP)).all()
     remittances = dict(session.execute(

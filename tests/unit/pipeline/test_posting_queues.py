@@ -231,3 +231,39 @@ def test_the_payers_mistakes_are_queued_and_everything_else_posts(res: Resources
     auto = sum((p.paid for p in payments if not p.exception), Decimal(0))
     assert auto + queued_dollars == remitted and 0 < queued_dollars < remitted
     _check_books(res)
+
+
+@pytest.mark.parametrize("line_denied", [False, True])
+def test_what_the_primary_paid_settles_a_secondary_claim(res: Resources,
+                                                         line_denied: bool) -> None:
+    """A secondary claim this payer pays nothing on: the primary's payment (OA-23) settles
+    it (PAID), or settles all but a line this payer denies (PARTIALLY_PAID, that line's
+    reason in the queue); never a denial of the whole claim."""
+    batch, [(delivery, data)] = _submitted(res, seed=49)
+    remittances = _payer_remittances(data)
+    remittance = remittances[0]
+    claim = next(c for c in remittance.claims if c.paid > 0 and len(c.service_payments) > 1)
+    remittance.total_paid -= claim.paid
+    claim.status_code, claim.paid, claim.patient_responsibility = "2", Decimal(0), Decimal(0)
+    for line in claim.service_payments:  # what this payer would pay, the primary paid
+        contractual = sum((a.amount for a in line.adjustments if a.group_code == "CO"),
+                          Decimal(0))
+        line.adjustments = [Adjustment("CO", "45", contractual),
+                            Adjustment("OA", "23", line.charge - contractual)]
+        line.paid = Decimal(0)
+    if line_denied:
+        _deny_line(remittance, claim, 0)
+    assert balance_problems(remittance) == []
+    _put_835(res, delivery, remittances, 720)
+
+    assert post_remittances(res, batch, PAYER.payer_id)["exceptions"] == 0
+
+    row = _rows(res)[claim.patient_control_number]
+    assert row.paid == 0 and row.adjusted == row.total_charge
+    edits = _edits(res, row.id)
+    if line_denied:
+        assert row.status == Status.PARTIALLY_PAID
+        assert [(e.rule_id, e.line_number) for e in edits] == [("CARC-CO-97", 1)]
+    else:
+        assert row.status == Status.PAID and edits == []
+    _check_books(res)

@@ -80,6 +80,9 @@ def _expected(res: Resources, tenants: list[str]) -> dict[str, Any]:
               if by_id[p.claim_id].status == Status.DENIED}
     reasons: dict[str, tuple[set[int], list[Decimal]]] = {}
     for adjustment in adjustments:
+        code = (adjustment.group_code, adjustment.reason_code)
+        if code[0] == "PR" or code in (("CO", "45"), ("OA", "23")):
+            continue  # the patient's share, the write-off, the prior payer: no denial
         if adjustment.payment_id in denied:
             claims_, amounts = reasons.setdefault(
                 f"{adjustment.group_code}-{adjustment.reason_code}", (set(), []))
