@@ -298,5 +298,24 @@ def queue_resolve(
           f" at {done['resolved_at']}")
 
 
+@queue_app.command("post")
+def queue_post(
+    payment_id: int = typer.Argument(..., help="The exception's payment_id."),
+    claim_id: int = typer.Option(..., "--claim", help="Our id of the claim it pays."),
+    by: str = typer.Option("", "--by", help="Who matched it; default: the login name."),
+) -> None:
+    """Post an exception's payment to the claim you matched it to, and close it."""
+    import getpass
+
+    from revcycle.pipeline.queues import QueueError, post_by_hand
+    from revcycle.pipeline.resources import get_resources
+
+    try:
+        done = post_by_hand(get_resources(), payment_id, claim_id, by or getpass.getuser())
+    except QueueError as exc:
+        _fail(str(exc))
+    print(f"payment {done['payment_id']} posted to claim {claim_id} by {done['resolved_by']}")
+
+
 if __name__ == "__main__":
     app()

@@ -15,7 +15,9 @@ PARTIALLY_PAID one, gets an edit per denial reason (CARC, with the RARCs' descri
 The ledger is double entry. Submission books the charge (A/R debit, revenue credit);
 posting moves A/R to cash, contractual and other adjustments, and patient
 responsibility, so for every claim: billed = paid + adjustments + patient responsibility
-+ open A/R.
++ open A/R. The money of a CLP left in the exception queue is cash all the same: it is
+booked to unapplied cash until a biller applies it to the claim it belongs to
+(:func:`post_matched`), so a remittance's cash is always what reached the bank.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ STAGE = "post"
 ZERO = Decimal(0)
 OPEN = (Status.SUBMITTED, Status.ACCEPTED)
 # Which ledger account each adjustment group moves A/R to.
+# Cash received that no claim has taken yet (a posting exception), until a biller applies it.
+UNAPPLIED = "UNAPPLIED_CASH"
 ACCOUNTS = {"CO": "CONTRACTUAL", "PR": "PATIENT_AR", "OA": "OTHER_ADJUSTMENT",
             "PI": "OTHER_ADJUSTMENT", "CR": "OTHER_ADJUSTMENT"}
 
@@ -123,19 +127,13 @@ def _post(session: Session, file: File, batch: Batch, payer_id: str,
     if problems:
         return {"held": 1}
     on = remittance.payment_date or batch.business_date
-    posting = _Posting(session, row, file.key, batch.tenant_id, payer_id, on)
+    posting = Posting(session, row, file.key, batch.tenant_id, payer_id, on)
     posting.load(remittance.claims)
     for index, payment in enumerate(remittance.claims):
         posting.post(index, payment)
     for plb in remittance.provider_adjustments:
         # Provider-level: a positive amount was withheld from the payment.
-        memo = f"PLB {plb.reason_code}"
-        posting.ledger += [
-            {"tenant_id": batch.tenant_id, "claim_id": None, "remittance_id": row.id,
-             "account": "CASH", "amount": -plb.amount, "entry_date": on, "memo": memo},
-            {"tenant_id": batch.tenant_id, "claim_id": None, "remittance_id": row.id,
-             "account": "PROVIDER_ADJUSTMENT", "amount": plb.amount, "entry_date": on,
-             "memo": memo}]
+        posting.book(None, "PROVIDER_ADJUSTMENT", "CASH", plb.amount, f"PLB {plb.reason_code}")
     posting.write()
     posting.outcome["paid"] = remittance.total_paid
     return posting.outcome
@@ -158,6 +156,25 @@ class _PostedLine(NamedTuple):
     id: int
     line_number: int
     paid: Decimal
+
+
+def post_matched(session: Session, remittance: RemittanceRow, source_key: str,
+                 payment: ClaimPayment, clp_index: int, claim_id: int,
+                 on: date) -> str:
+    """Post a CLP left in the exception queue to the claim a biller matched it to (of the
+    remittance's tenant and payer), moving its money out of unapplied cash. Returns why
+    it still cannot be posted to that claim ("" when posted); nothing is written then."""
+    posting = Posting(session, remittance, source_key, remittance.tenant_id,
+                      remittance.payer_id, on)
+    posting.load([payment], claim_id=claim_id)
+    if not posting.candidates:
+        return "No claim with that id was sent to this payer for this provider client."
+    posting.post(clp_index, payment)
+    if posting.outcome["exceptions"]:
+        return posting.payments[0]["exception"]
+    posting.book(None, UNAPPLIED, "CASH", payment.paid, "applied by hand")
+    posting.write()
+    return ""
 
 
 def _match(candidates: list[_PostedClaim], payment: ClaimPayment) -> _PostedClaim | None:
@@ -197,7 +214,7 @@ def _exception(payment: ClaimPayment, claim: _PostedClaim | None) -> str:
     return ""
 
 
-class _Posting:
+class Posting:
     """One remittance's postings: the claims and lines it touches read in a few queries,
     the rows it adds collected and inserted in bulk. Claim statuses change in memory as
     the CLPs are applied, so a reversal and its correction in one 835 see each other."""
@@ -217,16 +234,23 @@ class _Posting:
         self.line_paid: dict[int, Decimal] = {}  # service line id -> its new paid amount
         self.changed: dict[int, _PostedClaim] = {}  # claims posted to, by id
 
-    def load(self, payments: list[ClaimPayment]) -> None:
-        numbers = sorted({p.patient_control_number for p in payments})
+    def load(self, payments: list[ClaimPayment], claim_id: int | None = None) -> None:
+        """Read the claims the payments may apply to, and their lines: the claims of this
+        tenant and payer with the payments' patient control numbers, or only ``claim_id``
+        (a match a biller made) for every payment."""
         session, columns = self.session, ClaimRow.__table__.c
+        claims = select(*(columns[n] for n in _PostedClaim.__slots__)).where(
+            columns.tenant_id == self.tenant, columns.payer_id == self.payer_id)
+        if claim_id is not None:
+            for row in session.execute(claims.where(columns.id == claim_id)):
+                for payment in payments:
+                    self.candidates[payment.patient_control_number] = [_PostedClaim(*row)]
+        numbers = [] if claim_id is not None else sorted(
+            {p.patient_control_number for p in payments})
         for start in range(0, len(numbers), CHUNK):
-            for row in session.execute(select(*(columns[n] for n in _PostedClaim.__slots__))
-                                       .where(columns.tenant_id == self.tenant,
-                                              columns.payer_id == self.payer_id,
-                                              among(session, columns.patient_control_number,
-                                                    numbers[start:start + CHUNK]))
-                                       .order_by(columns.id.desc())):
+            for row in session.execute(claims.where(among(
+                    session, columns.patient_control_number, numbers[start:start + CHUNK]))
+                    .order_by(columns.id.desc())):
                 claim = _PostedClaim(*row)
                 self.candidates[claim.patient_control_number].append(claim)
         ids = sorted(c.id for matches in self.candidates.values() for c in matches)
@@ -250,6 +274,8 @@ class _Posting:
             "segment_number": payment.segment_number})
         if exception:
             self.outcome["exceptions"] += 1
+            # The payer sent this money all the same: it waits, unapplied, for a biller.
+            self.book(None, "CASH", UNAPPLIED, payment.paid, "posting exception")
             return
         lines = self.lines[claim.id]
         adjustments = [(None, a) for a in payment.adjustments]
@@ -270,14 +296,7 @@ class _Posting:
         for _, a in adjustments:
             totals[ACCOUNTS.get(a.group_code, "OTHER_ADJUSTMENT")] += a.amount
         for account, amount in totals.items():
-            if amount:
-                self.ledger += [
-                    {"tenant_id": self.tenant, "claim_id": claim.id,
-                     "remittance_id": self.remittance.id, "account": account,
-                     "amount": amount, "entry_date": self.on, "memo": STAGE},
-                    {"tenant_id": self.tenant, "claim_id": claim.id,
-                     "remittance_id": self.remittance.id, "account": "AR",
-                     "amount": -amount, "entry_date": self.on, "memo": STAGE}]
+            self.book(claim.id, account, "AR", amount, STAGE)
         self.changed[claim.id] = claim
         claim.paid += payment.paid
         claim.patient_responsibility += totals["PATIENT_AR"]
@@ -294,6 +313,17 @@ class _Posting:
         self.outcome["claims_posted"] += 1
         if target is Status.REVERSED:
             self.outcome["reversals"] += 1
+
+    def book(self, claim_id: int | None, debit: str, credit: str, amount: Decimal,
+             memo: str) -> None:
+        """A double entry: ``amount`` debited to one account and credited to another, on
+        a claim or (None) at provider level. Nothing is booked for zero."""
+        if not amount:
+            return
+        common = {"tenant_id": self.tenant, "claim_id": claim_id,
+                  "remittance_id": self.remittance.id, "entry_date": self.on, "memo": memo}
+        self.ledger += [{**common, "account": debit, "amount": amount},
+                        {**common, "account": credit, "amount": -amount}]
 
     def write(self) -> None:
         """Insert what was collected, and update the claims and lines posted to: a few

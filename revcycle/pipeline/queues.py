@@ -8,6 +8,9 @@
 - **denials**: claims now DENIED or PARTIALLY_PAID, one row per denial reason (CARC, with
   the CARC and RARC descriptions).
 
+An exception is closed with what was done about it (:func:`resolve_exception`), or by
+posting its CLP to the claim the biller matched it to (:func:`post_by_hand`).
+
 Rows carry our own ids (payment, remittance, claim), the payer, the trace number (the
 check or EFT number), amounts, reasons and file keys: no patient data, so a queue can be
 printed, exported or handed to another system.
@@ -23,8 +26,13 @@ from sqlalchemy.orm import Session, aliased
 
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import Edit, Payment, Remittance
+from revcycle.model.remittance import Remittance as RemittanceModel
 from revcycle.pipeline.post import STAGE as POSTING
+from revcycle.pipeline.post import post_matched
+from revcycle.pipeline.resources import Resources
 from revcycle.status import Status
+from revcycle.storage import ObjectNotFound
+from revcycle.x12.reader import read
 
 MAX_RESOLUTION = 200  # characters, the column's width
 
@@ -98,22 +106,64 @@ def denials(session: Session, *, tenant: str | None = None,
 def resolve_exception(session: Session, payment_id: int, resolution: str, by: str,
                       at: datetime | None = None) -> dict[str, Any]:
     """Close an open exception with what was done about it (the caller commits)."""
+    resolution, by = _checked(resolution, by)
+    payment = _open_exception(session, payment_id)
+    payment.resolved_at = at or datetime.now()
+    payment.resolved_by, payment.resolution = by, resolution
+    session.flush()
+    return {"payment_id": payment.id, "resolved_at": payment.resolved_at.isoformat(),
+            "resolved_by": by, "resolution": resolution}
+
+
+def post_by_hand(res: Resources, payment_id: int, claim_id: int, by: str,
+                 on: date | None = None) -> dict[str, Any]:
+    """Post an open exception's CLP to the claim a biller matched it to (a payer that
+    changed the patient control number, say), dated ``on`` (default today), and close the
+    exception saying so. The CLP is read again from the 835 it came in, so what is posted
+    is what the payer sent. Raises :class:`QueueError` with posting's reason when the
+    claim cannot take it; nothing is written then."""
+    _checked("posted by hand", by)
+    with res.sessions() as session:
+        payment = _open_exception(session, payment_id)
+        remittance = session.get_one(Remittance, payment.remittance_id)
+        try:
+            document = read(res.store.get(payment.source_key))
+        except ObjectNotFound:
+            raise QueueError(f"the 835 of payment {payment_id} is no longer at"
+                             f" {payment.source_key}") from None
+        clp = next((c for r in document.bodies(RemittanceModel)
+                    if r.trace_number == remittance.trace_number for c in r.claims
+                    if c.segment_number == payment.segment_number), None)
+        if clp is None:
+            raise QueueError(f"the 835 at {payment.source_key} has no CLP at segment"
+                             f" {payment.segment_number}")
+        why = post_matched(session, remittance, payment.source_key, clp, payment.clp_index,
+                           claim_id, on or date.today())
+        if why:
+            raise QueueError(f"payment {payment_id} cannot be posted to claim {claim_id}: {why}")
+        done = resolve_exception(session, payment_id, f"posted by hand to claim {claim_id}",
+                                 by)
+        session.commit()
+    return {**done, "claim_id": claim_id}
+
+
+def _checked(resolution: str, by: str) -> tuple[str, str]:
     resolution, by = resolution.strip(), by.strip()
     if not resolution or len(resolution) > MAX_RESOLUTION:
         raise QueueError(f"say what was done, in 1 to {MAX_RESOLUTION} characters")
     if not by or len(by) > 60:
         raise QueueError("say who worked it, in 1 to 60 characters")
+    return resolution, by
+
+
+def _open_exception(session: Session, payment_id: int) -> Payment:
     payment = session.get(Payment, payment_id)
     if payment is None or not payment.exception:
         raise QueueError(f"payment {payment_id} is not in the exception queue")
     if payment.resolved_at is not None:
         raise QueueError(f"payment {payment_id} was resolved on"
                          f" {payment.resolved_at:%Y-%m-%d} by {payment.resolved_by}")
-    payment.resolved_at = at or datetime.now()
-    payment.resolved_by, payment.resolution = by, resolution
-    session.flush()
-    return {"payment_id": payment.id, "resolved_at": payment.resolved_at.isoformat(),
-            "resolved_by": by, "resolution": resolution}
+    return payment
 
 
 def _day(value: date | None) -> str | None:

@@ -52,14 +52,19 @@ def res(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Resources]:
 def run_cli(res: Resources, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
     """``revcycle ARGS`` against this installation (its home and database), wide output."""
     from revcycle.cli import app
+    from revcycle.pipeline.resources import get_resources
     from revcycle.settings import get_settings
 
     monkeypatch.setenv("REVCYCLE_HOME", str(res.settings.home))
     monkeypatch.setenv("REVCYCLE_DATABASE_URL", res.settings.database_url)
     get_settings.cache_clear()
+    get_resources.cache_clear()
     try:
         return CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
     finally:
+        if get_resources.cache_info().currsize:
+            get_resources().engine.dispose()
+        get_resources.cache_clear()
         get_settings.cache_clear()
 
 

@@ -230,6 +230,14 @@ def test_the_payers_mistakes_are_queued_and_everything_else_posts(res: Resources
     remitted = sum((c.paid for c in clps), Decimal(0))
     auto = sum((p.paid for p in payments if not p.exception), Decimal(0))
     assert auto + queued_dollars == remitted and 0 < queued_dollars < remitted
+    # The queued money is cash all the same, held as unapplied: each remittance's cash in
+    # the ledger is what it put in the bank.
+    ledger = _all(res, models.LedgerEntry)
+    for remittance in _all(res, models.Remittance):
+        assert sum((e.amount for e in ledger if e.remittance_id == remittance.id
+                    and e.account == "CASH"), Decimal(0)) == remittance.total_paid
+    assert sum((e.amount for e in ledger if e.account == "UNAPPLIED_CASH"),
+               Decimal(0)) == -queued_dollars
     _check_books(res)
 
 

@@ -8,25 +8,36 @@ import json
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from revcycle.channels import SimulatorChannel
 from revcycle.db import models
 from revcycle.model.claim import ClaimType
+from revcycle.model.remittance import ClaimPayment
 from revcycle.pipeline.acks import apply_acknowledgments
+from revcycle.pipeline.batches import ensure_payer
 from revcycle.pipeline.post import post_remittances
-from revcycle.pipeline.queues import QueueError, denials, exceptions, held, resolve_exception
+from revcycle.pipeline.queues import (
+    QueueError,
+    denials,
+    exceptions,
+    held,
+    post_by_hand,
+    resolve_exception,
+)
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.submit import submit
 from revcycle.simulator.payer import PayerBehaviour
-from revcycle.status import Status
-from tests.unit.pipeline.conftest import BOTH_DATABASES, factory, ready_batch, run_cli
+from revcycle.status import ADJUDICATED, Status
+from tests.unit.pipeline.conftest import BOTH_DATABASES, counts, factory, ready_batch, run_cli
 from tests.unit.pipeline.test_acks_post import (
     PAYER,
     TENANT,
     _all,
+    _check_books,
     _payer_remittances,
     _put_835,
+    _rows,
     _submitted,
 )
 
@@ -161,3 +172,83 @@ def test_the_queue_commands(res: Resources, monkeypatch: pytest.MonkeyPatch) -> 
     after = json.loads(run_cli(res, monkeypatch, "queue", "exceptions", "--json").output)
     assert [r["payment_id"] for r in after["exceptions"]] == [
         r["payment_id"] for r in queue[1:]]
+
+
+def _renumbered_clp(res: Resources, seed: int) -> tuple[str, ClaimPayment, int]:
+    """An 835 whose payer changed one claim's patient control number: posted, that CLP in
+    the exception queue. (batch, the CLP as the payer sent it, the exception's id)."""
+    batch, [(delivery, data)] = _submitted(res, seed=seed)
+    remittances = _payer_remittances(data)
+    renumbered = remittances[0].claims[1]
+    ours = renumbered.patient_control_number
+    renumbered.patient_control_number = "PAYERCHANGEDIT"
+    _put_835(res, delivery, remittances, 730)
+    assert post_remittances(res, batch, PAYER.payer_id)["exceptions"] == 1
+    renumbered.patient_control_number = ours
+    with res.sessions() as session:
+        [row] = exceptions(session)
+    return batch, renumbered, row["payment_id"]
+
+
+def _cash(res: Resources, account: str) -> Decimal:
+    return sum((e.amount for e in _all(res, models.LedgerEntry) if e.account == account),
+               Decimal(0))
+
+
+def test_a_biller_posts_an_exception_to_the_claim_it_belongs_to(res: Resources) -> None:
+    _, clp, payment_id = _renumbered_clp(res, seed=55)
+    claim = _rows(res)[clp.patient_control_number]
+    assert claim.status == Status.SUBMITTED and _cash(res, "UNAPPLIED_CASH") == -clp.paid
+    cash = _cash(res, "CASH")
+
+    done = post_by_hand(res, payment_id, claim.id, "ana")
+
+    assert (done["claim_id"], done["resolved_by"]) == (claim.id, "ana")
+    assert done["resolution"] == f"posted by hand to claim {claim.id}"
+    claim = _rows(res)[clp.patient_control_number]
+    assert claim.status in ADJUDICATED and claim.paid == clp.paid
+    assert claim.payer_claim_control_number == clp.payer_claim_control_number
+    [posted] = [p for p in _all(res, models.Payment) if p.claim_id == claim.id]
+    assert (posted.exception, posted.segment_number) == ("", clp.segment_number)
+    assert _cash(res, "UNAPPLIED_CASH") == 0 and _cash(res, "CASH") == cash
+    with res.sessions() as session:
+        assert exceptions(session) == []
+    _check_books(res)
+    with pytest.raises(QueueError, match="was resolved on"):
+        post_by_hand(res, payment_id, claim.id, "ana")
+
+
+def test_posting_by_hand_refuses_a_claim_that_cannot_take_the_payment(
+        res: Resources) -> None:
+    _, clp, payment_id = _renumbered_clp(res, seed=56)
+    rows = _rows(res)
+    paid = next(r for r in rows.values() if r.status == Status.PAID)
+    other = next(r for r in rows.values() if r.id != paid.id
+                 and r.patient_control_number != clp.patient_control_number)
+    with res.sessions() as session:  # a claim sent to another payer
+        ensure_payer(session, "SIMA1", "another payer")
+        session.execute(update(models.Claim).where(models.Claim.id == other.id)
+                        .values(payer_id="SIMA1"))
+        session.commit()
+    before = counts(res)
+    for claim_id, why in ((paid.id, "Second payment"), (10**9, "No claim with that id"),
+                          (other.id, "No claim with that id")):
+        with pytest.raises(QueueError, match=why):
+            post_by_hand(res, payment_id, claim_id, "ana")
+    with pytest.raises(QueueError, match="say who worked it"):
+        post_by_hand(res, payment_id, rows[clp.patient_control_number].id, " ")
+    assert counts(res) == before
+    with res.sessions() as session:
+        assert [r["payment_id"] for r in exceptions(session)] == [payment_id]
+
+
+def test_the_post_command(res: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, clp, payment_id = _renumbered_clp(res, seed=57)
+    claim = _rows(res)[clp.patient_control_number]
+    refused = run_cli(res, monkeypatch, "queue", "post", str(payment_id), "--claim", "999999")
+    assert refused.exit_code == 1 and "No claim with that id" in refused.output
+    posted = run_cli(res, monkeypatch, "queue", "post", str(payment_id), "--claim",
+                     str(claim.id), "--by", "ana")
+    assert posted.exit_code == 0, posted.output
+    assert f"payment {payment_id} posted to claim {claim.id} by ana" in posted.output
+    assert _rows(res)[clp.patient_control_number].status in ADJUDICATED
