@@ -17,7 +17,7 @@ from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.claim import ClaimType
 from revcycle.model.remittance import Adjustment, ClaimPayment, Remittance, balance_problems
 from revcycle.pipeline.acks import apply_acknowledgments
-from revcycle.pipeline.post import book_charges, post_remittances
+from revcycle.pipeline.post import Posting, book_charges, post_remittances
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.submit import submit
 from revcycle.simulator.payer import PayerBehaviour
@@ -274,4 +274,45 @@ def test_what_the_primary_paid_settles_a_secondary_claim(res: Resources,
         assert [(e.rule_id, e.line_number) for e in edits] == [("CARC-CO-97", 1)]
     else:
         assert row.status == Status.PAID and edits == []
+    _check_books(res)
+
+
+def test_a_crash_while_posting_is_finished_by_the_next_run(
+        res: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two 835 files; the database goes away once the second one's rows are written, before
+    they commit. The first stays posted, the second posts on the next run, nothing twice."""
+    batch, [(delivery, data)] = _submitted(res, n=40, seed=50)
+    remittances = _payer_remittances(data)
+    assert len(remittances) >= 2
+    _put_835(res, delivery, remittances[:1], 740)
+    _put_835(res, delivery, remittances[1:], 741)
+    write = Posting.write
+    writes: list[int] = []
+
+    def crash_on_the_second_file(posting: Posting) -> None:
+        write(posting)
+        writes.append(1)
+        if len(writes) == 2:
+            raise ConnectionError("simulated crash: the database went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Posting, "write", crash_on_the_second_file)
+        with pytest.raises(ConnectionError):
+            post_remittances(res, batch, PAYER.payer_id)
+    [first] = _all(res, models.Remittance)
+    assert first.status == "POSTED"
+    first_claims = {c.patient_control_number for c in remittances[0].claims}
+    assert {p.claim_id for p in _all(res, models.Payment)} == {
+        r.id for n, r in _rows(res).items() if n in first_claims}
+
+    result = post_remittances(res, batch, PAYER.payer_id)
+
+    assert (result["remittances"], result["duplicates"]) == (len(remittances) - 1, 0)
+    assert sorted(r.trace_number for r in _all(res, models.Remittance)) == sorted(
+        r.trace_number for r in remittances)
+    paid = [c for r in remittances for c in r.claims]
+    assert len(_all(res, models.Payment)) == len(paid)
+    rows = _rows(res)
+    assert all(rows[c.patient_control_number].paid == c.paid for c in paid)
+    assert post_remittances(res, batch, PAYER.payer_id)["remittances"] == 0
     _check_books(res)
