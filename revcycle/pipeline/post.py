@@ -63,9 +63,9 @@ from revcycle.x12.remit835 import parse_835
 STAGE = "post"
 ZERO = Decimal(0)
 OPEN = (Status.SUBMITTED, Status.ACCEPTED)
-# Which ledger account each adjustment group moves A/R to.
 # Cash received that no claim has taken yet (a posting exception), until a biller applies it.
 UNAPPLIED = "UNAPPLIED_CASH"
+# Which ledger account each adjustment group moves A/R to.
 ACCOUNTS = {"CO": "CONTRACTUAL", "PR": "PATIENT_AR", "OA": "OTHER_ADJUSTMENT",
             "PI": "OTHER_ADJUSTMENT", "CR": "OTHER_ADJUSTMENT"}
 
