@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import typer
@@ -88,7 +89,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     dollars.add_column("")
     dollars.add_column("amount", justify="right")
     for name, amount in report["dollars"].items():
-        dollars.add_row(name.replace("_", " "), f"${float(amount):,.2f}")
+        dollars.add_row(name.replace("_", " "), _dollars(amount))
     console.print(dollars)
     for title, rows, columns in (
         ("top edits", report["top_edits"], ("rule", "stage", "claims", "held")),
@@ -100,9 +101,17 @@ def _print_summary(summary: dict[str, Any]) -> None:
         for row in rows:
             table.add_row(*(str(row[c]) for c in columns))
         console.print(table)
+    posting = report["posting"]
+    rate = posting["auto_post_rate"]
     console.print(f"files quarantined: {report['files']['quarantined']}; remittances: "
-                  f"{report['remittances']}; posting exceptions: "
-                  f"{report['posting_exceptions']}")
+                  f"{report['remittances']}; claim payments"
+                  f" {_dollars(posting['claim_payments'])}, auto-posted"
+                  f" {'-' if rate is None else f'{rate:.2%}'}; posting exceptions:"
+                  f" {posting['exceptions']} ({_dollars(posting['unapplied'])} unapplied)")
+
+
+def _dollars(amount: str) -> str:
+    return f"${Decimal(amount):,.2f}"
 
 
 @app.command("run")

@@ -97,10 +97,7 @@ def summarize(session: Session, batches: list[str]) -> dict[str, Any]:
     remittances = dict(session.execute(
         select(Remittance.status, func.count()).join(File, File.id == Remittance.file_id)
         .where(File.batch_id.in_(batches)).group_by(Remittance.status)).all())
-    exceptions = session.scalar(
-        select(func.count()).select_from(Payment).join(Remittance).join(
-            File, File.id == Remittance.file_id)
-        .where(File.batch_id.in_(batches), Payment.exception != ""))
+    posting = _posting(session, batches)
     claims_in = sum(statuses.values())
     adjudicated = sum(statuses.get(s.value, 0) for s in ADJUDICATED)
     return {
@@ -116,5 +113,28 @@ def summarize(session: Session, batches: list[str]) -> dict[str, Any]:
                                 "amount": _money(amount)}
                                for group, reason, count, amount in denials],
         "remittances": remittances,
-        "posting_exceptions": exceptions or 0,
+        "posting": posting,
+    }
+
+
+def _posting(session: Session, batches: list[str]) -> dict[str, Any]:
+    """What the batches' posted remittances paid on claims (CLP04), how much of it posted
+    with no human step, and the exceptions: how many, and the money still unapplied."""
+    paid = func.sum(Payment.paid, type_=Money())
+    still_open = Payment.resolved_at.is_(None)
+    rows = [(reason == "", *rest) for reason, *rest in session.execute(
+        select(Payment.exception, still_open, func.count(), paid)
+        .join(Remittance).join(File, File.id == Remittance.file_id)
+        .where(File.batch_id.in_(batches), Remittance.status == "POSTED")
+        .group_by(Payment.exception, still_open))]
+    total = sum((amount for *_, amount in rows if amount is not None), Decimal("0.00"))
+    auto = sum((amount for posted, _, _, amount in rows if posted and amount is not None),
+               Decimal("0.00"))
+    return {
+        "claim_payments": _money(total), "auto_posted": _money(auto),
+        "auto_post_rate": round(float(auto / total), 4) if total else None,
+        "exceptions": sum(count for posted, _, count, _ in rows if not posted),
+        "unapplied": _money(sum((amount for posted, still_open, _, amount in rows
+                                 if not posted and still_open and amount is not None),
+                                Decimal("0.00"))),
     }

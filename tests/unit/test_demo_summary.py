@@ -21,12 +21,15 @@ def test_summary_prints_every_section(capsys) -> None:
                     "patient_responsibility": "50.00"},
         "top_edits": [{"rule": "NPI-01", "stage": "scrub", "claims": 1, "held": "100.00"}],
         "top_denial_reasons": [{"carc": "CO-50", "count": 1, "amount": "80.00"}],
-        "remittances": {"POSTED": 1}, "posting_exceptions": 0,
+        "remittances": {"POSTED": 1},
+        "posting": {"claim_payments": "1234.50", "auto_posted": "1200.00",
+                    "auto_post_rate": 0.9721, "exceptions": 1, "unapplied": "34.50"},
     }
     _print_summary({"business_date": "2026-11-02", "tenants": ["a"], "files_dropped": 7,
                     "claims_generated": 3, "seeded_defects": 1,
                     "stages": {"ingest": {"files": 6}}, "report": report})
     out = capsys.readouterr().out
     for text in ("2026-11-02", "PAID", "REJECTED", "$300.00", "NPI-01", "CO-50",
-                 "files quarantined: 1"):
+                 "files quarantined: 1", "claim payments $1,234.50", "auto-posted 97.21%",
+                 "posting exceptions: 1 ($34.50 unapplied)"):
         assert text in out

@@ -25,7 +25,9 @@ from revcycle.pipeline.submit import submit
 from revcycle.scrub import DEFAULT_RULES
 from revcycle.status import ADJUDICATED, Status
 from revcycle.storage import object_key, zone_prefix
-from tests.unit.pipeline.conftest import DAY, PAYERS
+from tests.unit.pipeline.conftest import BOTH_DATABASES, DAY, PAYERS
+
+pytestmark = pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
 
 TENANTS = ["northside", "lakeview"]
 CENTS = Decimal("0.00")
@@ -70,8 +72,9 @@ def _expected(res: Resources, tenants: list[str]) -> dict[str, Any]:
         adjustments = list(session.scalars(select(models.Adjustment)))
         remittances = list(session.scalars(select(models.Remittance).where(
             models.Remittance.tenant_id.in_(tenants))))
-        exceptions = [p for p in session.scalars(select(models.Payment)) if p.exception
-                      and p.remittance_id in {r.id for r in remittances}]
+        posted = {r.id for r in remittances if r.status == "POSTED"}
+        remitted = [p for p in session.scalars(select(models.Payment))
+                    if p.remittance_id in posted]
     statuses = Counter(c.status for c in claims)
     rules: dict[str, set[int]] = {}
     for edit in edits:
@@ -103,12 +106,23 @@ def _expected(res: Resources, tenants: list[str]) -> dict[str, Any]:
         "denials": {carc: (len(ids), _money(amounts))
                     for carc, (ids, amounts) in reasons.items()},
         "remittances": dict(Counter(r.status for r in remittances)),
-        "posting_exceptions": len(exceptions),
+        "posting": _posting(remitted),
     }
 
 
+def _posting(payments: list[models.Payment]) -> dict[str, Any]:
+    total = sum((p.paid for p in payments), Decimal("0.00"))
+    auto = sum((p.paid for p in payments if not p.exception), Decimal("0.00"))
+    return {"claim_payments": str(total), "auto_posted": str(auto),
+            "auto_post_rate": round(float(auto / total), 4) if total else None,
+            "exceptions": sum(1 for p in payments if p.exception),
+            "unapplied": str(sum((p.paid for p in payments
+                                  if p.exception and p.resolved_at is None),
+                                 Decimal("0.00")))}
+
+
 def _check(report: dict[str, Any], expected: dict[str, Any]) -> None:
-    for name in ("files", "claims", "dollars", "remittances", "posting_exceptions"):
+    for name in ("files", "claims", "dollars", "remittances", "posting"):
         assert report[name] == expected[name], name
     edits = report["top_edits"]
     assert len(edits) == min(TOP, len(expected["edits"]))
