@@ -7,12 +7,14 @@ goes to quarantine with its reason, like a provider's.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from revcycle.db.models import Batch, File
@@ -43,7 +45,8 @@ class InboundFile:
         res.store.put(dest, self.data)
         res.store.put(f"{dest}.reason.json",
                       json.dumps({"source_key": self.key, **reason}).encode())
-        with res.sessions() as session:
+        with res.sessions() as session, contextlib.suppress(IntegrityError):
+            # (suppressed: a run working the batch at the same time recorded it first)
             session.add(File(tenant_id=batch.tenant_id, batch_id=batch.id, direction="in",
                              sha256=self.sha256, zone="quarantine", key=dest,
                              source_key=self.key, size=len(self.data), format=self.kind,
@@ -82,7 +85,11 @@ def apply_new_files(res: Resources, batch: Batch, payer_id: str, kind: str,
                     parsers: Mapping[str, BodyParser],
                     apply: Callable[[Session, File, X12Document], None]) -> tuple[int, int]:
     """Read each new inbound file of ``kind`` and ``apply`` it, recording the file in the
-    same transaction. Returns (files applied, files quarantined)."""
+    same transaction. Returns (files applied, files quarantined).
+
+    Two runs on one batch at once (a re-run started while the scheduled one works) race to
+    record a file: the file's row is unique, so the second waits for the first to commit
+    and then finds it taken, and goes on to the next file; a file is applied once."""
     applied = quarantined = 0
     for inbound in new_inbound_files(res, batch, payer_id, kind):
         document = inbound.read(res, batch, parsers)
@@ -90,7 +97,11 @@ def apply_new_files(res: Resources, batch: Batch, payer_id: str, kind: str,
             quarantined += 1
             continue
         with res.sessions() as session:
-            apply(session, inbound.record(session, batch), document)
+            try:
+                file = inbound.record(session, batch)
+            except IntegrityError:
+                continue  # applied by the other run meanwhile
+            apply(session, file, document)
             session.commit()
         applied += 1
     return applied, quarantined

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from revcycle.channels import SimulatorChannel
 from revcycle.codesets.carc import describe_carc, describe_rarc
@@ -17,6 +21,7 @@ from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.claim import ClaimType
 from revcycle.model.remittance import Adjustment, ClaimPayment, Remittance, balance_problems
 from revcycle.pipeline.acks import apply_acknowledgments
+from revcycle.pipeline.inbound import InboundFile
 from revcycle.pipeline.post import Posting, book_charges, post_remittances
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.submit import submit
@@ -315,4 +320,35 @@ def test_a_crash_while_posting_is_finished_by_the_next_run(
     rows = _rows(res)
     assert all(rows[c.patient_control_number].paid == c.paid for c in paid)
     assert post_remittances(res, batch, PAYER.payer_id)["remittances"] == 0
+    _check_books(res)
+
+
+def test_two_runs_posting_at_once_post_each_835_once(
+        res: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A re-run started while the scheduled run posts the same batch: both reach the
+    first file together; one applies it, the other finds it taken and goes on."""
+    batch, [(delivery, data)] = _submitted(res, n=40, seed=58)
+    remittances = _payer_remittances(data)
+    _put_835(res, delivery, remittances[:1], 750)
+    _put_835(res, delivery, remittances[1:], 751)
+    record = InboundFile.record
+    together = threading.Barrier(2, timeout=20)
+    waited: set[int] = set()
+
+    def record_together(inbound: InboundFile, session: Session, batch_row: Any) -> Any:
+        if threading.get_ident() not in waited:  # the first file: both at once
+            waited.add(threading.get_ident())
+            together.wait()
+        return record(inbound, session, batch_row)
+
+    monkeypatch.setattr(InboundFile, "record", record_together)
+    with ThreadPoolExecutor(2) as pool:
+        runs = [pool.submit(post_remittances, res, batch, PAYER.payer_id) for _ in range(2)]
+        results = [run.result() for run in runs]
+
+    assert sum(r["remittances"] for r in results) == len(remittances)
+    assert sum(r["duplicates"] for r in results) == 0
+    assert len(_all(res, models.Remittance)) == len(remittances)
+    assert len(_all(res, models.Payment)) == sum(len(r.claims) for r in remittances)
+    assert len([f for f in _all(res, models.File) if f.format == "835"]) == 2
     _check_books(res)
