@@ -12,8 +12,9 @@ An exception is closed with what was done about it (:func:`resolve_exception`), 
 posting its CLP to the claim the biller matched it to (:func:`post_by_hand`).
 
 Rows carry our own ids (payment, remittance, claim), the payer, the trace number (the
-check or EFT number), amounts, reasons and file keys: no patient data, so a queue can be
-printed, exported or handed to another system.
+check or EFT number), amounts, reasons and file keys: no patient data of ours, so a queue
+can be printed, exported or handed to another system. (A resolution note is the biller's
+own words, shown back as typed.)
 """
 
 from __future__ import annotations
