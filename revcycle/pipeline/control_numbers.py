@@ -1,9 +1,14 @@
 """X12 control numbers from database sequences, taken inside the caller's transaction:
-the number and the outbox row that uses it commit together or not at all."""
+the number and the outbox row that uses it commit together or not at all.
+
+A number is taken with one ``UPDATE ... RETURNING`` on the sequence's row (the rows are
+made by a migration), so two runs taking numbers at once never get the same one: on
+PostgreSQL the second waits on the row lock, on SQLite on the database's write lock.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import case, update
 from sqlalchemy.orm import Session
 
 from revcycle.db.models import ControlNumber
@@ -16,15 +21,14 @@ class DatabaseControlNumbers:
         self.session = session
 
     def _take(self, name: str) -> int:
-        row = self.session.scalar(
-            select(ControlNumber).where(ControlNumber.name == name).with_for_update())
-        if row is None:
-            row = ControlNumber(name=name, next_value=1)
-            self.session.add(row)
-        value = row.next_value
-        row.next_value = 1 if value >= LIMIT else value + 1
-        self.session.flush()
-        return value
+        following = case((ControlNumber.next_value >= LIMIT, 1),
+                         else_=ControlNumber.next_value + 1)
+        after = self.session.scalar(
+            update(ControlNumber).where(ControlNumber.name == name)
+            .values(next_value=following).returning(ControlNumber.next_value))
+        if after is None:
+            raise LookupError(f"no control number sequence {name!r}: run the migrations")
+        return LIMIT if after == 1 else after - 1
 
     def next_interchange(self) -> int:
         return self._take("interchange")

@@ -4,7 +4,9 @@ The intent (a PENDING submission with its interchange control number, the file i
 outbound/, the claims linked to it) is committed before anything is sent. Sending then
 marks it SENT and the claims SUBMITTED. A re-run resends PENDING submissions under the same
 interchange control number, which channels treat as the idempotency key, and never puts a
-claim in a second submission.
+claim in a second submission, not even when two runs work the batch at the same time (the
+claims' link to a submission is taken once; a submission is marked SENT, and its charges
+booked, once).
 """
 
 from __future__ import annotations
@@ -49,8 +51,12 @@ def submit(res: Resources, batch_id: str, payer: PayerDefinition,
                             submission.interchange_control_number)
         channel.send(delivery, res.store.get(submission.key))
         with res.sessions() as session:
-            session.execute(update(Submission).where(Submission.id == submission.id)
-                            .values(status="SENT", sent_at=datetime.now()))
+            marked = session.execute(
+                update(Submission).where(Submission.id == submission.id,
+                                         Submission.status == "PENDING")
+                .values(status="SENT", sent_at=datetime.now()).returning(Submission.id))
+            if marked.first() is None:
+                continue  # another run sent it meanwhile and did the rest
             ids = list(session.scalars(select(ClaimRow.id).where(
                 ClaimRow.submission_id == submission.id)))
             claims += move(session, ids, Status.READY, Status.SUBMITTED, STAGE)
@@ -104,9 +110,16 @@ def _create_submissions(res: Resources, batch_id: str, payer: PayerDefinition) -
                     status="PENDING")
                 session.add(submission)
                 session.flush()
-                session.execute(update(ClaimRow).where(
-                    ClaimRow.id.in_([r.id for r, _ in chunk])).values(
-                    submission_id=submission.id))
+                chunk_ids = [r.id for r, _ in chunk]
+                linked = session.scalars(update(ClaimRow).where(
+                    ClaimRow.id.in_(chunk_ids), ClaimRow.submission_id.is_(None))
+                    .values(submission_id=submission.id).returning(ClaimRow.id)).all()
+                if len(linked) < len(chunk_ids):
+                    # Another run of this batch put these claims in its submission first:
+                    # this one is dropped, never sent; a claim is in one submission only.
+                    session.rollback()
+                    res.store.delete(key)
+                    continue
                 session.commit()  # the intent is durable before anything is sent
                 created += 1
     return created

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -23,6 +26,7 @@ from revcycle.storage import object_key, zone_prefix
 from revcycle.x12.envelope import X12Reader
 from revcycle.x12.read837 import parse_837
 from tests.unit.pipeline.conftest import (
+    BOTH_DATABASES,
     DAY,
     PAYERS,
     RecordingChannel,
@@ -285,3 +289,41 @@ def test_837s_built_from_csv_claims_pass_pyx12(res: Resources, claim_type: Claim
 
     [(_, data)] = channel.deliveries
     assert pyx12_errors(data.decode()) == []
+
+
+@pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
+def test_two_runs_submitting_at_once_send_each_claim_once(
+        res: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A re-run started while the scheduled run submits: both read the same READY claims
+    and write an 837; one run's submission takes them, the other's is dropped unsent."""
+    f = factory(TENANT, seed=24, payers=["SIMC1"])
+    batch = ready_batch(res, TENANT, f.claims(30, ClaimType.PROFESSIONAL), f.submitter)
+    payer = PAYERS["SIMC1"]
+    channel = RecordingChannel()
+    load = submit_module.load_claims
+    together = threading.Barrier(2, timeout=20)
+
+    def load_together(*args: Any) -> Any:
+        loaded = load(*args)
+        together.wait()  # both have read the claims before either links them
+        return loaded
+
+    monkeypatch.setattr(submit_module, "load_claims", load_together)
+    with ThreadPoolExecutor(2) as pool:
+        runs = [pool.submit(submit, res, batch, payer, channel) for _ in range(2)]
+        results = [run.result() for run in runs]
+
+    assert sorted(r["created"] for r in results) == [0, 1]
+    [submission] = _submissions(res)
+    assert submission.status == "SENT"
+    sent = {d.interchange_control_number for d, _ in channel.deliveries}
+    assert sent == {submission.interchange_control_number}  # the dropped one never left
+    outbound = res.store.list(zone_prefix(TENANT, "outbound"))
+    assert outbound == [submission.key]
+    rows = _claim_rows(res)
+    assert all(r.status == Status.SUBMITTED and r.submission_id == submission.id
+               for r in rows)
+    with res.sessions() as session:
+        charges = Counter(session.scalars(select(LedgerEntry.claim_id).where(
+            LedgerEntry.account == "AR")))
+    assert charges == Counter({r.id: 1 for r in rows})  # booked once
