@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from revcycle.db.models import Batch, ClaimEvent, Payer, Tenant
+from revcycle.db.models import Base, Batch, ClaimEvent, Payer, Tenant
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.status import Status, check_transition
 
@@ -18,22 +19,31 @@ def batch_id(tenant: str, business_date: date) -> str:
 
 
 def ensure_batch(session: Session, tenant: str, business_date: date) -> Batch:
-    if session.get(Tenant, tenant) is None:
-        session.add(Tenant(id=tenant, name=tenant))
-        session.flush()
-    batch = session.get(Batch, batch_id(tenant, business_date))
-    if batch is None:
-        batch = Batch(id=batch_id(tenant, business_date), tenant_id=tenant,
-                      business_date=business_date)
-        session.add(batch)
-        session.flush()
-    return batch
+    """The tenant's batch for the day; it and the tenant are made and committed if missing."""
+    _make_once(session, Tenant, tenant, lambda: Tenant(id=tenant, name=tenant))
+    key = batch_id(tenant, business_date)
+    _make_once(session, Batch, key, lambda: Batch(id=key, tenant_id=tenant,
+                                                  business_date=business_date))
+    return session.get_one(Batch, key)
 
 
 def ensure_payer(session: Session, payer_id: str, name: str, channel: str = "") -> None:
-    if session.get(Payer, payer_id) is None:
-        session.add(Payer(id=payer_id, name=name, channel=channel))
-        session.flush()
+    """The payer's row, made and committed if missing."""
+    _make_once(session, Payer, payer_id, lambda: Payer(id=payer_id, name=name,
+                                                       channel=channel))
+
+
+def _make_once(session: Session, model: type[Base], key: str,
+               make: Callable[[], Base]) -> None:
+    """Make and commit the row with this primary key if it is missing. Two runs making it
+    at once: the second's insert fails on the key, and it uses the first's row."""
+    if session.get(model, key) is not None:
+        return
+    session.add(make())
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
 
 
 def claims_in(session: Session, batch: str, status: Status,

@@ -7,12 +7,14 @@ the next run. The same file dropped twice (same sha256) is ingested once.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from datetime import date
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import ClaimEvent, File, ServiceLine
@@ -21,7 +23,7 @@ from revcycle.pipeline.batches import ensure_batch, ensure_payer
 from revcycle.pipeline.claimfiles import CSV, UnreadableClaimFile, detect_format, read_claims
 from revcycle.pipeline.resources import Resources
 from revcycle.status import Status
-from revcycle.storage import object_key, zone_prefix
+from revcycle.storage import ObjectNotFound, object_key, zone_prefix
 
 STAGE = "ingest"
 
@@ -43,7 +45,13 @@ def ingest(res: Resources, tenant: str, business_date: date) -> dict[str, Any]:
 
 def _ingest_file(res: Resources, tenant: str, business_date: date, batch: str,
                  key: str) -> tuple[str, int]:
-    data = res.store.get(key)
+    """Ingest one landing file. Two runs of the day at once (a re-run started while the
+    scheduled one works) may both reach a file: its row is unique, so one records it and
+    the other counts it a duplicate; a file taken from landing meanwhile is one too."""
+    try:
+        data = res.store.get(key)
+    except ObjectNotFound:
+        return "duplicates", 0  # ingested and cleaned up by the other run
     sha = hashlib.sha256(data).hexdigest()
     with res.sessions() as session:
         seen = session.scalar(select(File.id).where(
@@ -62,10 +70,16 @@ def _ingest_file(res: Resources, tenant: str, business_date: date, batch: str,
                          f"{sha}.{'csv' if fmt == CSV else 'x12'}")
     res.store.put(raw_key, data)
     with res.sessions() as session:
+        for payer in sorted({(c.payer.payer_id, c.payer.name) for c in claims}):
+            ensure_payer(session, *payer)
+    with res.sessions() as session:
         file = File(tenant_id=tenant, batch_id=batch, direction="in", sha256=sha, zone="raw",
                     key=raw_key, source_key=key, size=len(data), format=fmt, status="RAW")
         session.add(file)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:
+            return "duplicates", 0  # the other run recorded it first (and owns cleanup)
         _store_claims(session, tenant, batch, file.id, claims)
         session.commit()
     res.store.delete(key)
@@ -77,7 +91,8 @@ def _quarantine(res: Resources, tenant: str, business_date: date, batch: str, ke
     dest = object_key(tenant, "quarantine", business_date, batch, sha)
     res.store.put(dest, data)
     res.store.put(f"{dest}.reason.json", json.dumps({"source_key": key, **reason}).encode())
-    with res.sessions() as session:
+    with res.sessions() as session, contextlib.suppress(IntegrityError):
+        # (suppressed: a run working the day at the same time recorded it first)
         session.add(File(tenant_id=tenant, batch_id=batch, direction="in", sha256=sha,
                          zone="quarantine", key=dest, source_key=key, size=len(data),
                          status="QUARANTINED", reason=reason))
@@ -86,8 +101,6 @@ def _quarantine(res: Resources, tenant: str, business_date: date, batch: str, ke
 
 def _store_claims(session, tenant: str, batch: str, file_id: int,
                   claims: list[Claim]) -> None:
-    for payer in {(c.payer.payer_id, c.payer.name) for c in claims}:
-        ensure_payer(session, *payer)
     rows = [{
         "tenant_id": tenant, "batch_id": batch, "file_id": file_id, "ordinal": n,
         "payer_id": c.payer.payer_id, "claim_type": c.claim_type.value,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +16,7 @@ from revcycle.csvclaims import write_csv_claims
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import ClaimEvent, File, ServiceLine
 from revcycle.model.claim import ClaimType
+from revcycle.pipeline import ingest as ingest_module
 from revcycle.pipeline.claimfiles import CSV, X12, load_claims
 from revcycle.pipeline.ingest import ingest
 from revcycle.pipeline.resources import Resources
@@ -21,6 +25,7 @@ from revcycle.status import Status
 from revcycle.storage import object_key, zone_prefix
 from revcycle.x12.writer import CounterControlNumbers
 from tests.unit.pipeline.conftest import (
+    BOTH_DATABASES,
     DAY,
     counts,
     drop,
@@ -262,3 +267,32 @@ def test_a_claims_csv_becomes_claims(res: Resources) -> None:
     assert [(c.patient_control_number, c.total_charge, len(c.service_lines))
             for _, c in rebuilt] == [(c.patient_control_number, c.total_charge,
                                       len(c.service_lines)) for c in claims]
+
+
+@pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
+def test_two_runs_ingesting_at_once_take_each_file_once(
+        res: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A re-run started while the scheduled run ingests the day: both read the same landing
+    files; each file and its claims are recorded once, and landing ends empty."""
+    f = factory(TENANT, seed=9)
+    drop_claims(res, TENANT, f.claims(30), f.submitter)
+    files = len(landing(res, TENANT))
+    read = ingest_module.read_claims
+    together = threading.Barrier(2, timeout=20)
+    waited: set[int] = set()
+
+    def read_together(*args: Any) -> Any:
+        claims = read(*args)
+        if threading.get_ident() not in waited:  # the first file: both hold it
+            waited.add(threading.get_ident())
+            together.wait()
+        return claims
+
+    monkeypatch.setattr(ingest_module, "read_claims", read_together)
+    with ThreadPoolExecutor(2) as pool:
+        runs = [pool.submit(ingest, res, TENANT, DAY) for _ in range(2)]
+        results = [run.result() for run in runs]
+
+    assert sum(r["files"] for r in results) == files
+    assert sum(r["claims"] for r in results) == 30 == len(_claim_rows(res))
+    assert len(_files(res)) == files and landing(res, TENANT) == []
