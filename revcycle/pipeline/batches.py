@@ -55,12 +55,13 @@ def claims_in(session: Session, batch: str, status: Status,
 
 
 def move(session: Session, claim_ids: Sequence[int], current: Status, target: Status,
-         stage: str) -> int:
-    """Change the status of claims that are in ``current``, recording an event for each."""
+         stage: str) -> list[int]:
+    """Change the status of the claims that are in ``current``, recording an event for
+    each; returns their ids. A claim another run has moved meanwhile is not among them."""
     if not claim_ids:
-        return 0
+        return []
     check_transition(current, target)
-    moved = 0
+    moved: list[int] = []
     for start in range(0, len(claim_ids), 500):
         chunk = list(claim_ids[start:start + 500])
         ids = list(session.scalars(
@@ -70,5 +71,5 @@ def move(session: Session, claim_ids: Sequence[int], current: Status, target: St
             session.execute(insert(ClaimEvent), [
                 {"claim_id": i, "from_status": current.value, "to_status": target.value,
                  "stage": stage} for i in ids])
-        moved += len(ids)
+        moved += ids
     return moved

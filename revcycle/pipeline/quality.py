@@ -7,6 +7,7 @@ rest become VALIDATED. The Data Docs of the run go to the batch's reports zone.
 from __future__ import annotations
 
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,10 @@ from revcycle.storage import object_key
 
 STAGE = "quality"
 SUITES = Path(__file__).resolve().parents[2] / "expectations"
+# Great Expectations is not safe to run from two threads at once (its suite parameter
+# parser keeps state): batches checked on threads of one process take turns. Runs in
+# separate processes, as Prefect runs flow runs, are not held up.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def check_quality(res: Resources, batch_id: str) -> dict[str, Any]:
@@ -37,20 +42,24 @@ def check_quality(res: Resources, batch_id: str) -> dict[str, Any]:
             select(File).where(File.id.in_({r.file_id for r in rows})))}
         items = [(row.id, claim) for row, claim in load_claims(res.store, files, rows)]
     with tempfile.TemporaryDirectory(prefix="revcycle-docs-") as tmp:
-        outcome = run_quality(items, SUITES, Path(tmp))
+        with _ONE_AT_A_TIME:
+            outcome = run_quality(items, SUITES, Path(tmp))
         if outcome.docs_index is not None:
             result["data_docs"] = _publish_docs(res, batch, Path(tmp))
     failed = sorted(outcome.failed)
     with res.sessions() as session:
+        # Moved first: a claim another run has checked meanwhile gets nothing from this one.
+        failed = move(session, failed, Status.RECEIVED, Status.DQ_FAILED, STAGE)
         if failed:
             session.execute(insert(Edit), [
                 {"claim_id": claim_id, "line_number": f.line_number, "stage": STAGE,
                  "rule_id": f.expectation_id, "severity": "ERROR", "message": f.message,
                  "field": f.column}
                 for claim_id in failed for f in outcome.failed[claim_id]])
-        result["failed"] = move(session, failed, Status.RECEIVED, Status.DQ_FAILED, STAGE)
+        result["failed"] = len(failed)
         passed = [cid for cid, _ in items if cid not in outcome.failed]
-        result["validated"] = move(session, passed, Status.RECEIVED, Status.VALIDATED, STAGE)
+        result["validated"] = len(move(session, passed, Status.RECEIVED, Status.VALIDATED,
+                                       STAGE))
         session.commit()
     return result
 

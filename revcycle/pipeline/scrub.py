@@ -69,12 +69,18 @@ def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet
             else:
                 ready.append(row.id)
                 keys.append({"id": row.id, "duplicate_key": outcome.keys[index]})
+        # Moved first: a claim another run has scrubbed meanwhile gets nothing from this one.
+        moved = set(move(session, ready, Status.VALIDATED, Status.READY, STAGE))
+        result["ready"] = len(moved)
+        rejected = move(session, rejected, Status.VALIDATED, Status.REJECTED, STAGE)
+        result["rejected"] = len(rejected)
+        moved.update(rejected)
+        keys = [k for k in keys if k["id"] in moved]
+        edits = [e for e in edits if e["claim_id"] in moved]
         if keys:
             session.execute(update(ClaimRow), keys)
         if edits:
             session.execute(insert(Edit), edits)
-        result["ready"] = move(session, ready, Status.VALIDATED, Status.READY, STAGE)
-        result["rejected"] = move(session, rejected, Status.VALIDATED, Status.REJECTED, STAGE)
         result["warnings"] = sum(1 for e in edits if e["severity"] == Severity.WARNING.name)
         result["edits"] = dict(outcome.rule_counts())
         result["not_run"] = sorted(ctx.not_run)

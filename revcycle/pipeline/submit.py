@@ -59,7 +59,7 @@ def submit(res: Resources, batch_id: str, payer: PayerDefinition,
                 continue  # another run sent it meanwhile and did the rest
             ids = list(session.scalars(select(ClaimRow.id).where(
                 ClaimRow.submission_id == submission.id)))
-            claims += move(session, ids, Status.READY, Status.SUBMITTED, STAGE)
+            claims += len(move(session, ids, Status.READY, Status.SUBMITTED, STAGE))
             book_charges(session, submission.tenant_id, ids, batch.business_date)
             session.commit()
         sent += 1

@@ -80,18 +80,18 @@ def test_move_changes_only_claims_in_the_given_status_with_one_event_each(
     _, ids = _claims(res)
     first, rest = ids[:6], ids[6:]
     with res.sessions() as session:
-        assert move(session, first, S.RECEIVED, S.VALIDATED, "first") == 6
+        assert sorted(move(session, first, S.RECEIVED, S.VALIDATED, "first")) == first
         session.commit()
     with res.sessions() as session:
         # All of them asked, only those still RECEIVED move.
-        assert move(session, ids, S.RECEIVED, S.VALIDATED, "second") == len(rest)
+        assert sorted(move(session, ids, S.RECEIVED, S.VALIDATED, "second")) == rest
         session.commit()
     assert set(_statuses(res, ids).values()) == {S.VALIDATED}
     assert _events(res, "first") == [(i, "RECEIVED", "VALIDATED") for i in first]
     assert _events(res, "second") == [(i, "RECEIVED", "VALIDATED") for i in rest]
     with res.sessions() as session:
         # Claims in another status are left alone and get no event.
-        assert move(session, ids, S.RECEIVED, S.DQ_FAILED, "third") == 0
+        assert move(session, ids, S.RECEIVED, S.DQ_FAILED, "third") == []
         session.commit()
     assert _events(res, "third") == []
 
@@ -109,6 +109,6 @@ def test_move_handles_more_ids_than_one_statement_takes(res: Resources) -> None:
     # Unknown ids first, so the real ones fall in the third chunk of 500.
     asked = list(range(10_000, 11_100)) + ids
     with res.sessions() as session:
-        assert move(session, asked, S.RECEIVED, S.VALIDATED, "chunks") == len(ids)
+        assert sorted(move(session, asked, S.RECEIVED, S.VALIDATED, "chunks")) == sorted(ids)
         session.commit()
     assert sorted(i for i, _, _ in _events(res, "chunks")) == ids
