@@ -44,6 +44,15 @@ _MAX_NAME_BYTES = 255  # what most file systems allow for one path component
 _MAX_KEY_BYTES = 1024  # S3's limit
 
 
+def shown_key(key: str) -> str:
+    """A key as error messages show it. A landing key ends in the provider's own file name,
+    which may say who the file is about, so that part is shown as a short digest."""
+    parts = key.split("/")
+    if len(parts) > 2 and parts[1] == "landing":
+        parts[-1] = f"<file {hashlib.sha256(parts[-1].encode()).hexdigest()[:12]}>"
+    return "/".join(parts)
+
+
 class StorageError(Exception):
     """Base class: an object-store operation failed. ``key`` is the key involved, if any."""
 
@@ -286,12 +295,13 @@ class LocalObjectStore(ObjectStore):
             yield
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             if action != "write":
-                raise ObjectNotFound(f"no object under key {key!r}", key=key) from None
-            raise StorageError(f"local write of key {key!r} failed: {type(exc).__name__}",
-                               key=key) from exc
+                raise ObjectNotFound(f"no object under key {shown_key(key)!r}",
+                                     key=key) from None
+            raise StorageError(f"local write of key {shown_key(key)!r} failed:"
+                               f" {type(exc).__name__}", key=key) from exc
         except OSError as exc:
             reason = os.strerror(exc.errno) if exc.errno else type(exc).__name__
-            raise StorageError(f"local {action} of key {key!r} failed: {reason}",
+            raise StorageError(f"local {action} of key {shown_key(key)!r} failed: {reason}",
                                key=key) from exc
 
     def _write_atomic(self, key: str, write: Callable[[IO[bytes]], object]) -> None:
@@ -464,7 +474,8 @@ class S3ObjectStore(ObjectStore):
         )
         from botocore.exceptions import ConnectionError as BotoConnectionError
 
-        where = f"S3 {action}{f' of key {key!r}' if key else ''} in bucket {self.bucket!r}"
+        shown = f" of key {shown_key(key)!r}" if key else ""
+        where = f"S3 {action}{shown} in bucket {self.bucket!r}"
         try:
             yield
         except ClientError as exc:

@@ -146,6 +146,19 @@ def test_missing_object(store: ObjectStore, action: str) -> None:
     assert k in str(info.value)
 
 
+@pytest.mark.parametrize("action", ["get", "size"])
+def test_a_providers_file_name_is_not_in_the_message(store: ObjectStore, action: str) -> None:
+    """The name a provider gave a landing file may name the patient; messages (which reach
+    logs and the dashboard) show a digest of it instead. The exception keeps the key."""
+    k = key("Jane_Roe_1962-03-04.837", zone="landing")
+    with pytest.raises(ObjectNotFound) as info:
+        getattr(store, action)(k)
+    assert info.value.key == k
+    message = str(info.value)
+    assert "Jane" not in message and "Roe" not in message and "1962" not in message
+    assert "acme/landing/2024-05-01/b1/<file " in message
+
+
 @pytest.mark.parametrize("bad", BAD_KEYS)
 def test_bad_keys_are_refused_by_every_method(store: ObjectStore, bad: str) -> None:
     for call in (lambda: store.put(bad, b"x"), lambda: store.get(bad),
