@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench deploy clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/x12_bench.py
 	$(BIN)/python bench/scrub_quality.py
 	$(BIN)/python bench/posting_bench.py
+
+# A team install (infra/prefect.yaml): the work pool and the deployments, on the Prefect
+# server of PREFECT_API_URL. Then run `prefect worker start --pool revcycle` from here.
+deploy: $(STAMP)
+	$(BIN)/prefect work-pool create revcycle --type process --overwrite
+	REVCYCLE_CHECKOUT=$(CURDIR) $(BIN)/prefect --no-prompt deploy --all --prefect-file infra/prefect.yaml
 
 clean:
 	rm -rf $(VENV) .revcycle .pytest_cache .ruff_cache .hypothesis

@@ -2,8 +2,9 @@
 
 A deployment is what the dashboard's Retry button and "Run" menu work on: with these
 served, an operator re-runs a failed day (finished tasks come back Cached) or one stage
-for a day without a terminal. ``revcycle serve`` runs them; a team install can use
-``prefect deploy`` with a process work pool instead, under the same names.
+for a day without a terminal. ``revcycle serve`` runs them; a team install deploys the
+same ones to a process work pool from ``infra/prefect.yaml`` (``make deploy``), whose
+agreement with this module is tested.
 """
 
 from __future__ import annotations

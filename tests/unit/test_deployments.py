@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
+
+import yaml
 
 from flows.daily import daily_revenue_cycle
 from flows.deployments import DAILY_CRON, STAGE_FLOWS, deployments
+from tests.conftest import REPO
 
 
 def test_daily_on_its_schedule_and_every_stage_on_demand() -> None:
@@ -26,3 +30,25 @@ def test_the_schedule_can_be_changed() -> None:
     daily = deployments(cron="30 5 * * 1-5", timezone="America/Chicago")[0]
     schedule = daily.schedules[0].schedule
     assert (schedule.cron, schedule.timezone) == ("30 5 * * 1-5", "America/Chicago")
+
+
+def _team_install() -> list[dict]:
+    """The deployments of infra/prefect.yaml (YAML anchors and merges resolved)."""
+    return yaml.safe_load((REPO / "infra" / "prefect.yaml").read_text())["deployments"]
+
+
+def test_the_team_install_deploys_what_serve_serves() -> None:
+    served = {(d.flow_name, d.name): d for d in deployments()}
+    team = _team_install()
+    flows = {}
+    for entry in team:
+        path, name = entry["entrypoint"].split(":")
+        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        flows[(getattr(module, name).name, entry["name"])] = entry
+    assert set(flows) == set(served) and len(team) == len(served)
+    for key, entry in flows.items():
+        built = served[key]
+        assert (entry["tags"], entry["description"]) == (built.tags, built.description)
+        assert entry["work_pool"] == {"name": "revcycle"}
+        schedules = [(s["cron"], s["timezone"]) for s in entry.get("schedules", [])]
+        assert schedules == [(s.schedule.cron, s.schedule.timezone) for s in built.schedules]
