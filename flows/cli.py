@@ -107,7 +107,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
                   f"{report['remittances']}; claim payments"
                   f" {_dollars(posting['claim_payments'])}, auto-posted"
                   f" {'-' if rate is None else f'{rate:.2%}'}; posting exceptions:"
-                  f" {posting['exceptions']} ({_dollars(posting['unapplied'])} unapplied)")
+                  f" {posting['exceptions']} ({posting['open_exceptions']} open,"
+                  f" {_dollars(posting['unapplied'])} unapplied)")
 
 
 def _dollars(amount: str) -> str:

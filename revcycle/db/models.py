@@ -291,6 +291,8 @@ class Payment(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     resolved_by: Mapped[str] = mapped_column(String(60), default="", server_default="")
     resolution: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # Who posted it from the exception queue ("" for posting with no human step).
+    posted_by: Mapped[str] = mapped_column(String(60), default="", server_default="")
 
 
 class Adjustment(Base):

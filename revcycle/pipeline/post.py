@@ -159,13 +159,13 @@ class _PostedLine(NamedTuple):
 
 
 def post_matched(session: Session, remittance: RemittanceRow, source_key: str,
-                 payment: ClaimPayment, clp_index: int, claim_id: int,
-                 on: date) -> str:
-    """Post a CLP left in the exception queue to the claim a biller matched it to (of the
-    remittance's tenant and payer), moving its money out of unapplied cash. Returns why
-    it still cannot be posted to that claim ("" when posted); nothing is written then."""
+                 payment: ClaimPayment, clp_index: int, claim_id: int, on: date,
+                 by: str) -> str:
+    """Post a CLP left in the exception queue to the claim biller ``by`` matched it to (of
+    the remittance's tenant and payer), moving its money out of unapplied cash. Returns
+    why it still cannot be posted to that claim ("" when posted); nothing is written then."""
     posting = Posting(session, remittance, source_key, remittance.tenant_id,
-                      remittance.payer_id, on)
+                      remittance.payer_id, on, posted_by=by)
     posting.load([payment], claim_id=claim_id)
     if not posting.candidates:
         return "No claim with that id was sent to this payer for this provider client."
@@ -220,9 +220,10 @@ class Posting:
     the CLPs are applied, so a reversal and its correction in one 835 see each other."""
 
     def __init__(self, session: Session, remittance: RemittanceRow, source_key: str,
-                 tenant: str, payer_id: str, on: date) -> None:
+                 tenant: str, payer_id: str, on: date, posted_by: str = "") -> None:
         self.session, self.remittance, self.source_key = session, remittance, source_key
         self.tenant, self.payer_id, self.on = tenant, payer_id, on
+        self.posted_by = posted_by  # a biller posting from the exception queue, or ""
         self.candidates: dict[str, list[_PostedClaim]] = defaultdict(list)
         self.lines: dict[int, dict[str, _PostedLine]] = defaultdict(dict)
         self.payments: list[dict[str, Any]] = []
@@ -271,7 +272,7 @@ class Posting:
             "patient_responsibility": payment.patient_responsibility or ZERO,
             "payer_claim_control_number": payment.payer_claim_control_number,
             "exception": exception, "source_key": self.source_key,
-            "segment_number": payment.segment_number})
+            "segment_number": payment.segment_number, "posted_by": self.posted_by})
         if exception:
             self.outcome["exceptions"] += 1
             # The payer sent this money all the same: it waits, unapplied, for a biller.

@@ -123,7 +123,7 @@ def post_by_hand(res: Resources, payment_id: int, claim_id: int, by: str,
     exception saying so. The CLP is read again from the 835 it came in, so what is posted
     is what the payer sent. Raises :class:`QueueError` with posting's reason when the
     claim cannot take it; nothing is written then."""
-    _checked("posted by hand", by)
+    _, by = _checked("posted by hand", by)
     with res.sessions() as session:
         payment = _open_exception(session, payment_id)
         remittance = session.get_one(Remittance, payment.remittance_id)
@@ -139,7 +139,7 @@ def post_by_hand(res: Resources, payment_id: int, claim_id: int, by: str,
             raise QueueError(f"the 835 at {payment.source_key} has no CLP at segment"
                              f" {payment.segment_number}")
         why = post_matched(session, remittance, payment.source_key, clp, payment.clp_index,
-                           claim_id, on or date.today())
+                           claim_id, on or date.today(), by)
         if why:
             raise QueueError(f"payment {payment_id} cannot be posted to claim {claim_id}: {why}")
         done = resolve_exception(session, payment_id, f"posted by hand to claim {claim_id}",

@@ -118,23 +118,34 @@ def summarize(session: Session, batches: list[str]) -> dict[str, Any]:
 
 
 def _posting(session: Session, batches: list[str]) -> dict[str, Any]:
-    """What the batches' posted remittances paid on claims (CLP04), how much of it posted
-    with no human step, and the exceptions: how many, and the money still unapplied."""
+    """What the batches' posted remittances paid on claims (CLP04): how much posted with no
+    human step, how much a biller posted from the exception queue, how much is still
+    unapplied cash (as in the ledger: exceptions not posted by hand, resolved or not), and
+    how many exceptions there were and are still open. A CLP posted by hand has two rows
+    (the exception and the posting): its money counts once."""
     paid = func.sum(Payment.paid, type_=Money())
     still_open = Payment.resolved_at.is_(None)
-    rows = [(reason == "", *rest) for reason, *rest in session.execute(
-        select(Payment.exception, still_open, func.count(), paid)
-        .join(Remittance).join(File, File.id == Remittance.file_id)
-        .where(File.batch_id.in_(batches), Remittance.status == "POSTED")
-        .group_by(Payment.exception, still_open))]
-    total = sum((amount for *_, amount in rows if amount is not None), Decimal("0.00"))
-    auto = sum((amount for posted, _, _, amount in rows if posted and amount is not None),
-               Decimal("0.00"))
+    by_hand = Payment.posted_by != ""
+    totals = dict.fromkeys(("auto", "manual", "excepted"), Decimal("0.00"))
+    exceptions = open_exceptions = 0
+    for reason, is_open, manual, count, amount in session.execute(
+            select(Payment.exception, still_open, by_hand, func.count(), paid)
+            .join(Remittance).join(File, File.id == Remittance.file_id)
+            .where(File.batch_id.in_(batches), Remittance.status == "POSTED")
+            .group_by(Payment.exception, still_open, by_hand)):
+        amount = amount if amount is not None else Decimal("0.00")
+        if reason:
+            exceptions += count
+            open_exceptions += count if is_open else 0
+            totals["excepted"] += amount
+        else:
+            totals["manual" if manual else "auto"] += amount
+    claim_payments = totals["auto"] + totals["excepted"]  # each CLP once
     return {
-        "claim_payments": _money(total), "auto_posted": _money(auto),
-        "auto_post_rate": round(float(auto / total), 4) if total else None,
-        "exceptions": sum(count for posted, _, count, _ in rows if not posted),
-        "unapplied": _money(sum((amount for posted, still_open, _, amount in rows
-                                 if not posted and still_open and amount is not None),
-                                Decimal("0.00"))),
+        "claim_payments": _money(claim_payments), "auto_posted": _money(totals["auto"]),
+        "auto_post_rate": (round(float(totals["auto"] / claim_payments), 4)
+                           if claim_payments else None),
+        "posted_by_hand": _money(totals["manual"]), "exceptions": exceptions,
+        "open_exceptions": open_exceptions,
+        "unapplied": _money(totals["excepted"] - totals["manual"]),
     }

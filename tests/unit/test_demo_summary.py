@@ -23,7 +23,8 @@ def test_summary_prints_every_section(capsys) -> None:
         "top_denial_reasons": [{"carc": "CO-50", "count": 1, "amount": "80.00"}],
         "remittances": {"POSTED": 1},
         "posting": {"claim_payments": "1234.50", "auto_posted": "1200.00",
-                    "auto_post_rate": 0.9721, "exceptions": 1, "unapplied": "34.50"},
+                    "auto_post_rate": 0.9721, "posted_by_hand": "0.00", "exceptions": 1,
+                    "open_exceptions": 1, "unapplied": "34.50"},
     }
     _print_summary({"business_date": "2026-11-02", "tenants": ["a"], "files_dropped": 7,
                     "claims_generated": 3, "seeded_defects": 1,
@@ -31,5 +32,5 @@ def test_summary_prints_every_section(capsys) -> None:
     out = capsys.readouterr().out
     for text in ("2026-11-02", "PAID", "REJECTED", "$300.00", "NPI-01", "CO-50",
                  "files quarantined: 1", "claim payments $1,234.50", "auto-posted 97.21%",
-                 "posting exceptions: 1 ($34.50 unapplied)"):
+                 "posting exceptions: 1 (1 open, $34.50 unapplied)"):
         assert text in out

@@ -25,6 +25,7 @@ from revcycle.pipeline.queues import (
     post_by_hand,
     resolve_exception,
 )
+from revcycle.pipeline.report import summarize
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.submit import submit
 from revcycle.simulator.payer import PayerBehaviour
@@ -196,7 +197,7 @@ def _cash(res: Resources, account: str) -> Decimal:
 
 
 def test_a_biller_posts_an_exception_to_the_claim_it_belongs_to(res: Resources) -> None:
-    _, clp, payment_id = _renumbered_clp(res, seed=55)
+    batch, clp, payment_id = _renumbered_clp(res, seed=55)
     claim = _rows(res)[clp.patient_control_number]
     assert claim.status == Status.SUBMITTED and _cash(res, "UNAPPLIED_CASH") == -clp.paid
     cash = _cash(res, "CASH")
@@ -210,7 +211,18 @@ def test_a_biller_posts_an_exception_to_the_claim_it_belongs_to(res: Resources) 
     assert claim.payer_claim_control_number == clp.payer_claim_control_number
     [posted] = [p for p in _all(res, models.Payment) if p.claim_id == claim.id]
     assert (posted.exception, posted.segment_number) == ("", clp.segment_number)
+    assert posted.posted_by == "ana"
     assert _cash(res, "UNAPPLIED_CASH") == 0 and _cash(res, "CASH") == cash
+    # The day's report counts the CLP's money once, as posted by hand.
+    with res.sessions() as session:
+        posting = summarize(session, [batch])["posting"]
+    remitted = sum((p.paid for p in _all(res, models.Payment) if not p.posted_by),
+                   Decimal(0))
+    assert Decimal(posting["claim_payments"]) == remitted
+    assert Decimal(posting["posted_by_hand"]) == clp.paid
+    assert Decimal(posting["auto_posted"]) == remitted - clp.paid
+    assert (posting["exceptions"], posting["open_exceptions"], posting["unapplied"]) == (
+        1, 0, "0.00")
     with res.sessions() as session:
         assert exceptions(session) == []
     _check_books(res)

@@ -111,14 +111,18 @@ def _expected(res: Resources, tenants: list[str]) -> dict[str, Any]:
 
 
 def _posting(payments: list[models.Payment]) -> dict[str, Any]:
-    total = sum((p.paid for p in payments), Decimal("0.00"))
-    auto = sum((p.paid for p in payments if not p.exception), Decimal("0.00"))
+    auto = sum((p.paid for p in payments if not p.exception and not p.posted_by),
+               Decimal("0.00"))
+    manual = sum((p.paid for p in payments if p.posted_by), Decimal("0.00"))
+    excepted = sum((p.paid for p in payments if p.exception), Decimal("0.00"))
+    total = auto + excepted
     return {"claim_payments": str(total), "auto_posted": str(auto),
             "auto_post_rate": round(float(auto / total), 4) if total else None,
+            "posted_by_hand": str(manual),
             "exceptions": sum(1 for p in payments if p.exception),
-            "unapplied": str(sum((p.paid for p in payments
-                                  if p.exception and p.resolved_at is None),
-                                 Decimal("0.00")))}
+            "open_exceptions": sum(1 for p in payments
+                                   if p.exception and p.resolved_at is None),
+            "unapplied": str(excepted - manual)}
 
 
 def _check(report: dict[str, Any], expected: dict[str, Any]) -> None:
