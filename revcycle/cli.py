@@ -222,6 +222,13 @@ PAYER_OPTION = typer.Option(None, "--payer", help="One payer id; default: all.")
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON object.")
 
 
+def _login() -> str:
+    """Who is at the terminal: the default name a queue action is recorded under."""
+    import getpass
+
+    return getpass.getuser()
+
+
 def _print_queue(name: str, rows: list[dict[str, object]], columns: tuple[str, ...],
                  as_json: bool) -> None:
     if as_json:
@@ -284,13 +291,11 @@ def queue_resolve(
     by: str = typer.Option("", "--by", help="Who worked it; default: the login name."),
 ) -> None:
     """Close an exception once it has been worked."""
-    import getpass
-
     from revcycle.pipeline.queues import QueueError, resolve_exception
 
     with _sessions()() as session:
         try:
-            done = resolve_exception(session, payment_id, note, by or getpass.getuser())
+            done = resolve_exception(session, payment_id, note, by or _login())
         except QueueError as exc:
             _fail(str(exc))
         session.commit()
@@ -305,13 +310,11 @@ def queue_post(
     by: str = typer.Option("", "--by", help="Who matched it; default: the login name."),
 ) -> None:
     """Post an exception's payment to the claim you matched it to, and close it."""
-    import getpass
-
     from revcycle.pipeline.queues import QueueError, post_by_hand
     from revcycle.pipeline.resources import get_resources
 
     try:
-        done = post_by_hand(get_resources(), payment_id, claim_id, by or getpass.getuser())
+        done = post_by_hand(get_resources(), payment_id, claim_id, by or _login())
     except QueueError as exc:
         _fail(str(exc))
     print(f"payment {done['payment_id']} posted to claim {claim_id} by {done['resolved_by']}")

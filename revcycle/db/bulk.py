@@ -18,11 +18,15 @@ from sqlalchemy.orm import Session
 CHUNK = 500  # rows per statement where each row is a set of bound parameters
 
 
+def _on_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def among(session: Session, column: ColumnElement[Any],
           values: Sequence[Any]) -> ColumnElement[bool]:
     """``column IN values``. On PostgreSQL one array parameter (``= ANY``), so a long
     list is not a long statement for the driver to parse and the server to plan."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not _on_postgresql(session):
         return column.in_(values)
     return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
 
@@ -32,7 +36,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
     the defaults (COPY does not apply Python-side ones)."""
     if not rows:
         return
-    if session.get_bind().dialect.name != "postgresql":
+    if not _on_postgresql(session):
         session.execute(table.insert(), rows)
         return
     names = list(rows[0])
@@ -49,7 +53,7 @@ def insert_rows_with_ids(session: Session, table: Table,
     with COPY; elsewhere one INSERT ... RETURNING per chunk."""
     if not rows:
         return []
-    if session.get_bind().dialect.name != "postgresql":
+    if not _on_postgresql(session):
         ids: list[int] = []
         for start in range(0, len(rows), CHUNK):
             ids += session.scalars(table.insert().returning(
@@ -70,7 +74,7 @@ def update_rows(session: Session, table: Table, rows: Sequence[tuple[Any, ...]],
     a table with ``updated_at`` gets it set too."""
     if not rows:
         return
-    if session.get_bind().dialect.name != "postgresql":
+    if not _on_postgresql(session):
         values = {name: bindparam(f"new_{name}") for name in columns}
         statement = update(table).where(table.c.id == bindparam("row_id")).values(values)
         session.execute(statement, [

@@ -244,16 +244,16 @@ class Posting:
             columns.tenant_id == self.tenant, columns.payer_id == self.payer_id)
         if claim_id is not None:
             for row in session.execute(claims.where(columns.id == claim_id)):
-                for payment in payments:
-                    self.candidates[payment.patient_control_number] = [_PostedClaim(*row)]
-        numbers = [] if claim_id is not None else sorted(
-            {p.patient_control_number for p in payments})
-        for start in range(0, len(numbers), CHUNK):
-            for row in session.execute(claims.where(among(
-                    session, columns.patient_control_number, numbers[start:start + CHUNK]))
-                    .order_by(columns.id.desc())):
                 claim = _PostedClaim(*row)
-                self.candidates[claim.patient_control_number].append(claim)
+                self.candidates.update((p.patient_control_number, [claim]) for p in payments)
+        else:
+            numbers = sorted({p.patient_control_number for p in payments})
+            for start in range(0, len(numbers), CHUNK):
+                for row in session.execute(claims.where(among(
+                        session, columns.patient_control_number,
+                        numbers[start:start + CHUNK])).order_by(columns.id.desc())):
+                    claim = _PostedClaim(*row)
+                    self.candidates[claim.patient_control_number].append(claim)
         ids = sorted(c.id for matches in self.candidates.values() for c in matches)
         lines = ServiceLine.__table__.c
         for start in range(0, len(ids), CHUNK):

@@ -107,7 +107,9 @@ def denials(session: Session, *, tenant: str | None = None,
 def resolve_exception(session: Session, payment_id: int, resolution: str, by: str,
                       at: datetime | None = None) -> dict[str, Any]:
     """Close an open exception with what was done about it (the caller commits)."""
-    resolution, by = _checked(resolution, by)
+    resolution, by = resolution.strip(), _biller(by)
+    if not resolution or len(resolution) > MAX_RESOLUTION:
+        raise QueueError(f"say what was done, in 1 to {MAX_RESOLUTION} characters")
     payment = _open_exception(session, payment_id)
     payment.resolved_at = at or datetime.now()
     payment.resolved_by, payment.resolution = by, resolution
@@ -123,7 +125,7 @@ def post_by_hand(res: Resources, payment_id: int, claim_id: int, by: str,
     exception saying so. The CLP is read again from the 835 it came in, so what is posted
     is what the payer sent. Raises :class:`QueueError` with posting's reason when the
     claim cannot take it; nothing is written then."""
-    _, by = _checked("posted by hand", by)
+    by = _biller(by)
     with res.sessions() as session:
         payment = _open_exception(session, payment_id)
         remittance = session.get_one(Remittance, payment.remittance_id)
@@ -148,13 +150,12 @@ def post_by_hand(res: Resources, payment_id: int, claim_id: int, by: str,
     return {**done, "claim_id": claim_id}
 
 
-def _checked(resolution: str, by: str) -> tuple[str, str]:
-    resolution, by = resolution.strip(), by.strip()
-    if not resolution or len(resolution) > MAX_RESOLUTION:
-        raise QueueError(f"say what was done, in 1 to {MAX_RESOLUTION} characters")
+def _biller(by: str) -> str:
+    """Who worked an exception, checked to fit its column."""
+    by = by.strip()
     if not by or len(by) > 60:
         raise QueueError("say who worked it, in 1 to 60 characters")
-    return resolution, by
+    return by
 
 
 def _open_exception(session: Session, payment_id: int) -> Payment:

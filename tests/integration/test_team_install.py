@@ -34,11 +34,9 @@ def test_deploy_and_a_worker_run_the_stage_flows(prefect_server: None,
     _prefect(env, "--no-prompt", "deploy", "--all", "--prefect-file", "infra/prefect.yaml")
 
     with get_client(sync_client=True) as client:
-        deployed = {d.name: d for d in client.read_deployments()
-                    if d.work_pool_name == "revcycle"}
-        flows = {client.read_flow(d.flow_id).name: d for d in client.read_deployments()
-                 if d.work_pool_name == "revcycle"}
-    assert set(deployed) == {"daily", "on-demand"}
+        pooled = [d for d in client.read_deployments() if d.work_pool_name == "revcycle"]
+        flows = {client.read_flow(d.flow_id).name: d for d in pooled}
+    assert {d.name for d in pooled} == {"daily", "on-demand"}
     assert set(flows) == {"daily-revenue-cycle", "ingest", "quality", "scrub", "submit",
                           "acks-and-post", "report"}
     daily = flows["daily-revenue-cycle"]

@@ -3,9 +3,12 @@ dropped into landing, and channels that stand in for a payer."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -66,6 +69,26 @@ def run_cli(res: Resources, monkeypatch: pytest.MonkeyPatch, *args: str) -> Resu
             get_resources().engine.dispose()
         get_resources.cache_clear()
         get_settings.cache_clear()
+
+
+def twice_at_once(monkeypatch: pytest.MonkeyPatch, owner: object, name: str,
+                  run: Callable[[], Any]) -> list[Any]:
+    """``run`` in two threads at once, as two runs of one day would: the first time each
+    thread calls ``owner.name`` it waits there for the other, then both go on. Returns the
+    two results."""
+    original = getattr(owner, name)
+    together = threading.Barrier(2, timeout=60)
+    met: set[int] = set()
+
+    def meet_first(*args: Any, **kwargs: Any) -> Any:
+        if threading.get_ident() not in met:
+            met.add(threading.get_ident())
+            together.wait()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, meet_first)
+    with ThreadPoolExecutor(2) as pool:
+        return [future.result() for future in [pool.submit(run) for _ in range(2)]]
 
 
 def profile(payer_id: str) -> PayerProfile:

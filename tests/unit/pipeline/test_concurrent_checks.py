@@ -3,11 +3,7 @@ each claim is moved once and gets its edits once, from whichever run moved it.""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -21,26 +17,17 @@ from revcycle.pipeline.quality import check_quality
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.scrub import scrub_batch
 from revcycle.status import Status
-from tests.unit.pipeline.conftest import BOTH_DATABASES, DAY, PAYERS, drop_claims, factory
+from tests.unit.pipeline.conftest import (
+    BOTH_DATABASES,
+    DAY,
+    PAYERS,
+    drop_claims,
+    factory,
+    twice_at_once,
+)
 from tests.unit.pipeline.test_scrub_reference import RULES
 
 pytestmark = pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
-
-
-def _both_at_once(monkeypatch: pytest.MonkeyPatch, module: Any,
-                  run: Callable[[], dict[str, Any]]) -> list[dict[str, Any]]:
-    """``run`` twice at once, both past reading the claims before either writes."""
-    load = module.load_claims
-    together = threading.Barrier(2, timeout=60)
-
-    def load_together(*args: Any) -> Any:
-        loaded = load(*args)
-        together.wait()
-        return loaded
-
-    monkeypatch.setattr(module, "load_claims", load_together)
-    with ThreadPoolExecutor(2) as pool:
-        return [f.result() for f in [pool.submit(run) for _ in range(2)]]
 
 
 def _edits_and_events(res: Resources, stage: str) -> tuple[Counter, Counter]:
@@ -63,7 +50,8 @@ def test_two_scrubs_at_once_move_and_flag_each_claim_once(
         move(session, [c.id for c in claims_in(session, batch, Status.RECEIVED)],
              Status.RECEIVED, Status.VALIDATED, "test")
         session.commit()
-    results = _both_at_once(monkeypatch, scrub_module, lambda: scrub_batch(res, batch, RULES))
+    results = twice_at_once(monkeypatch, scrub_module, "load_claims",
+                            lambda: scrub_batch(res, batch, RULES))
 
     with res.sessions() as session:
         claims = claims_in(session, batch, Status.READY) + claims_in(
@@ -81,7 +69,8 @@ def test_two_quality_checks_at_once_move_and_flag_each_claim_once(
     sim = f.generate(30, defect_rate=0.3, defects=("DEM-01",))
     drop_claims(res, "lakeview", sim.claims, f.submitter)
     batch = ingest(res, "lakeview", DAY)["batch"]
-    results = _both_at_once(monkeypatch, quality_module, lambda: check_quality(res, batch))
+    results = twice_at_once(monkeypatch, quality_module, "load_claims",
+                            lambda: check_quality(res, batch))
 
     edits, events = _edits_and_events(res, "quality")
     assert sum(r["validated"] + r["failed"] for r in results) == 30

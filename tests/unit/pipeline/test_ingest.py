@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -32,6 +29,7 @@ from tests.unit.pipeline.conftest import (
     drop_claims,
     factory,
     landing,
+    twice_at_once,
     x12_file,
 )
 
@@ -277,21 +275,8 @@ def test_two_runs_ingesting_at_once_take_each_file_once(
     f = factory(TENANT, seed=9)
     drop_claims(res, TENANT, f.claims(30), f.submitter)
     files = len(landing(res, TENANT))
-    read = ingest_module.read_claims
-    together = threading.Barrier(2, timeout=20)
-    waited: set[int] = set()
-
-    def read_together(*args: Any) -> Any:
-        claims = read(*args)
-        if threading.get_ident() not in waited:  # the first file: both hold it
-            waited.add(threading.get_ident())
-            together.wait()
-        return claims
-
-    monkeypatch.setattr(ingest_module, "read_claims", read_together)
-    with ThreadPoolExecutor(2) as pool:
-        runs = [pool.submit(ingest, res, TENANT, DAY) for _ in range(2)]
-        results = [run.result() for run in runs]
+    results = twice_at_once(monkeypatch, ingest_module, "read_claims",
+                            lambda: ingest(res, TENANT, DAY))
 
     assert sum(r["files"] for r in results) == files
     assert sum(r["claims"] for r in results) == 30 == len(_claim_rows(res))

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from revcycle.channels import SimulatorChannel
 from revcycle.codesets.carc import describe_carc, describe_rarc
@@ -29,7 +25,7 @@ from revcycle.simulator.payer import PayerBehaviour
 from revcycle.status import Status
 from revcycle.storage import zone_prefix
 from revcycle.x12.tokenizer import SegmentReader
-from tests.unit.pipeline.conftest import BOTH_DATABASES, DAY, factory, ready_batch
+from tests.unit.pipeline.conftest import BOTH_DATABASES, DAY, factory, ready_batch, twice_at_once
 from tests.unit.pipeline.test_acks_post import (
     PAYER,
     TENANT,
@@ -331,20 +327,8 @@ def test_two_runs_posting_at_once_post_each_835_once(
     remittances = _payer_remittances(data)
     _put_835(res, delivery, remittances[:1], 750)
     _put_835(res, delivery, remittances[1:], 751)
-    record = InboundFile.record
-    together = threading.Barrier(2, timeout=20)
-    waited: set[int] = set()
-
-    def record_together(inbound: InboundFile, session: Session, batch_row: Any) -> Any:
-        if threading.get_ident() not in waited:  # the first file: both at once
-            waited.add(threading.get_ident())
-            together.wait()
-        return record(inbound, session, batch_row)
-
-    monkeypatch.setattr(InboundFile, "record", record_together)
-    with ThreadPoolExecutor(2) as pool:
-        runs = [pool.submit(post_remittances, res, batch, PAYER.payer_id) for _ in range(2)]
-        results = [run.result() for run in runs]
+    results = twice_at_once(monkeypatch, InboundFile, "record",
+                            lambda: post_remittances(res, batch, PAYER.payer_id))
 
     assert sum(r["remittances"] for r in results) == len(remittances)
     assert sum(r["duplicates"] for r in results) == 0

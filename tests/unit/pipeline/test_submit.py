@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -34,6 +31,7 @@ from tests.unit.pipeline.conftest import (
     drop,
     factory,
     ready_batch,
+    twice_at_once,
 )
 from tests.x12_validation import pyx12_errors
 
@@ -300,18 +298,8 @@ def test_two_runs_submitting_at_once_send_each_claim_once(
     batch = ready_batch(res, TENANT, f.claims(30, ClaimType.PROFESSIONAL), f.submitter)
     payer = PAYERS["SIMC1"]
     channel = RecordingChannel()
-    load = submit_module.load_claims
-    together = threading.Barrier(2, timeout=20)
-
-    def load_together(*args: Any) -> Any:
-        loaded = load(*args)
-        together.wait()  # both have read the claims before either links them
-        return loaded
-
-    monkeypatch.setattr(submit_module, "load_claims", load_together)
-    with ThreadPoolExecutor(2) as pool:
-        runs = [pool.submit(submit, res, batch, payer, channel) for _ in range(2)]
-        results = [run.result() for run in runs]
+    results = twice_at_once(monkeypatch, submit_module, "load_claims",
+                            lambda: submit(res, batch, payer, channel))
 
     assert sorted(r["created"] for r in results) == [0, 1]
     [submission] = _submissions(res)
