@@ -47,6 +47,10 @@ class Settings(BaseSettings):
                            " adds (CMS icd10cm-codes-YYYY.txt, optional icd10cm-tabular-YYYY.xml)"
                            " for dates of service the packaged April 2026 release does not"
                            " cover; empty: the packaged release only.")
+    reports_url: str = Field("", description="Base URL under which the reports zone is"
+                             " served (revcycle serve sets it to its loopback report"
+                             " server); empty: links are file:// (local store) or"
+                             " presigned (S3).")
 
     def database_url_or_default(self) -> str:
         if self.database_url:
