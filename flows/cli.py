@@ -3,128 +3,154 @@ flows (``demo``, ``run``, ``serve``). Kept here so the domain core never imports
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from flows.summary import print_run
 from revcycle.cli import app
+from revcycle.demo import DEMO_DATE
 
 TELEMETRY_OFF = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                  "GX_ANALYTICS_ENABLED": "false"}
+# Prefect's temporary server creates its database on first start: 20 s (its default) is not
+# enough on a busy 2-core machine. Overridable like every default here.
+EPHEMERAL_STARTUP_S = "180"
+STARTUP_TIMEOUT = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+STAGES = ("daily", "ingest", "quality", "scrub", "submit", "acks-and-post", "report")
 
 
-def _quiet_orchestration() -> None:
+def _orchestration_settings(*, serving: bool = False) -> None:
+    """Defaults for Prefect, each overridable from the environment: telemetry off, time
+    for the temporary server to start, results kept (Retry needs them), INFO logs to the
+    dashboard. ``demo`` and ``run`` keep the terminal for their own summary (Prefect's
+    console shows warnings and errors only); ``serve`` shows everything."""
     for name, value in TELEMETRY_OFF.items():
         os.environ.setdefault(name, value)
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault(STARTUP_TIMEOUT, EPHEMERAL_STARTUP_S)
     os.environ.setdefault("PREFECT_RESULTS_PERSIST_BY_DEFAULT", "true")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    if not serving:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+
+
+class OrchestrationUnavailable(Exception):
+    """Prefect's API could not be reached or started; the message says what to set."""
+
+
+def run_flow(flow: Any, **parameters: Any) -> tuple[bool, dict[str, Any]]:
+    """Run a flow; whether it finished every step, and its summary."""
+    try:
+        state = flow(**parameters, return_state=True)
+    except RuntimeError as exc:
+        if "ephemeral Prefect API server" not in str(exc):
+            raise
+        raise OrchestrationUnavailable(
+            f"Prefect's temporary server did not start within"
+            f" {os.environ.get(STARTUP_TIMEOUT, EPHEMERAL_STARTUP_S)} s: set"
+            f" {STARTUP_TIMEOUT} higher, or PREFECT_API_URL to a running Prefect server"
+            " (prefect server start)") from None
+    summary = state.result(raise_on_failure=False)
+    if not isinstance(summary, dict):  # the flow crashed before it could summarize
+        summary = {"stages": {}, "failed_steps": [state.message or state.name],
+                   "report": None}
+    return state.is_completed(), summary
+
+
+def _finish(ok: bool, summary: dict[str, Any], as_json: bool, headline: str = "") -> None:
+    if as_json:
+        print(json.dumps(summary, default=str))
+    else:
+        print_run(summary, headline=headline)
+        if not ok:
+            Console().print(f"[red]{len(summary['failed_steps'])} steps did not finish[/red]:"
+                            " the rest of the day went on. Fix what the lines above say,"
+                            " then run the same command again (or Retry the flow run in"
+                            " the dashboard): only those steps run again.")
+    if not ok:
+        raise typer.Exit(1)
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _guarded(command: Any) -> Any:
+    """One line instead of a traceback when Prefect cannot start."""
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except OrchestrationUnavailable as exc:
+            typer.echo(f"revcycle: {exc}", err=True)
+            raise typer.Exit(2) from None
+    return run
 
 
 @app.command()
+@_guarded
 def demo(
     claims: int = typer.Option(2000, min=3, help="Claims in the simulated business day."),
     seed: int = typer.Option(7, help="Seed of the synthetic data."),
     tenants: int = typer.Option(3, min=1, max=9, help="Provider clients."),
     payers: int = typer.Option(4, min=1, max=5, help="Payers."),
+    business_date: str = typer.Option("", "--date", help="Business day YYYY-MM-DD"
+                                      f" (default {DEMO_DATE})."),
+    drop_only: bool = typer.Option(False, "--drop-only", help="Drop the day's provider"
+                                   " files into landing and stop (run it later, e.g. from"
+                                   " the dashboard)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Simulate a business day and run the daily flow on it, on the embedded default."""
-    _quiet_orchestration()
-    from flows.daily import daily_revenue_cycle
+    _orchestration_settings()
     from revcycle.demo import DEMO_TENANTS, drop_business_day
     from revcycle.pipeline.resources import get_resources
 
     names = tuple(f"{DEMO_TENANTS[i % 3]}{'' if i < 3 else i // 3 + 1}" for i in range(tenants))
-    res = get_resources()
-    day = drop_business_day(res.store, claims=claims, seed=seed, tenants=names, payers=payers)
-    outcome = daily_revenue_cycle(business_date=day.business_date, tenants=list(names))
-    summary = {"business_date": day.business_date.isoformat(), "tenants": list(names),
-               "files_dropped": day.files, "claims_generated": day.claims,
-               "seeded_defects": len(day.defects), **_stage_totals(outcome["stages"]),
-               "report": outcome["report"]}
-    if as_json:
-        print(json.dumps(summary))
-    else:
-        _print_summary(summary)
+    day = _day(business_date) or DEMO_DATE
+    dropped = drop_business_day(get_resources().store, claims=claims, seed=seed, tenants=names,
+                                payers=payers, business_date=day)
+    headline = (f"[bold]revcycle demo[/bold] business day {day}: {dropped.claims:,} synthetic"
+                f" claims from {len(names)} tenants in {dropped.files} files"
+                f" ({len(dropped.defects):,} claims with seeded defects) dropped into landing")
+    if drop_only:
+        if as_json:
+            print(json.dumps({"business_date": day.isoformat(), "tenants": list(names),
+                              "files_dropped": dropped.files, "claims": dropped.claims}))
+        else:
+            Console().print(f"{headline}.\nRun it with: revcycle run --date {day} "
+                            + " ".join(f"--tenant {t}" for t in names))
+        return
+    from flows.daily import daily_revenue_cycle
 
-
-def _stage_totals(stages: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    totals: dict[str, dict[str, int]] = {}
-    for stage, results in stages.items():
-        totals[stage] = {}
-        for result in results:
-            for name, value in result.items():
-                if isinstance(value, int):
-                    totals[stage][name] = totals[stage].get(name, 0) + value
-    return {"stages": totals}
-
-
-def _print_summary(summary: dict[str, Any]) -> None:
-    console = Console()
-    report = summary["report"]
-    console.print(f"[bold]revcycle demo[/bold] business day {summary['business_date']}: "
-                  f"{summary['claims_generated']} synthetic claims from "
-                  f"{len(summary['tenants'])} tenants, {summary['files_dropped']} files "
-                  f"dropped ({summary['seeded_defects']} claims with seeded defects)")
-    stages = Table(title="stages", title_justify="left")
-    stages.add_column("stage")
-    stages.add_column("counts")
-    for stage, totals in summary["stages"].items():
-        stages.add_row(stage, ", ".join(f"{k} {v}" for k, v in totals.items()))
-    console.print(stages)
-    claims = Table(title="claims by status", title_justify="left")
-    claims.add_column("status")
-    claims.add_column("claims", justify="right")
-    for status, count in report["claims"]["by_status"].items():
-        claims.add_row(status, str(count))
-    claims.add_row("[bold]total[/bold]", str(report["claims"]["in"]))
-    console.print(claims)
-    dollars = Table(title="dollars", title_justify="left")
-    dollars.add_column("")
-    dollars.add_column("amount", justify="right")
-    for name, amount in report["dollars"].items():
-        dollars.add_row(name.replace("_", " "), _dollars(amount))
-    console.print(dollars)
-    for title, rows, columns in (
-        ("top edits", report["top_edits"], ("rule", "stage", "claims", "held")),
-        ("top denial reasons", report["top_denial_reasons"], ("carc", "count", "amount")),
-    ):
-        table = Table(title=title, title_justify="left")
-        for column in columns:
-            table.add_column(column)
-        for row in rows:
-            table.add_row(*(str(row[c]) for c in columns))
-        console.print(table)
-    posting = report["posting"]
-    rate = posting["auto_post_rate"]
-    console.print(f"files quarantined: {report['files']['quarantined']}; remittances: "
-                  f"{report['remittances']}; claim payments"
-                  f" {_dollars(posting['claim_payments'])}, auto-posted"
-                  f" {'-' if rate is None else f'{rate:.2%}'}; posting exceptions:"
-                  f" {posting['exceptions']} ({posting['open_exceptions']} open,"
-                  f" {_dollars(posting['unapplied'])} unapplied)")
-
-
-def _dollars(amount: str) -> str:
-    return f"${Decimal(amount):,.2f}"
+    ok, summary = run_flow(daily_revenue_cycle, business_date=day, tenants=list(names))
+    summary.update(files_dropped=dropped.files, claims_generated=dropped.claims,
+                   seeded_defects=len(dropped.defects))
+    _finish(ok, summary, as_json, headline)
 
 
 @app.command("run")
+@_guarded
 def run(
     business_date: str = typer.Option("", "--date", help="Business day YYYY-MM-DD (default"
                                       " today)."),
     tenant: list[str] = typer.Option([], help="Tenant (repeat); default REVCYCLE_TENANTS."),
-    stage: str = typer.Option("daily", help="daily, ingest, quality, scrub, submit,"
-                              " acks-and-post or report."),
+    stage: str = typer.Option("daily", help=", ".join(STAGES) + "."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Run the daily flow, or one stage's flow, for a business day."""
-    _quiet_orchestration()
+    if stage not in STAGES:
+        raise typer.BadParameter(f"unknown stage {stage}: one of {', '.join(STAGES)}")
+    day = _day(business_date)
+    _orchestration_settings()
     from flows import stages
     from flows.daily import daily_revenue_cycle
 
@@ -132,11 +158,8 @@ def run(
              "quality": stages.quality_flow, "scrub": stages.scrub_flow,
              "submit": stages.submit_flow, "acks-and-post": stages.acks_and_post_flow,
              "report": stages.report_flow}
-    if stage not in flows:
-        raise typer.BadParameter(f"unknown stage {stage}")
-    day = date.fromisoformat(business_date) if business_date else None
-    result = flows[stage](business_date=day, tenants=tenant or None)
-    print(json.dumps(result, default=str))
+    ok, summary = run_flow(flows[stage], business_date=day, tenants=tenant or None)
+    _finish(ok, summary, as_json)
 
 
 @app.command()
@@ -149,7 +172,7 @@ def serve(
     Needs a Prefect server (PREFECT_API_URL): the dashboard shows the runs, retries a
     failed day and starts a stage for a day.
     """
-    _quiet_orchestration()
+    _orchestration_settings(serving=True)
     from prefect import serve as prefect_serve
 
     from flows.deployments import deployments

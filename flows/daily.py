@@ -1,22 +1,29 @@
 """The daily run: every stage, in order, for every tenant and payer.
 
-It calls the stage tasks directly rather than the stage flows, so that one flow run holds
-every task run: the dashboard's Retry re-runs the flow and finished tasks come back
-Cached (their results are persisted under a (stage, batch) key) instead of running again.
+It submits the stage tasks directly rather than calling the stage flows, so that one flow
+run holds every task run: the dashboard's Retry re-runs the flow and finished tasks come
+back Cached instead of running again. Each tenant's chain (ingest, quality, scrub, then
+submit, acks and post per payer) runs concurrently with the others through the flow's task
+runner; a step waits only for the steps whose output it needs, so one tenant's or one
+payer's failure never holds up the rest.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from prefect import flow
+from prefect.states import State
+from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.stages import business_day, tenants_of
+from flows.dayrun import DayRun
+from flows.stages import WORKERS, business_day, flow_run_title, tenants_of
 from revcycle.pipeline.batches import batch_id
 from tasks.acks import acks_task
 from tasks.ingest import ingest_task
-from tasks.payers import load_payers
+from tasks.payer_modules import payer_module_task
+from tasks.payers import payer_registry
+from tasks.policy import run_name
 from tasks.post import post_task
 from tasks.quality import quality_task
 from tasks.report import report_task
@@ -24,24 +31,33 @@ from tasks.scrub import scrub_task
 from tasks.submit import submit_task
 
 
-@flow(name="daily-revenue-cycle")
+@flow(name="daily-revenue-cycle", flow_run_name=flow_run_title("daily"),
+      task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))
 def daily_revenue_cycle(business_date: date | None = None,
-                        tenants: list[str] | None = None) -> dict[str, Any]:
+                        tenants: list[str] | None = None) -> State:
     day = business_day(business_date)
     tenants = tenants_of(tenants)
-    payers = sorted(load_payers())
-    stages: dict[str, list[dict[str, Any]]] = {"ingest": [], "quality": [], "scrub": [],
-                                                "submit": [], "acks": [], "post": []}
-    for tenant in tenants:
-        stages["ingest"].append(ingest_task(tenant, day))
+    registry = payer_registry()
+    run = DayRun(day, tenants)
+    for broken in registry.broken:
+        run.add("payers", run_name("payer module", {"module": broken.module}),
+                payer_module_task.submit(broken.module, broken.problem))
     for tenant in tenants:
         batch = batch_id(tenant, day)
-        stages["quality"].append(quality_task(batch))
-        stages["scrub"].append(scrub_task(batch))
-        for payer in payers:
-            stages["submit"].append(submit_task(batch, payer))
-        for payer in payers:
-            stages["acks"].append(acks_task(batch, payer))
-            stages["post"].append(post_task(batch, payer))
-    report = report_task(day, tenants)
-    return {"stages": stages, "report": report}
+        ingest = run.add("ingest", run_name("ingest", {"tenant": tenant}),
+                         ingest_task.submit(tenant, day))
+        quality = run.add("quality", run_name("quality", {"tenant": tenant}),
+                          quality_task.submit(batch, wait_for=[ingest]))
+        scrub = run.add("scrub", run_name("scrub", {"tenant": tenant}),
+                        scrub_task.submit(batch, wait_for=[quality]))
+        for payer in sorted(registry.payers):
+            names = {"tenant": tenant, "payer_id": payer}
+            sent = run.add("submit", run_name("submit", names),
+                           submit_task.submit(batch, payer, wait_for=[scrub]))
+            acks = run.add("acks", run_name("acks", names),
+                           acks_task.submit(batch, payer, wait_for=[sent]))
+            run.add("post", run_name("post", names),
+                    post_task.submit(batch, payer, wait_for=[acks]))
+    report = report_task.submit(day, tenants, wait_for=run.every_step())
+    run.add("report", run_name("report", {"business_date": day}), report)
+    return run.finish()

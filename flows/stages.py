@@ -1,35 +1,52 @@
 """One flow per stage. Each takes the business date (default: the scheduled day) and the
 tenants (default: ``REVCYCLE_TENANTS``, else every tenant the database knows), so an
-operator can re-run any stage alone for a day from the dashboard or the command line."""
+operator can re-run any stage alone for a day from the dashboard or the command line.
+Like the daily flow, a stage flow runs its tenants' (and payers') steps concurrently, and
+one failed step never stops the others."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 from prefect import flow
 from prefect.runtime import flow_run
+from prefect.states import State
+from prefect.task_runners import ThreadPoolTaskRunner
 from sqlalchemy import select
 
+from flows.dayrun import DayRun
 from revcycle.db.models import Tenant
 from revcycle.pipeline.batches import batch_id
 from revcycle.pipeline.resources import get_resources
 from tasks.acks import acks_task
 from tasks.ingest import ingest_task
 from tasks.payers import load_payers
+from tasks.policy import run_name
 from tasks.post import post_task
 from tasks.quality import quality_task
 from tasks.report import report_task
 from tasks.scrub import scrub_task
 from tasks.submit import submit_task
 
+WORKERS = 8
 
-def business_day(business_date: date | None) -> date:
+
+def business_day(business_date: date | str | None) -> date:
     """The day a run is for: given, else the day it was scheduled for, else today."""
+    if isinstance(business_date, str):
+        return date.fromisoformat(business_date)
     if business_date is not None:
         return business_date
     scheduled = flow_run.scheduled_start_time
     return scheduled.date() if scheduled is not None else date.today()
+
+
+def flow_run_title(kind: str) -> Callable[[], str]:
+    """Flow run names that carry the business date: ``daily 2026-12-02``."""
+    def title() -> str:
+        return f"{kind} {business_day(flow_run.parameters.get('business_date'))}"
+    return title
 
 
 def tenants_of(tenants: list[str] | None) -> list[str]:
@@ -42,48 +59,71 @@ def tenants_of(tenants: list[str] | None) -> list[str]:
         return sorted(session.scalars(select(Tenant.id)))
 
 
-@flow(name="ingest")
-def ingest_flow(business_date: date | None = None,
-                tenants: list[str] | None = None) -> list[dict[str, Any]]:
-    day = business_day(business_date)
-    return [ingest_task(tenant, day) for tenant in tenants_of(tenants)]
+def _stage_flow(name: str) -> Callable[[Callable[..., State]], Callable[..., State]]:
+    return flow(name=name, flow_run_name=flow_run_title(name),
+                task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))
 
 
-@flow(name="quality")
-def quality_flow(business_date: date | None = None,
-                 tenants: list[str] | None = None) -> list[dict[str, Any]]:
-    day = business_day(business_date)
-    return [quality_task(batch_id(t, day)) for t in tenants_of(tenants)]
+@_stage_flow("ingest")
+def ingest_flow(business_date: date | None = None, tenants: list[str] | None = None) -> State:
+    day, tenants = business_day(business_date), tenants_of(tenants)
+    run = DayRun(day, tenants)
+    for tenant in tenants:
+        run.add("ingest", run_name("ingest", {"tenant": tenant}),
+                ingest_task.submit(tenant, day))
+    return run.finish()
 
 
-@flow(name="scrub")
-def scrub_flow(business_date: date | None = None,
-               tenants: list[str] | None = None) -> list[dict[str, Any]]:
-    day = business_day(business_date)
-    return [scrub_task(batch_id(t, day)) for t in tenants_of(tenants)]
+@_stage_flow("quality")
+def quality_flow(business_date: date | None = None, tenants: list[str] | None = None) -> State:
+    day, tenants = business_day(business_date), tenants_of(tenants)
+    run = DayRun(day, tenants)
+    for tenant in tenants:
+        run.add("quality", run_name("quality", {"tenant": tenant}),
+                quality_task.submit(batch_id(tenant, day)))
+    return run.finish()
 
 
-@flow(name="submit")
-def submit_flow(business_date: date | None = None,
-                tenants: list[str] | None = None) -> list[dict[str, Any]]:
-    day = business_day(business_date)
-    return [submit_task(batch_id(t, day), payer) for t in tenants_of(tenants)
-            for payer in sorted(load_payers())]
+@_stage_flow("scrub")
+def scrub_flow(business_date: date | None = None, tenants: list[str] | None = None) -> State:
+    day, tenants = business_day(business_date), tenants_of(tenants)
+    run = DayRun(day, tenants)
+    for tenant in tenants:
+        run.add("scrub", run_name("scrub", {"tenant": tenant}),
+                scrub_task.submit(batch_id(tenant, day)))
+    return run.finish()
 
 
-@flow(name="acks-and-post")
-def acks_and_post_flow(business_date: date | None = None,
-                       tenants: list[str] | None = None) -> list[dict[str, Any]]:
-    day = business_day(business_date)
-    results = []
-    for tenant in tenants_of(tenants):
+@_stage_flow("submit")
+def submit_flow(business_date: date | None = None, tenants: list[str] | None = None) -> State:
+    day, tenants = business_day(business_date), tenants_of(tenants)
+    run = DayRun(day, tenants)
+    for tenant in tenants:
         for payer in sorted(load_payers()):
-            results.append(acks_task(batch_id(tenant, day), payer))
-            results.append(post_task(batch_id(tenant, day), payer))
-    return results
+            run.add("submit", run_name("submit", {"tenant": tenant, "payer_id": payer}),
+                    submit_task.submit(batch_id(tenant, day), payer))
+    return run.finish()
 
 
-@flow(name="report")
-def report_flow(business_date: date | None = None,
-                tenants: list[str] | None = None) -> dict[str, Any]:
-    return report_task(business_day(business_date), tenants_of(tenants))
+@_stage_flow("acks-and-post")
+def acks_and_post_flow(business_date: date | None = None,
+                       tenants: list[str] | None = None) -> State:
+    day, tenants = business_day(business_date), tenants_of(tenants)
+    run = DayRun(day, tenants)
+    for tenant in tenants:
+        for payer in sorted(load_payers()):
+            names = {"tenant": tenant, "payer_id": payer}
+            acks = run.add("acks", run_name("acks", names),
+                           acks_task.submit(batch_id(tenant, day), payer))
+            run.add("post", run_name("post", names),
+                    post_task.submit(batch_id(tenant, day), payer, wait_for=[acks]))
+    return run.finish()
+
+
+@_stage_flow("report")
+def report_flow(business_date: date | None = None, tenants: list[str] | None = None) -> State:
+    day, tenants = business_day(business_date), tenants_of(tenants)
+    run = DayRun(day, tenants)
+    run.add("report", run_name("report", {"business_date": day}),
+            report_task.submit(day, tenants))
+    return run.finish()

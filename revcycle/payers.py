@@ -6,8 +6,12 @@ module there adds the payer. The domain core only ever receives these definition
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from revcycle.scrub import RuleSet
 
@@ -36,3 +40,99 @@ class PayerDefinition:
     def __post_init__(self) -> None:
         if not 1 <= self.max_claims_per_file <= 5000:  # one transaction set per file
             raise ValueError("max_claims_per_file must be 1 to 5000")
+
+
+# The channels a payer module may name (see revcycle.channels), with the options each needs.
+CHANNEL_OPTIONS: dict[str, frozenset[str]] = {"simulator": frozenset()}
+
+
+class PayerModuleError(Exception):
+    """A payer module that cannot be used. The message names the module and the field;
+    the payer is disabled and its claims wait, the other payers go on."""
+
+
+def definition_problems(definition: PayerDefinition) -> list[str]:
+    """What is wrong with a definition that loaded: an unknown channel, a missing channel
+    option. Each problem names the field."""
+    if definition.channel not in CHANNEL_OPTIONS:
+        known = ", ".join(sorted(CHANNEL_OPTIONS))
+        return [f"field channel: unknown channel {definition.channel!r} (known: {known})"]
+    missing = sorted(CHANNEL_OPTIONS[definition.channel] - set(definition.channel_options))
+    return [f"field channel_options: {definition.channel} needs {name!r}" for name in missing]
+
+
+@dataclass(frozen=True)
+class BrokenPayerModule:
+    module: str  # the module's name in the payer package
+    problem: str  # what is wrong, naming the field or the exception's type and line
+    payer_id: str = ""  # known when the module defined PAYER but a field is wrong
+
+
+@dataclass(frozen=True)
+class PayerRegistry:
+    """The payer modules of a package: the usable payers, and the modules that are not."""
+
+    payers: dict[str, PayerDefinition]
+    broken: tuple[BrokenPayerModule, ...] = ()
+    fingerprint: str = ""  # changes when any module's source changes, is added or removed
+
+    def disabled(self) -> dict[str, str]:
+        """Payer id -> why its module is disabled (for the modules whose id is known)."""
+        return {b.payer_id: f"payer module {b.module} is disabled: {b.problem}"
+                for b in self.broken if b.payer_id}
+
+    def unknown_broken(self) -> tuple[str, ...]:
+        """Modules so broken that their payer id is unknown (they failed to import)."""
+        return tuple(b.module for b in self.broken if not b.payer_id)
+
+
+def load_payer_modules(package: str, paths: Iterable[str]) -> PayerRegistry:
+    """Import every module of the payer package. A module that fails to import, defines
+    no ``PAYER``, repeats a payer id or names an unknown channel is listed as broken with
+    its problem; it never stops the other modules from loading."""
+    payers: dict[str, PayerDefinition] = {}
+    owners: dict[str, str] = {}
+    broken: list[BrokenPayerModule] = []
+    digest = hashlib.sha256()
+    for info in sorted(pkgutil.iter_modules(list(paths)), key=lambda m: m.name):
+        digest.update(info.name.encode() + _source_digest(info))
+        try:
+            module = importlib.import_module(f"{package}.{info.name}")
+        except Exception as exc:  # a broken module must not stop the others
+            broken.append(BrokenPayerModule(info.name, _import_problem(exc)))
+            continue
+        definition = getattr(module, "PAYER", None)
+        if not isinstance(definition, PayerDefinition):
+            broken.append(BrokenPayerModule(info.name, "defines no PAYER (a PayerDefinition)"))
+            continue
+        problems = definition_problems(definition)
+        if definition.payer_id in payers:
+            problems.append(f"field payer_id: {definition.payer_id} is defined by module"
+                            f" {owners[definition.payer_id]} too")
+        if problems:
+            broken.append(BrokenPayerModule(info.name, "; ".join(problems),
+                                            definition.payer_id))
+            continue
+        payers[definition.payer_id] = definition
+        owners[definition.payer_id] = info.name
+    return PayerRegistry(payers, tuple(broken), digest.hexdigest()[:16])
+
+
+def _source_digest(info: pkgutil.ModuleInfo) -> bytes:
+    path = Path(getattr(info.module_finder, "path", "")) / f"{info.name}.py"
+    try:
+        return hashlib.sha256(path.read_bytes()).digest()
+    except OSError:
+        return b""
+
+
+def _import_problem(exc: Exception) -> str:
+    """The exception's type and where it was raised: its message may quote anything."""
+    if isinstance(exc, SyntaxError):
+        return f"does not import: SyntaxError at line {exc.lineno}"
+    frame = exc.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    where = f" at line {frame.tb_lineno}" if frame is not None else ""
+    detail = f" ({exc})" if isinstance(exc, ValueError | TypeError) else ""
+    return f"does not import: {type(exc).__name__}{where}{detail}"

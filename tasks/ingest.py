@@ -1,4 +1,8 @@
-"""Ingest task: one run per tenant and business day."""
+"""Ingest task: one run per tenant and business day.
+
+Not cached across runs: a provider may drop files at any time (or the same file again),
+and ingest itself takes each file once (by sha256). Within a run, a Retry gets it Cached.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,18 @@ from typing import Any
 
 from prefect import get_run_logger, task
 
+from revcycle.formatting import counts
 from revcycle.pipeline.ingest import ingest
 from revcycle.pipeline.resources import get_resources
-from tasks.policy import phi_safe_errors, stage_task_options
+from tasks.policy import run_name, stage_errors, stage_task_options
 
 
-@task(**stage_task_options("ingest", "tenant", "business_date"))
+@task(**stage_task_options("ingest", across_runs=False))
 def ingest_task(tenant: str, business_date: date) -> dict[str, Any]:
-    with phi_safe_errors():
+    with stage_errors(run_name("ingest", {"tenant": tenant})):
         result = ingest(get_resources(), tenant, business_date)
-    get_run_logger().info("ingest %s: %d files, %d duplicates, %d quarantined, %d claims",
-                          result["batch"], result["files"], result["duplicates"],
-                          result["quarantined"], result["claims"])
+    get_run_logger().info(
+        "ingest %s: %d claims from %s", result["batch"], result["claims"],
+        counts({"new files": result["files"], "already ingested": result["duplicates"],
+                "quarantined": result["quarantined"]}))
     return result

@@ -1,16 +1,25 @@
-"""What every stage task shares: which failures are retried, and the (stage, batch) cache key."""
+"""What every stage task shares: its run name, which failures are retried, what a failure
+says in the log, and the cache key that lets a re-run skip finished work and only that."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
+from prefect import get_run_logger
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
+from revcycle.payers import PayerModuleError
+from revcycle.pipeline.batches import batch_fingerprint, tenant_of
 from revcycle.pipeline.resources import get_resources
-from revcycle.storage import TransientStorageError
+from revcycle.storage import StorageError, TransientStorageError
+from revcycle.x12.errors import X12Error
+
+_REPO = Path(__file__).resolve().parents[1]
 
 
 class StageDatabaseError(RuntimeError):
@@ -20,6 +29,20 @@ class StageDatabaseError(RuntimeError):
 
 class TransientDatabaseError(StageDatabaseError):
     """The database could not be reached or gave up on the statement: worth a retry."""
+
+
+class StageFailed(RuntimeError):
+    """An unexpected error inside a stage. Its message names the stage, the error's type
+    and where it was raised; the original message is withheld, since it may quote claim
+    data (a name, a member id, a raw segment)."""
+
+
+RETRIES = 3
+RETRY_DELAYS = [2, 10, 30]  # seconds, with jitter
+RETRY_JITTER = 0.5
+TRANSIENT = (TransientStorageError, TransientDatabaseError, ConnectionError, TimeoutError)
+# Errors whose messages are written to carry no claim values: they reach Prefect as they are.
+OWN_WORDS = (StageDatabaseError, StageFailed, X12Error, PayerModuleError, StorageError)
 
 
 @contextmanager
@@ -37,10 +60,72 @@ def phi_safe_errors() -> Iterator[None]:
                                  " withheld") from None
 
 
-RETRIES = 3
-RETRY_DELAYS = [2, 10, 30]  # seconds, with jitter
-RETRY_JITTER = 0.5
-TRANSIENT = (TransientStorageError, TransientDatabaseError, ConnectionError, TimeoutError)
+@contextmanager
+def stage_errors(run_name: str) -> Iterator[None]:
+    """Around a stage's work: a failure is logged first in words (what failed, what to do
+    next), then raised as an error that carries no claim values: database errors without
+    their parameters, storage errors without the key (a landing key ends in the
+    provider's file name), anything unexpected as a ``StageFailed`` with its type and
+    line only. Transient errors keep their type, so they are retried."""
+    failure: Exception | None = None
+    try:
+        with phi_safe_errors():
+            yield
+    except Exception as exc:  # every error leaves here in our words
+        failure = _in_our_words(run_name, exc)
+    if failure is not None:
+        raise failure  # outside the handler: the original is not chained to it
+
+
+def _in_our_words(run_name: str, exc: Exception) -> Exception:
+    logger = get_run_logger()
+    if isinstance(exc, TRANSIENT):
+        logger.warning("%s: %s could not reach a service (%s); it is retried up to %d"
+                       " times. If it keeps failing, check the database, the object store"
+                       " and the network, then Retry the flow run.", run_name,
+                       run_name.split(" · ")[0], type(exc).__name__, RETRIES)
+    else:
+        logger.error("%s failed: %s. Nothing else is held up: the other tenants and payers"
+                     " went on. %s", run_name, _summary(exc), _next_step(exc))
+    if isinstance(exc, StorageError):
+        return type(exc)(str(exc))  # the message shows the key safely; drop the key itself
+    if isinstance(exc, OWN_WORDS):
+        return exc
+    if isinstance(exc, TRANSIENT):
+        return type(exc)(f"{type(exc).__name__} at {_where(exc.__traceback__)}")
+    return StageFailed(f"{run_name}: {type(exc).__name__} at {_where(exc.__traceback__)};"
+                       " message withheld (it may quote claim data)")
+
+
+def _summary(exc: Exception) -> str:
+    if isinstance(exc, OWN_WORDS):
+        return f"{type(exc).__name__}: {exc}"
+    return (f"{type(exc).__name__} at {_where(exc.__traceback__)} (its message is withheld:"
+            " it may quote claim data)")
+
+
+def _next_step(exc: Exception) -> str:
+    if isinstance(exc, PayerModuleError):
+        return "Fix the payer module named, then Retry the flow run."
+    if isinstance(exc, StageDatabaseError):
+        return "Check the database (its log has the statement), then Retry the flow run."
+    if isinstance(exc, StorageError):
+        return "Check the object store and the key shown, then Retry the flow run."
+    return ("This is a defect or an input the stage does not handle yet: report it with this"
+            " run's id (the traceback below names the code, never the data); Retry once"
+            " it is fixed.")
+
+
+def _where(tb: TracebackType | None) -> str:
+    """``file:line`` of the innermost frame: code, never data."""
+    last = None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    if last is None:
+        return "an unknown place"
+    path = Path(last.tb_frame.f_code.co_filename)
+    shown = path.relative_to(_REPO) if path.is_relative_to(_REPO) else path.name
+    return f"{shown}:{last.tb_lineno}"
 
 
 def transient_only(task: Any, task_run: Any, state: Any) -> bool:
@@ -54,25 +139,76 @@ def transient_only(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-def cache_key(stage: str, *names: str) -> Callable[[Any, dict[str, Any]], str]:
+# --- run names ----------------------------------------------------------------------------
+
+def run_name(stage: str, parameters: dict[str, Any]) -> str:
+    """``submit · northside · SIMA1``: the stage, the tenant, the payer (ids, never PHI)."""
+    if "tenant" in parameters:
+        subject = [str(parameters["tenant"])]
+    elif "batch_id" in parameters:
+        subject = [tenant_of(str(parameters["batch_id"]))]
+    else:
+        subject = [str(parameters[n]) for n in ("module", "business_date") if n in parameters]
+    if "payer_id" in parameters:
+        subject.append(str(parameters["payer_id"]))
+    parts = [stage, *subject]
+    return " · ".join(parts)
+
+
+def _namer(stage: str) -> Callable[..., str]:
+    def name(parameters: dict[str, Any]) -> str:
+        return run_name(stage, parameters)
+    return name
+
+
+# --- caching ------------------------------------------------------------------------------
+
+def cache_key(stage: str, *names: str,
+              work: Callable[[dict[str, Any]], str] | None = None
+              ) -> Callable[[Any, dict[str, Any]], str]:
     """Cache key on the stage and the batch (and payer): a finished step for the same batch
     is not redone, in a retried run or in a new one. The installation (database and store)
-    is part of the key, so two installations on one machine never share a cached step."""
+    is part of the key, so two installations on one machine never share a cached step, and
+    so is ``work``: what the step would work on now (new claims in the batch, a payer module
+    added or fixed), so that caching never hides work that is due."""
 
     def key(_context: Any, parameters: dict[str, Any]) -> str:
         parts = [stage, *(str(parameters[name]) for name in names)]
+        if work is not None:
+            parts.append(work(parameters))
         return "-".join([*parts, get_resources().instance_id])
 
     return key
 
 
-def stage_task_options(stage: str, *key_parameters: str) -> dict[str, Any]:
-    return {
+def stage_task_options(stage: str, *key_parameters: str,
+                       work: Callable[[dict[str, Any]], str] | None = None,
+                       across_runs: bool = True) -> dict[str, Any]:
+    """Options of a stage task. ``across_runs=False``: cached only within one flow run (a
+    dashboard Retry), for stages that read what arrives between runs (landing, answers)."""
+    options: dict[str, Any] = {
         "name": stage,
+        "task_run_name": _namer(stage),
         "retries": RETRIES,
         "retry_delay_seconds": RETRY_DELAYS,
         "retry_jitter_factor": RETRY_JITTER,
         "retry_condition_fn": transient_only,
         "persist_result": True,
-        "cache_key_fn": cache_key(stage, *key_parameters),
     }
+    if across_runs:
+        options["cache_key_fn"] = cache_key(stage, *key_parameters, work=work)
+    return options
+
+
+def batch_work(parameters: dict[str, Any]) -> str:
+    """What a stage would work on in a batch (a payer's part of it)."""
+    with get_resources().sessions() as session:
+        return batch_fingerprint(session, str(parameters["batch_id"]),
+                                 parameters.get("payer_id"))
+
+
+def batch_and_payer_work(parameters: dict[str, Any]) -> str:
+    """``batch_work``, and the payer modules as they are now (one added or fixed since)."""
+    from tasks.payers import payer_registry
+
+    return f"{batch_work(parameters)}.{payer_registry().fingerprint}"

@@ -1,4 +1,8 @@
-"""Scrub task: each payer's rule set over a batch."""
+"""Scrub task: each payer's rule set over a batch.
+
+Cached on the batch's claims and the payer modules: a payer module added or fixed since
+makes the claims that waited for it due again.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,25 @@ from prefect import get_run_logger, task
 from revcycle.pipeline.resources import get_resources
 from revcycle.pipeline.scrub import scrub_batch
 from revcycle.scrub import DEFAULT_RULES
-from tasks.payers import load_payers
-from tasks.policy import phi_safe_errors, stage_task_options
+from tasks.payers import payer_registry
+from tasks.policy import batch_and_payer_work, run_name, stage_errors, stage_task_options
 
 
-@task(**stage_task_options("scrub", "batch_id"))
+@task(**stage_task_options("scrub", "batch_id", work=batch_and_payer_work))
 def scrub_task(batch_id: str) -> dict[str, Any]:
-    payers = load_payers()
+    registry = payer_registry()
+    payers = registry.payers
     rules = {pid: payer.scrub_rules(DEFAULT_RULES) for pid, payer in payers.items()}
     filing = {pid: payer.timely_filing_days for pid, payer in payers.items()}
-    with phi_safe_errors():
-        result = scrub_batch(get_resources(), batch_id, rules, filing)
-    get_run_logger().info("scrub %s: %d ready, %d rejected, %d warnings", batch_id,
-                          result["ready"], result["rejected"], result["warnings"])
+    with stage_errors(run_name("scrub", {"batch_id": batch_id})):
+        result = scrub_batch(get_resources(), batch_id, rules, filing,
+                             disabled_payers=registry.disabled(),
+                             unloaded_modules=registry.unknown_broken())
+    logger = get_run_logger()
+    logger.info("scrub %s: %d claims: %d ready, %d rejected, %d waiting for a payer module;"
+                " %d warnings", batch_id, result["claims"], result["ready"],
+                result["rejected"], result["waiting"], result["warnings"])
+    if result["not_run"]:
+        logger.info("scrub %s: rules not run (reference data not loaded): %s", batch_id,
+                    ", ".join(result["not_run"]))
     return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -73,3 +73,20 @@ def move(session: Session, claim_ids: Sequence[int], current: Status, target: St
                  "stage": stage} for i in ids])
         moved += ids
     return moved
+
+
+def tenant_of(batch: str) -> str:
+    """The tenant of a batch id (``<tenant>-<yyyymmdd>``)."""
+    return batch.rsplit("-", 1)[0]
+
+
+def batch_fingerprint(session: Session, batch: str, payer: str | None = None) -> str:
+    """What a batch (a payer's part of it) holds: its claims' count and highest id. Claims
+    are only ever added (a corrected claim is a new row), so this changes exactly when a
+    stage may have new work in the batch."""
+    query = select(func.count(ClaimRow.id), func.max(ClaimRow.id)).where(
+        ClaimRow.batch_id == batch)
+    if payer is not None:
+        query = query.where(ClaimRow.payer_id == payer)
+    count, highest = session.execute(query).one()
+    return f"{count}.{highest or 0}"

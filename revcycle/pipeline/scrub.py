@@ -1,15 +1,18 @@
 """Scrub: VALIDATED claims through each payer's rule set; READY or REJECTED with edits.
 
 Warnings are stored as edits too (the claim still goes out); a claim whose payer has no
-definition is rejected, since there is no channel to send it by.
+definition is rejected, since there is no channel to send it by. A claim whose payer module
+is broken waits (it stays VALIDATED, with a PAYER-02 edit saying why) until the module is
+fixed: the claim is not at fault.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
 
 from revcycle.codesets import icd10
 from revcycle.codesets.tables import DatabaseReferenceData
@@ -28,18 +31,25 @@ BILLED = (Status.READY, Status.SUBMITTED, Status.ACCEPTED, Status.PAID,
 UNCONFIGURED_PAYER = {"rule_id": "PAYER-01", "severity": "ERROR", "field": "2010BB NM109",
                       "message": "the claim's payer is not configured: there is no channel"
                                  " to send it by"}
+WAITING_FOR_PAYER = {"rule_id": "PAYER-02", "severity": "ERROR", "field": "2010BB NM109"}
 
 
 def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet],
-                timely_filing_days: Mapping[str, int] | None = None) -> dict[str, Any]:
+                timely_filing_days: Mapping[str, int] | None = None, *,
+                disabled_payers: Mapping[str, str] | None = None,
+                unloaded_modules: Sequence[str] = ()) -> dict[str, Any]:
     """Scrub a batch; ``payer_rules`` holds each configured payer's rule set and
-    ``timely_filing_days`` its filing limit. The result lists the rules that could not
-    run (``not_run``: their reference table is not loaded)."""
+    ``timely_filing_days`` its filing limit. Claims of a payer in ``disabled_payers``
+    (payer id -> why) wait; so do claims of an unknown payer while some payer module
+    failed to import (``unloaded_modules``): it may be theirs. The result lists the rules
+    that could not run (``not_run``: their reference table is not loaded)."""
+    disabled_payers = disabled_payers or {}
     with res.sessions() as session:
         batch = session.get(Batch, batch_id)
         rows = claims_in(session, batch_id, Status.VALIDATED)
         result: dict[str, Any] = {"batch": batch_id, "claims": len(rows), "ready": 0,
-                                  "rejected": 0, "warnings": 0, "edits": {}, "not_run": []}
+                                  "rejected": 0, "waiting": 0, "warnings": 0, "edits": {},
+                                  "not_run": []}
         if not rows:
             return result
         files = {f.id: f for f in session.scalars(
@@ -57,7 +67,13 @@ def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet
         ready: list[int] = []
         rejected: list[int] = []
         keys: list[dict[str, Any]] = []
+        waiting: dict[int, str] = {}
         for index, (row, _) in enumerate(loaded):
+            if row.payer_id not in payer_rules:
+                why = _why_waiting(row.payer_id, disabled_payers, unloaded_modules)
+                if why:
+                    waiting[row.id] = why
+                    continue
             edits += [{"claim_id": row.id, "line_number": f.line_number, "stage": STAGE,
                        "rule_id": f.rule_id, "severity": f.severity.name, "message": f.message,
                        "field": f.field, "code_set": f.code_set} for f in outcome[index]]
@@ -81,8 +97,32 @@ def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet
             session.execute(update(ClaimRow), keys)
         if edits:
             session.execute(insert(Edit), edits)
+        result["waiting"] = _record_waiting(session, waiting)
         result["warnings"] = sum(1 for e in edits if e["severity"] == Severity.WARNING.name)
         result["edits"] = dict(outcome.rule_counts())
         result["not_run"] = sorted(ctx.not_run)
         session.commit()
     return result
+
+
+def _why_waiting(payer_id: str, disabled: Mapping[str, str],
+                 unloaded: Sequence[str]) -> str:
+    if payer_id in disabled:
+        return f"{disabled[payer_id]}; the claim waits until the module is fixed"
+    if unloaded:
+        return (f"no payer module for this payer loaded, and payer module(s)"
+                f" {', '.join(unloaded)} failed to load; the claim waits until they are fixed")
+    return ""
+
+
+def _record_waiting(session: Session, waiting: Mapping[int, str]) -> int:
+    """A PAYER-02 edit on each waiting claim (once per reason: a re-run adds none)."""
+    if not waiting:
+        return 0
+    known = set(session.execute(select(Edit.claim_id, Edit.message).where(
+        Edit.rule_id == WAITING_FOR_PAYER["rule_id"], Edit.claim_id.in_(waiting))).all())
+    new = [{"claim_id": claim_id, "stage": STAGE, "message": why, **WAITING_FOR_PAYER}
+           for claim_id, why in waiting.items() if (claim_id, why) not in known]
+    if new:
+        session.execute(insert(Edit), new)
+    return len(waiting)

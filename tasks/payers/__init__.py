@@ -1,24 +1,19 @@
 """One module per payer, each defining ``PAYER`` (a ``revcycle.payers.PayerDefinition``).
 
-Dropping a module in this folder adds the payer: ``load_payers`` finds it.
+Dropping a module in this folder adds the payer: ``load_payers`` finds it. A broken module
+disables only its own payer (``payer_registry().broken``); the others load.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from revcycle.payers import PayerDefinition, PayerRegistry, load_payer_modules
 
-from revcycle.payers import PayerDefinition
+
+def payer_registry() -> PayerRegistry:
+    """Every module of this package: the usable payers and the broken modules."""
+    return load_payer_modules(__name__, __path__)
 
 
 def load_payers() -> dict[str, PayerDefinition]:
-    """Every payer module's definition, by payer id."""
-    payers: dict[str, PayerDefinition] = {}
-    for module in pkgutil.iter_modules(__path__):
-        definition = getattr(importlib.import_module(f"{__name__}.{module.name}"), "PAYER", None)
-        if not isinstance(definition, PayerDefinition):
-            raise TypeError(f"payer module {module.name} defines no PAYER")
-        if definition.payer_id in payers:
-            raise ValueError(f"payer id {definition.payer_id} is defined twice")
-        payers[definition.payer_id] = definition
-    return payers
+    """The usable payers' definitions, by payer id."""
+    return payer_registry().payers
