@@ -1,4 +1,7 @@
-"""The run report: what happened to a business day, per stage, in counts and dollars.
+"""The run report: what happened to a business day, per stage, in counts and dollars,
+its KPIs (:mod:`revcycle.pipeline.kpis`), what needs a person
+(:mod:`revcycle.pipeline.worklist`) and the A/R aging; written as JSON, a self-contained
+HTML page and SVG charts to the reports zone.
 
 Carries counts, amounts, rule ids and CARC codes only; no claim content.
 """
@@ -10,43 +13,84 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from revcycle.db.models import Adjustment, Batch, Edit, File, Money, Payment, Remittance
+from revcycle.db.models import Batch, Edit, File, Money, Payment, Remittance
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.pipeline.aging import ar_aging_for
 from revcycle.pipeline.batches import batch_id as make_batch_id
-from revcycle.pipeline.post import NOT_DENIALS
+from revcycle.pipeline.kpis import claim_kpis, days_in_ar
 from revcycle.pipeline.resources import Resources
-from revcycle.status import ADJUDICATED, Status
+from revcycle.pipeline.worklist import needs_a_person
+from revcycle.reporting.charts import charts
+from revcycle.reporting.html import html_report
+from revcycle.reporting.tables import run_report_title
+from revcycle.status import ADJUDICATED
 from revcycle.storage import object_key
 
 TOP = 10
+# Whose reports zone holds the combined report of a run over several tenants.
+ALL_TENANTS = "_all"
 
 
 def _money(value: Decimal | None) -> str:
     return str(value if value is not None else Decimal("0.00"))
 
 
+def build_day_report(session: Session, business_date: date,
+                     tenants: list[str]) -> dict[str, Any]:
+    """Summary of one business day over the given tenants, with their A/R aging and days
+    in A/R as of that day, and each tenant's own summary (``by_tenant``; a tenant with no
+    batch that day has none). Reads only."""
+    by_tenant = {}
+    for tenant in tenants:
+        batch = make_batch_id(tenant, business_date)
+        if session.get(Batch, batch) is not None:
+            by_tenant[tenant] = {"business_date": business_date.isoformat(), "tenant": tenant,
+                                 **_with_ar(session, [batch], business_date, [tenant])}
+    combined = _with_ar(session, [make_batch_id(t, business_date) for t in tenants],
+                        business_date, tenants)
+    return {"business_date": business_date.isoformat(), "tenants": tenants, **combined,
+            "by_tenant": by_tenant}
+
+
+def _with_ar(session: Session, batches: list[str], business_date: date,
+             tenants: list[str]) -> dict[str, Any]:
+    summary = summarize(session, batches)
+    aging = ar_aging_for(session, business_date, tenants)
+    summary["ar_aging"] = _aging_totals(aging)
+    summary["kpis"]["days_in_ar"] = days_in_ar(session, tenants, business_date,
+                                               Decimal(aging["total"]))
+    return summary
+
+
 def day_report(res: Resources, business_date: date, tenants: list[str]) -> dict[str, Any]:
-    """Summary of one business day over the given tenants, with their A/R aging as of
-    that day. Each tenant's own summary goes to its reports zone (a tenant never sees
-    another's figures)."""
+    """:func:`build_day_report`, published: each tenant's report (JSON, HTML and its charts)
+    goes to its own reports zone (a tenant never sees another's figures), and the combined
+    one to the run's (:data:`ALL_TENANTS`). ``report_keys`` gives the keys written."""
     with res.sessions() as session:
-        for tenant in tenants:
-            batch = make_batch_id(tenant, business_date)
-            if session.get(Batch, batch) is not None:
-                own = summarize(session, [batch])
-                own["ar_aging"] = _aging_totals(ar_aging_for(session, business_date,
-                                                             [tenant]))
-                res.store.put(object_key(tenant, "reports", business_date, batch,
-                                         "run-report.json"),
-                              json.dumps({"business_date": business_date.isoformat(),
-                                          "tenant": tenant, **own}, indent=2).encode())
-        combined = summarize(session, [make_batch_id(t, business_date) for t in tenants])
-        combined["ar_aging"] = _aging_totals(ar_aging_for(session, business_date, tenants))
-    return {"business_date": business_date.isoformat(), "tenants": tenants, **combined}
+        report = build_day_report(session, business_date, tenants)
+    keys = {tenant: _publish(res, tenant, business_date, own)
+            for tenant, own in report["by_tenant"].items()}
+    keys[ALL_TENANTS] = _publish(res, ALL_TENANTS, business_date,
+                                 {k: v for k, v in report.items() if k != "by_tenant"})
+    return {**report, "report_keys": keys}
+
+
+def _publish(res: Resources, owner: str, business_date: date,
+             report: dict[str, Any]) -> dict[str, str]:
+    """Write one report's files to ``owner``'s reports zone; returns their keys by kind."""
+    title = run_report_title(report)
+    files = {"json": ("run-report.json", json.dumps(report, indent=2)),
+             "html": ("run-report.html", html_report(report, title)),
+             **{name: (f"{name}.svg", svg) for name, svg in charts(report).items()}}
+    keys = {}
+    for kind, (name, text) in files.items():
+        keys[kind] = object_key(owner, "reports", business_date,
+                                make_batch_id(owner, business_date), name)
+        res.store.put(keys[kind], text.encode())
+    return keys
 
 
 def _aging_totals(aging: dict[str, Any]) -> dict[str, Any]:
@@ -83,21 +127,11 @@ def summarize(session: Session, batches: list[str]) -> dict[str, Any]:
     held_by_rule = dict(session.execute(
         select(flagged.c.rule_id, held).join(ClaimRow, ClaimRow.id == flagged.c.claim_id)
         .group_by(flagged.c.rule_id)).all())
-    denied_claims = func.count(func.distinct(Payment.claim_id))
-    denials = session.execute(
-        select(Adjustment.group_code, Adjustment.reason_code, denied_claims,
-               func.sum(Adjustment.amount, type_=Money()))
-        .join(Payment, Payment.id == Adjustment.payment_id)
-        .join(ClaimRow, ClaimRow.id == Payment.claim_id)
-        .where(ClaimRow.batch_id.in_(batches), ClaimRow.status == Status.DENIED,
-               Adjustment.group_code != "PR",
-               tuple_(Adjustment.group_code, Adjustment.reason_code).not_in(sorted(NOT_DENIALS)))
-        .group_by(Adjustment.group_code, Adjustment.reason_code)
-        .order_by(denied_claims.desc()).limit(TOP)).all()
     remittances = dict(session.execute(
         select(Remittance.status, func.count()).join(File, File.id == Remittance.file_id)
         .where(File.batch_id.in_(batches)).group_by(Remittance.status)).all())
     posting = _posting(session, batches)
+    kpis = claim_kpis(session, batches)
     claims_in = sum(statuses.values())
     adjudicated = sum(statuses.get(s.value, 0) for s in ADJUDICATED)
     return {
@@ -109,11 +143,13 @@ def summarize(session: Session, batches: list[str]) -> dict[str, Any]:
         "top_edits": [{"rule": rule, "stage": stage, "claims": count,
                        "held": _money(held_by_rule.get(rule))}
                       for rule, stage, count in edits],
-        "top_denial_reasons": [{"carc": f"{group}-{reason}", "count": count,
-                                "amount": _money(amount)}
-                               for group, reason, count, amount in denials],
+        "top_denial_reasons": [{"carc": r["carc"], "description": r["description"],
+                                "count": r["claims"], "amount": r["amount"]}
+                               for r in kpis["denial_rate"]["by_reason"][:TOP]],
         "remittances": remittances,
         "posting": posting,
+        "kpis": kpis,
+        "needs_a_person": needs_a_person(session, batches),
     }
 
 

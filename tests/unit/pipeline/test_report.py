@@ -18,7 +18,7 @@ from revcycle.pipeline.acks import apply_acknowledgments
 from revcycle.pipeline.batches import batch_id, claims_in, move
 from revcycle.pipeline.ingest import ingest
 from revcycle.pipeline.post import post_remittances
-from revcycle.pipeline.report import TOP, day_report
+from revcycle.pipeline.report import ALL_TENANTS, TOP, day_report
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.scrub import scrub_batch
 from revcycle.pipeline.submit import submit
@@ -179,7 +179,10 @@ def test_each_tenant_report_holds_only_its_own_figures(day: Resources) -> None:
     for tenant in TENANTS:
         keys = day.store.list(zone_prefix(tenant, "reports"))
         key = object_key(tenant, "reports", DAY, batch_id(tenant, DAY), "run-report.json")
-        assert keys == [key]
+        assert keys == sorted(combined["report_keys"][tenant].values())
+        assert [k.rsplit("/", 1)[1] for k in keys] == [
+            "claims-by-status.svg", "denials-by-reason.svg", "run-report.html",
+            "run-report.json"]
         reports[tenant] = json.loads(day.store.get(key))
         assert reports[tenant].pop("business_date") == DAY.isoformat()
         assert reports[tenant].pop("tenant") == tenant
@@ -191,6 +194,11 @@ def test_each_tenant_report_holds_only_its_own_figures(day: Resources) -> None:
     assert sum(Decimal(r["dollars"]["billed"]) for r in reports.values()) \
         == Decimal(combined["dollars"]["billed"])
     assert [r["files"]["quarantined"] for r in reports.values()] == [1, 0]
+    # The run's own report, of every tenant, is kept apart from any tenant's.
+    run_keys = day.store.list(zone_prefix(ALL_TENANTS, "reports"))
+    assert run_keys == sorted(combined["report_keys"][ALL_TENANTS].values())
+    whole = json.loads(day.store.get(combined["report_keys"][ALL_TENANTS]["json"]))
+    assert whole["claims"] == combined["claims"] and whole["tenants"] == TENANTS
 
 
 def test_a_tenant_without_a_batch_that_day_gets_no_report(day: Resources) -> None:
