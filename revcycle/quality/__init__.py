@@ -3,6 +3,8 @@
 from revcycle.quality.runner import (
     CLAIMS,
     SERVICE_LINES,
+    AssetOutcome,
+    ExpectationOutcome,
     QualityError,
     QualityFinding,
     QualityResult,
@@ -16,6 +18,8 @@ from revcycle.quality.runner import (
 __all__ = [
     "CLAIMS",
     "SERVICE_LINES",
+    "AssetOutcome",
+    "ExpectationOutcome",
     "QualityError",
     "QualityFinding",
     "QualityResult",

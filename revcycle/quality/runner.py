@@ -6,8 +6,13 @@ of the ``service_lines`` frame. The frames hold what a biller checks before scru
 turned into float here and only here: Great Expectations compares numbers, and nothing
 computed from these frames flows back into the claims.
 
-Great Expectations runs in an ephemeral context (nothing is written but the Data Docs),
-and is imported inside :func:`validate_frames` only: the import alone takes seconds.
+Great Expectations runs in an ephemeral context (nothing is written to disk; no GX docs
+site either), and is imported inside :func:`validate_frames` only: the import alone takes
+seconds. Results are asked for without unexpected values (``exclude_unexpected_values``):
+a failed expectation names its rows by our ``claim_id`` (and ``line_number``) only, so no
+birth date or other value leaves GX. What a run found is kept as :class:`AssetOutcome`
+records (counts, the suite's own settings, claim ids), from which
+:mod:`revcycle.quality.docs` writes the Data Docs.
 
 The suites hold row-level expectations only, each with ``meta.id`` (``DQ-CLM-01``) and
 ``meta.message`` (what a biller reads; shown as the expectation's note in Data Docs).
@@ -21,9 +26,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +39,6 @@ from revcycle.model.claim import Claim
 
 CLAIMS = "claims"
 SERVICE_LINES = "service_lines"
-_SITE = "revcycle_quality"
 _EPOCH = date(1970, 1, 1).toordinal()
 _NAT = np.iinfo(np.int64).min  # the int64 that numpy reads as NaT
 
@@ -63,6 +67,33 @@ class SuiteStats:
     successful: int  # expectations every row met
 
 
+@dataclass(frozen=True, slots=True)
+class ExpectationOutcome:
+    """One expectation of a run, as the Data Docs show it: no value of the data in it."""
+
+    expectation_id: str  # meta.id, e.g. "DQ-CLM-05"
+    expectation_type: str  # e.g. "expect_column_values_to_not_be_null"
+    message: str  # meta.message
+    columns: tuple[str, ...]
+    settings: tuple[tuple[str, str], ...]  # the suite's other kwargs, as JSON text
+    success: bool
+    element_count: int | None
+    unexpected_count: int | None
+    unexpected_percent: float | None
+    claim_ids: tuple[int, ...] = ()  # claims with a failing row (failures only)
+
+
+@dataclass(frozen=True, slots=True)
+class AssetOutcome:
+    """One data asset (``claims``, ``service_lines``) validated against its suite."""
+
+    asset: str
+    suite: str
+    rows: int
+    stats: SuiteStats
+    expectations: tuple[ExpectationOutcome, ...]
+
+
 @dataclass(slots=True)
 class QualityResult:
     failed: dict[int, list[QualityFinding]] = field(default_factory=dict)  # claim id -> findings
@@ -70,6 +101,10 @@ class QualityResult:
     passed: int = 0  # claims with no finding
     suite_stats: dict[str, SuiteStats] = field(default_factory=dict)
     docs_index: Path | None = None  # Data Docs index.html under docs_dir
+    docs_page: Path | None = None  # this run's page under docs_dir
+    run_name: str = ""  # "<batch>-<yyyymmddThhmmssmmmZ>"
+    run_time: datetime | None = None  # UTC
+    assets: list[AssetOutcome] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------ frames
@@ -171,19 +206,23 @@ def lines_frame(items: Sequence[tuple[int, Claim]]) -> pd.DataFrame:
 
 
 def run_quality(
-    items: Sequence[tuple[int, Claim]], suites_dir: Path, docs_dir: Path | None = None
+    items: Sequence[tuple[int, Claim]], suites_dir: Path, docs_dir: Path | None = None,
+    *, batch: str = "",
 ) -> QualityResult:
     """Validate ``(claim_id, claim)`` pairs with the suites in ``suites_dir``.
 
-    Writes Data Docs under ``docs_dir`` when one is given. No claims: no GX at all.
+    Writes Data Docs under ``docs_dir`` when one is given (see :mod:`revcycle.quality.docs`);
+    ``batch`` names the run. No claims: no GX at all.
     """
     if not items:
         return QualityResult()
-    return validate_frames(claims_frame(items), lines_frame(items), suites_dir, docs_dir)
+    return validate_frames(claims_frame(items), lines_frame(items), suites_dir, docs_dir,
+                           batch=batch)
 
 
 def validate_frames(
-    claims: pd.DataFrame, lines: pd.DataFrame, suites_dir: Path, docs_dir: Path | None = None
+    claims: pd.DataFrame, lines: pd.DataFrame, suites_dir: Path, docs_dir: Path | None = None,
+    *, batch: str = "",
 ) -> QualityResult:
     """Validate frames shaped like :func:`claims_frame` and :func:`lines_frame`."""
     if not claims["claim_id"].is_unique:
@@ -191,61 +230,85 @@ def validate_frames(
     if claims.empty:
         return QualityResult()
     gx = _import_gx()
-    from great_expectations.checkpoint import UpdateDataDocsAction
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.core.run_identifier import RunIdentifier
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    actions = []
-    if docs_dir is not None:
-        docs_dir.mkdir(parents=True, exist_ok=True)
-        context.add_data_docs_site(_SITE, {
-            "class_name": "SiteBuilder",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                              "base_directory": str(docs_dir.resolve())},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        })
-        actions.append(UpdateDataDocsAction(name="data_docs", site_names=[_SITE]))
+    context = _ephemeral_context(gx)
     source = context.data_sources.add_pandas("revcycle")
-
-    result = QualityResult(evaluated=len(claims))
+    run_time = datetime.now(UTC)
+    result = QualityResult(evaluated=len(claims), run_time=run_time,
+                           run_name=f"{batch or 'quality'}-{run_stamp(run_time)}")
+    run_id = RunIdentifier(run_name=result.run_name, run_time=run_time)
     findings: dict[int, dict[tuple[str, int | None], QualityFinding]] = {}
     for name, frame, keys in ((CLAIMS, claims, ["claim_id"]),
                               (SERVICE_LINES, lines, ["claim_id", "line_number"])):
         suite, parameters = _load_suite(gx, suites_dir / f"{name}.json")
+        settings = _settings(suite)
         suite = context.suites.add(suite)
-        batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
+        data = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
         definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name=name, data=batch, suite=suite))
-        checkpoint = context.checkpoints.add(gx.Checkpoint(
-            name=name, validation_definitions=[definition], actions=actions,
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": keys,
-                           "return_unexpected_index_query": False}))
-        run = checkpoint.run(batch_parameters={"dataframe": frame},
-                             expectation_parameters=parameters)
-        for suite_result in run.run_results.values():
-            stats = suite_result.statistics
-            result.suite_stats[name] = SuiteStats(int(stats["evaluated_expectations"]),
-                                                  int(stats["successful_expectations"]))
-            for outcome in suite_result.results:
-                if not outcome.success:
-                    _collect(name, outcome, findings)
+            gx.ValidationDefinition(name=name, data=data, suite=suite))
+        run = definition.run(
+            batch_parameters={"dataframe": frame}, expectation_parameters=parameters,
+            run_id=run_id, result_format={
+                "result_format": "COMPLETE", "unexpected_index_column_names": keys,
+                "return_unexpected_index_query": False, "exclude_unexpected_values": True,
+                "partial_unexpected_count": 0})
+        stats = SuiteStats(int(run.statistics["evaluated_expectations"]),
+                           int(run.statistics["successful_expectations"]))
+        result.suite_stats[name] = stats
+        outcomes = tuple(_outcome(name, o, settings, findings) for o in run.results)
+        result.assets.append(AssetOutcome(name, suite.name, len(frame), stats, outcomes))
     result.failed = {
         claim_id: sorted(by_key.values(), key=lambda f: (f.expectation_id, f.line_number or 0))
         for claim_id, by_key in sorted(findings.items())
     }
     result.passed = result.evaluated - len(result.failed)
-    if docs_dir is not None and (docs_dir / "index.html").is_file():
-        result.docs_index = docs_dir / "index.html"
+    if docs_dir is not None:
+        from revcycle.quality.docs import write_docs
+
+        result.docs_page, result.docs_index = write_docs(result, docs_dir)
     return result
+
+
+def run_stamp(moment: datetime) -> str:
+    """``20260102T060000123Z``: a run's time as a file name takes it (UTC, milliseconds)."""
+    return f"{moment:%Y%m%dT%H%M%S}{moment.microsecond // 1000:03d}Z"
 
 
 def _import_gx() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # no per-run chatter
     import great_expectations
 
+    _quiet_gx_loggers()
     return great_expectations
+
+
+def _quiet_gx_loggers() -> None:
+    """GX's loggers say warnings and errors only. Some GX modules set their own logger to
+    INFO when imported (``Created temporary directory ...``), which a root handler such
+    as Prefect's console prints: raise those to WARNING, leaving higher levels as set."""
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if (name.startswith("great_expectations.") and isinstance(logger, logging.Logger)
+                and logger.level != logging.NOTSET and logger.level < logging.WARNING):
+            logger.setLevel(logging.WARNING)
+
+
+def _ephemeral_context(gx: Any) -> Any:
+    """An in-memory context with no docs site (GX would make a temporary folder for one),
+    no progress bars and no analytics."""
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        progress_bars=ProgressBarsConfig(globally=False), analytics_enabled=False)
+    context = gx.get_context(mode="ephemeral", project_config=config)
+    _quiet_gx_loggers()  # modules imported by get_context
+    return context
 
 
 def _load_suite(gx: Any, path: Path) -> tuple[Any, dict[str, Any]]:
@@ -283,24 +346,88 @@ def _load_suite(gx: Any, path: Path) -> tuple[Any, dict[str, Any]]:
     return suite, parameters
 
 
-def _collect(suite: str, outcome: Any,
-             findings: dict[int, dict[tuple[str, int | None], QualityFinding]]) -> None:
-    """Record a failed expectation against every claim whose row(s) it flagged."""
+_COLUMN_KWARGS = ("column", "column_A", "column_B")
+_NOT_SETTINGS = frozenset({*_COLUMN_KWARGS, "column_list", "batch_id", "result_format",
+                           "catch_exceptions", "meta", "notes"})
+
+
+def _outcome(suite: str, outcome: Any, settings: dict[str, dict[str, Any]],
+             findings: dict[int, dict[tuple[str, int | None], QualityFinding]]
+             ) -> ExpectationOutcome:
+    """What the docs show of one expectation's result; a failure's rows go to ``findings``.
+
+    ``settings`` are the suite's kwargs per expectation id, as written in the suite file
+    (parameters unresolved): they are shown instead of what GX echoes back.
+    """
     config = outcome.expectation_config
-    rule, message = config.meta["id"], config.meta["message"]
+    rule = config.meta["id"]
     if _raised(outcome.exception_info):
         raise QualityError(f"{suite}: expectation {rule} could not be evaluated")
     kwargs = config.kwargs
-    columns = kwargs.get("column_list") or [
-        kwargs[k] for k in ("column", "column_A", "column_B") if kwargs.get(k)]
-    column = ",".join(columns)
-    rows = (outcome.result or {}).get("unexpected_index_list")
+    columns = tuple(kwargs.get("column_list") or [
+        kwargs[k] for k in _COLUMN_KWARGS if kwargs.get(k)])
+    claim_ids: tuple[int, ...] = ()
+    if not outcome.success:
+        claim_ids = _collect(suite, rule, config.meta["message"], ",".join(columns),
+                             outcome.result or {}, findings)
+    stats = outcome.result or {}
+    shown = sorted((k, v if isinstance(v, str) else json.dumps(v, sort_keys=True, default=str))
+                   for k, v in settings.get(rule, {}).items() if k not in _NOT_SETTINGS)
+    percent = stats.get("unexpected_percent")
+    return ExpectationOutcome(
+        rule, str(config.type), config.meta["message"], columns, tuple(shown),
+        bool(outcome.success), _int_or_none(stats.get("element_count")),
+        _int_or_none(stats.get("unexpected_count")),
+        None if percent is None else float(percent), claim_ids)
+
+
+def _settings(suite: Any) -> dict[str, dict[str, Any]]:
+    """Each expectation's kwargs as the suite file writes them, a suite parameter shown as
+    ``$name (value)``: configuration, never data."""
+    values = (suite.meta or {}).get("parameters") or {}
+    settings = {}
+    for expectation in suite.expectations:
+        kwargs = dict(expectation.configuration.kwargs)
+        for key, value in kwargs.items():
+            if isinstance(value, dict) and set(value) == {"$PARAMETER"}:
+                name = value["$PARAMETER"]
+                kwargs[key] = f"${name} ({values.get(name, 'unset')})"
+        settings[expectation.meta["id"]] = kwargs
+    return settings
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _collect(suite: str, rule: str, message: str, column: str, result: dict[str, Any],
+             findings: dict[int, dict[tuple[str, int | None], QualityFinding]]
+             ) -> tuple[int, ...]:
+    """Record a failed expectation against every claim whose row(s) it flagged; return
+    those claims' ids."""
+    rows = result.get("unexpected_index_list")
     if rows is None:
         raise QualityError(f"{suite}: expectation {rule} failed without naming its rows")
-    for row in rows:
-        line = int(row["line_number"]) if suite == SERVICE_LINES else None
+    claim_ids: set[int] = set()
+    for claim_id, line in _row_keys(rows, suite == SERVICE_LINES):
         finding = QualityFinding(rule, message, column, line)
-        findings.setdefault(int(row["claim_id"]), {})[(rule, line)] = finding
+        findings.setdefault(claim_id, {})[(rule, line)] = finding
+        claim_ids.add(claim_id)
+    return tuple(sorted(claim_ids))
+
+
+def _row_keys(rows: list[dict[str, Any]], lines: bool) -> Iterator[tuple[int, int | None]]:
+    """``(claim_id, line_number)`` of each flagged row. Without unexpected values GX gives
+    one dict of id columns (``{"claim_id": [...], "line_number": [...]}``); with them, one
+    dict per row: both are read."""
+    for row in rows:
+        ids = row["claim_id"]
+        if isinstance(ids, list):
+            numbers = row["line_number"] if lines else [None] * len(ids)
+            for claim_id, number in zip(ids, numbers, strict=True):
+                yield int(claim_id), None if number is None else int(number)
+        else:
+            yield int(ids), int(row["line_number"]) if lines else None
 
 
 def _raised(info: Any) -> bool:

@@ -184,10 +184,28 @@ def test_suite_stats_count_expectations(outcome) -> None:
 def test_data_docs_written(outcome) -> None:
     result, docs = outcome
     assert result.docs_index == docs / "index.html"
+    assert result.docs_page is not None and result.docs_page.parent == docs
     index = result.docs_index.read_text(encoding="utf-8")
-    assert "claims" in index and "service_lines" in index
-    suite_page = (docs / "expectations" / "claims.html").read_text(encoding="utf-8")
-    assert "DQ-CLM-13: Billing provider NPI must be exactly 10 digits." in suite_page
+    assert f'href="{result.docs_page.name}"' in index and result.run_name in index
+    page = result.docs_page.read_text(encoding="utf-8")
+    assert "Billing provider NPI must be exactly 10 digits." in page
+    assert "Data asset claims" in page and "Data asset service_lines" in page
+
+
+def test_outcomes_name_failing_claims_by_id_only(batch, outcome) -> None:
+    _, expected = batch
+    result, _ = outcome
+    by_rule: dict[str, set[int]] = {}
+    for claim_id, findings in expected.items():
+        for rule, _line in findings:
+            by_rule.setdefault(rule, set()).add(claim_id)
+    shown = {e.expectation_id: e for a in result.assets for e in a.expectations}
+    assert {r for r, e in shown.items() if not e.success} == set(by_rule)
+    for rule, claim_ids in by_rule.items():
+        assert set(shown[rule].claim_ids) == claim_ids
+        assert shown[rule].unexpected_count >= len(claim_ids)
+    assert all(not e.claim_ids for e in shown.values() if e.success)
+    assert [a.asset for a in result.assets] == ["claims", "service_lines"]
 
 
 # ------------------------------------------------------------------ suites
