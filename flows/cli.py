@@ -37,6 +37,10 @@ def _orchestration_settings(*, serving: bool = False) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     if not serving:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+        if not os.environ.get("PREFECT_API_URL"):
+            # The temporary server's own shutdown chatter (events it gives up flushing as
+            # the command ends) is no concern of the person who ran the command.
+            os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
 
 
 class OrchestrationUnavailable(Exception):

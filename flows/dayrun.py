@@ -58,8 +58,8 @@ def _outcome(name: str, future: PrefectFuture[Any]) -> dict[str, Any]:
     state = future.state
     if state.is_completed():
         result = future.result()
-        counts = {k: v for k, v in result.items() if k != "report"} if isinstance(
-            result, dict) and "claims" in result else {}
+        # A stage's result is its counts; the report's is the day, given apart.
+        counts = result if isinstance(result, dict) and "business_date" not in result else {}
         return {"step": name, "state": state.name, **counts}
     if state.is_pending():  # NotReady: a step it needs did not finish
         return {"step": name, "state": "not run",

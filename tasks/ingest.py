@@ -14,13 +14,13 @@ from prefect import get_run_logger, task
 from revcycle.formatting import counts
 from revcycle.pipeline.ingest import ingest
 from revcycle.pipeline.resources import get_resources
-from tasks.policy import run_name, stage_errors, stage_task_options
+from tasks.policy import in_stage, run_name, stage_task_options
 
 
 @task(**stage_task_options("ingest", across_runs=False))
 def ingest_task(tenant: str, business_date: date) -> dict[str, Any]:
-    with stage_errors(run_name("ingest", {"tenant": tenant})):
-        result = ingest(get_resources(), tenant, business_date)
+    result = in_stage(run_name("ingest", {"tenant": tenant}), ingest, get_resources(), tenant,
+                      business_date)
     get_run_logger().info(
         "ingest %s: %d claims from %s", result["batch"], result["claims"],
         counts({"new files": result["files"], "already ingested": result["duplicates"],

@@ -3,13 +3,15 @@ says in the log, and the cache key that lets a re-run skip finished work and onl
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from prefect import get_run_logger
+from prefect.exceptions import MissingContextError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
@@ -20,6 +22,7 @@ from revcycle.storage import StorageError, TransientStorageError
 from revcycle.x12.errors import X12Error
 
 _REPO = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 
 
 class StageDatabaseError(RuntimeError):
@@ -50,35 +53,47 @@ def phi_safe_errors() -> Iterator[None]:
     """Replace database errors by ones whose message and traceback carry no parameters."""
     try:
         yield
-    except (DatabaseUnavailable, DBAPIError) as exc:
+    except SQLAlchemyError as exc:
+        raise _without_parameters(exc) from None
+
+
+def in_stage(run_name: str, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``work(*args, **kwargs)`` as the step ``run_name``. A failure is logged first in
+    words (what failed, what to do next), then raised as an error that carries no claim
+    values: database errors without their parameters, storage errors without the key (a
+    landing key ends in the provider's file name), anything unexpected as a
+    ``StageFailed`` with its type and line only. Transient errors keep their type, so they
+    are retried. The error is raised outside the handler, so the original (whose message
+    may quote a claim) is not even chained to it."""
+    try:
+        return work(*args, **kwargs)
+    except Exception as exc:  # every error leaves here in our words
+        failure = _in_our_words(run_name, _without_parameters(exc))
+    raise failure
+
+
+def _without_parameters(exc: Exception) -> Exception:
+    """A database error as one that names only its kind (see ``phi_safe_errors``)."""
+    if isinstance(exc, DatabaseUnavailable | DBAPIError):
         kind = type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__
         transient = isinstance(exc, DatabaseUnavailable) or exc.connection_invalidated
         error = TransientDatabaseError if transient else StageDatabaseError
-        raise error(f"database error ({kind}); parameters withheld") from None
-    except SQLAlchemyError as exc:
-        raise StageDatabaseError(f"database error ({type(exc).__name__}); parameters"
-                                 " withheld") from None
+        return error(f"database error ({kind}); parameters withheld")
+    if isinstance(exc, SQLAlchemyError):
+        return StageDatabaseError(f"database error ({type(exc).__name__}); parameters"
+                                  " withheld")
+    return exc
 
 
-@contextmanager
-def stage_errors(run_name: str) -> Iterator[None]:
-    """Around a stage's work: a failure is logged first in words (what failed, what to do
-    next), then raised as an error that carries no claim values: database errors without
-    their parameters, storage errors without the key (a landing key ends in the
-    provider's file name), anything unexpected as a ``StageFailed`` with its type and
-    line only. Transient errors keep their type, so they are retried."""
-    failure: Exception | None = None
+def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
     try:
-        with phi_safe_errors():
-            yield
-    except Exception as exc:  # every error leaves here in our words
-        failure = _in_our_words(run_name, exc)
-    if failure is not None:
-        raise failure  # outside the handler: the original is not chained to it
+        return get_run_logger()
+    except MissingContextError:  # called outside a flow or task run
+        return logging.getLogger("revcycle.tasks")
 
 
 def _in_our_words(run_name: str, exc: Exception) -> Exception:
-    logger = get_run_logger()
+    logger = _logger()
     if isinstance(exc, TRANSIENT):
         logger.warning("%s: %s could not reach a service (%s); it is retried up to %d"
                        " times. If it keeps failing, check the database, the object store"

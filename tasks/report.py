@@ -1,37 +1,77 @@
-"""Report task: the day's summary as a Prefect artifact and in each tenant's reports zone."""
+"""Report task: the day's report in each tenant's reports zone, and as Prefect artifacts.
+
+Publishes only; the report, its markdown, HTML and charts are built in ``revcycle``.
+Artifacts: a markdown report per tenant and one for the run, a table of what needs a
+person, the charts (images when the reports zone is served over HTTP, else links) and a
+link to each HTML report.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from prefect import task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import (
+    create_image_artifact,
+    create_link_artifact,
+    create_markdown_artifact,
+    create_table_artifact,
+)
 
-from revcycle.pipeline.report import day_report
-from revcycle.pipeline.resources import get_resources
+from revcycle.pipeline.links import report_link
+from revcycle.pipeline.report import ALL_TENANTS, day_report
+from revcycle.pipeline.resources import Resources, get_resources
+from revcycle.reporting.tables import markdown, worklist_rows
 from tasks.policy import phi_safe_errors, stage_task_options
 
+CHARTS = {"claims-by-status": "claims by status", "denials-by-reason": "denials by reason"}
 
-def _markdown(report: dict[str, Any]) -> str:
-    lines = [f"# Revenue cycle {report['business_date']}", "",
-             "| claims by status | count |", "|---|---:|"]
-    lines += [f"| {status} | {count} |" for status, count in report["claims"]["by_status"]
-              .items()]
-    lines += ["", "| dollars | amount |", "|---|---:|"]
-    lines += [f"| {name} | {amount} |" for name, amount in report["dollars"].items()]
-    lines += ["", "| top edits | claims | held |", "|---|---:|---:|"]
-    lines += [f"| {e['rule']} | {e['claims']} | {e['held']} |" for e in report["top_edits"]]
-    lines += ["", "| top denial reasons | claims | amount |", "|---|---:|---:|"]
-    lines += [f"| {d['carc']} | {d['count']} | {d['amount']} |"
-              for d in report["top_denial_reasons"]]
-    return "\n".join(lines)
+
+def artifact_key(*parts: str) -> str:
+    """A Prefect artifact key (lowercase letters, digits and dashes) from its parts.
+
+    >>> artifact_key("run-report", "North_Side", "20261102")
+    'run-report-north-side-20261102'
+    """
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", "-".join(parts).lower())).strip("-")
+
+
+def _publish(res: Resources, report: dict[str, Any], keys: dict[str, str],
+             *parts: str) -> None:
+    """One report's markdown artifact, with links to its files, and a link to its HTML."""
+    links = {"HTML report": report_link(res, keys["html"]),
+             **{title: report_link(res, keys[name]) for name, title in CHARTS.items()}}
+    create_markdown_artifact(markdown(report, links), key=artifact_key("run-report", *parts),
+                             description="The day's claims, dollars, KPIs, edits and denials")
+    create_link_artifact(links["HTML report"], link_text="run report (HTML)",
+                         key=artifact_key("run-report-html", *parts),
+                         description="The self-contained HTML run report")
 
 
 @task(**{**stage_task_options("report"), "cache_key_fn": None})
 def report_task(business_date: date, tenants: list[str]) -> dict[str, Any]:
+    res = get_resources()
     with phi_safe_errors():
-        report = day_report(get_resources(), business_date, tenants)
-    create_markdown_artifact(_markdown(report), key=f"run-report-{business_date:%Y%m%d}",
-                             description="The day's claims, dollars, edits and denials")
+        report = day_report(res, business_date, tenants)
+    day = f"{business_date:%Y%m%d}"
+    for tenant, own in report["by_tenant"].items():
+        _publish(res, own, report["report_keys"][tenant], tenant, day)
+    run_keys = report["report_keys"][ALL_TENANTS]
+    _publish(res, report, run_keys, day)
+    create_table_artifact(
+        [{"tenant": tenant, **row} for tenant, own in report["by_tenant"].items()
+         for row in worklist_rows(own)],
+        key=artifact_key("needs-a-person", day),
+        description="What needs a person: open exceptions, held 835s, rejected claims by"
+                    " edit, denials in work (counts and dollars)")
+    for name, title in CHARTS.items():
+        link = report_link(res, run_keys[name])
+        key = artifact_key("chart", name, day)
+        if link.startswith(("http://", "https://")):  # a browser shows it inline
+            create_image_artifact(link, key=key, description=f"Chart: {title}")
+        else:
+            create_link_artifact(link, link_text=f"chart: {title}", key=key,
+                                 description=f"Chart: {title} (SVG)")
     return report

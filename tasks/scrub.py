@@ -14,7 +14,7 @@ from revcycle.pipeline.resources import get_resources
 from revcycle.pipeline.scrub import scrub_batch
 from revcycle.scrub import DEFAULT_RULES
 from tasks.payers import payer_registry
-from tasks.policy import batch_and_payer_work, run_name, stage_errors, stage_task_options
+from tasks.policy import batch_and_payer_work, in_stage, run_name, stage_task_options
 
 
 @task(**stage_task_options("scrub", "batch_id", work=batch_and_payer_work))
@@ -23,10 +23,9 @@ def scrub_task(batch_id: str) -> dict[str, Any]:
     payers = registry.payers
     rules = {pid: payer.scrub_rules(DEFAULT_RULES) for pid, payer in payers.items()}
     filing = {pid: payer.timely_filing_days for pid, payer in payers.items()}
-    with stage_errors(run_name("scrub", {"batch_id": batch_id})):
-        result = scrub_batch(get_resources(), batch_id, rules, filing,
-                             disabled_payers=registry.disabled(),
-                             unloaded_modules=registry.unknown_broken())
+    result = in_stage(run_name("scrub", {"batch_id": batch_id}), scrub_batch, get_resources(),
+                      batch_id, rules, filing, disabled_payers=registry.disabled(),
+                      unloaded_modules=registry.unknown_broken())
     logger = get_run_logger()
     logger.info("scrub %s: %d claims: %d ready, %d rejected, %d waiting for a payer module;"
                 " %d warnings", batch_id, result["claims"], result["ready"],

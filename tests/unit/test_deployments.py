@@ -49,6 +49,8 @@ def test_the_team_install_deploys_what_serve_serves() -> None:
     for key, entry in flows.items():
         built = served[key]
         assert (entry["tags"], entry["description"]) == (built.tags, built.description)
-        assert entry["work_pool"] == {"name": "revcycle"}
+        assert entry["work_pool"]["name"] == "revcycle"
+        # The workers' flow runs send the stages' INFO lines to the dashboard.
+        assert entry["work_pool"]["job_variables"]["env"]["PREFECT_LOGGING_LEVEL"] == "INFO"
         schedules = [(s["cron"], s["timezone"]) for s in entry.get("schedules", [])]
         assert schedules == [(s.schedule.cron, s.schedule.timezone) for s in built.schedules]

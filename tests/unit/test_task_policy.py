@@ -51,3 +51,72 @@ def test_unreachable_database_is_transient() -> None:
 ])
 def test_only_transient_failures_are_retried(error: Exception, retried: bool) -> None:
     assert transient_only(None, None, _FailedState(error)) is retried
+
+
+def _through_stage_errors(error: Exception) -> Exception:
+    from tasks.policy import in_stage
+
+    def fail() -> None:
+        raise error
+
+    with pytest.raises(Exception) as caught:
+        in_stage("scrub · northside", fail)
+    return caught.value
+
+
+def test_an_unexpected_error_keeps_its_type_and_place_but_not_its_message(
+        caplog: pytest.LogCaptureFixture) -> None:
+    # What a Latin-1 name in a provider's file used to raise inside scrub: the message
+    # quotes the claim's duplicate key (member id, name, birth date).
+    value = "XQB123456789|MÜLLER|19700101"
+    original = UnicodeEncodeError("ascii", value, 17, 18, "ordinal not in range(128)")
+    with caplog.at_level("ERROR"):
+        error = _through_stage_errors(original)
+    from tasks.policy import StageFailed
+
+    assert type(error) is StageFailed
+    text = str(error)
+    assert "UnicodeEncodeError" in text and "scrub · northside" in text
+    assert "tests/unit/test_task_policy.py:" in text  # where it was raised: code, not data
+    assert "MÜLLER" not in text and "XQB123456789" not in text
+    assert error.__context__ is None and error.__cause__ is None  # nothing chained
+    logged = caplog.text
+    assert "scrub · northside failed: UnicodeEncodeError" in logged
+    assert "Retry" in logged and "MÜLLER" not in logged
+
+
+def test_a_storage_error_loses_the_key_that_names_the_provider_file() -> None:
+    from revcycle.storage import InvalidKey
+
+    key = "t1/landing/2026-11-02/drop/SMITH JOHN 1970-01-01.x12"
+    error = _through_stage_errors(InvalidKey("bad name in <file 0123456789ab>", key=key))
+    assert type(error) is InvalidKey and error.key is None
+    assert "SMITH" not in str(error)
+
+
+def test_transient_errors_stay_transient_so_they_are_retried() -> None:
+    error = _through_stage_errors(TransientStorageError("throttled", key="t/raw/x"))
+    assert transient_only(None, None, _FailedState(error))
+    error = _through_stage_errors(ConnectionResetError("peer reset"))
+    assert isinstance(error, ConnectionError)
+    assert transient_only(None, None, _FailedState(error))
+
+
+def test_database_errors_through_stage_errors_lose_their_parameters() -> None:
+    error = _through_stage_errors(IntegrityError("INSERT ...", {"name": "SECRETNAME"},
+                                                 Exception("duplicate key SECRETNAME")))
+    assert type(error) is StageDatabaseError and "SECRETNAME" not in str(error)
+
+
+@pytest.mark.parametrize(("stage", "parameters", "name"), [
+    ("ingest", {"tenant": "riverbend", "business_date": "2026-11-02"}, "ingest · riverbend"),
+    ("quality", {"batch_id": "north-side-20261102"}, "quality · north-side"),
+    ("submit", {"batch_id": "northside-20261102", "payer_id": "SIMA1"},
+     "submit · northside · SIMA1"),
+    ("report", {"business_date": "2026-11-02", "tenants": ["a", "b"]}, "report · 2026-11-02"),
+    ("payer module", {"module": "acme", "problem": "..."}, "payer module · acme"),
+])
+def test_run_names_say_what_the_step_is(stage: str, parameters: dict, name: str) -> None:
+    from tasks.policy import run_name
+
+    assert run_name(stage, parameters) == name
