@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from revcycle.x12.errors import X12Error
 
@@ -215,6 +216,52 @@ def ar_aging_command(
     table.add_row("claims", *(str(aging["buckets"][name]["claims"]) for name in BUCKETS),
                   str(aging["claims"]))
     Console().print(table)
+
+
+@app.command("report")
+def report_command(
+    business_date: datetime | None = typer.Option(None, "--date", formats=["%Y-%m-%d"],
+                                                  help="The business day; default: today."),
+    tenants: list[str] | None = typer.Option(
+        None, "--tenant", help="A provider client (repeat); default: REVCYCLE_TENANTS,"
+        " else every tenant with a batch that day."),
+    html_file: Path | None = typer.Option(None, "--html", dir_okay=False, help="Write the"
+                                          " self-contained HTML report to this file."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """The run report of a business day: claims, dollars, KPIs, edits, denials, what needs
+    a person and the A/R aging (counts and amounts, no patient data). Reads only."""
+    from sqlalchemy import select
+
+    from revcycle.db.models import Batch
+    from revcycle.pipeline.report import build_day_report
+    from revcycle.reporting.html import html_report
+    from revcycle.reporting.tables import report_tables, run_report_title
+    from revcycle.settings import get_settings
+
+    day = business_date.date() if business_date else datetime.now().date()
+    with _sessions()() as session:
+        chosen = sorted(tenants or get_settings().tenants or session.scalars(
+            select(Batch.tenant_id).where(Batch.business_date == day)))
+        report = build_day_report(session, day, chosen)
+    if html_file is not None:
+        html_file.write_text(html_report(report), encoding="utf-8")
+    if as_json:
+        print(json.dumps(report))
+    elif html_file is not None:
+        print(f"wrote the run report of {day} ({', '.join(chosen) or 'no tenant'}) to"
+              f" {html_file}")
+    else:
+        console = Console()
+        console.print(Text(run_report_title(report), style="bold"))
+        for shown in report_tables(report):
+            table = Table(title=shown.title, title_justify="left")
+            for i, column in enumerate(shown.columns):
+                table.add_column(column, justify="right" if i in shown.numeric else "left",
+                                 overflow="fold")
+            for row in shown.rows:
+                table.add_row(*(Text(cell) for cell in row))  # never read as markup
+            console.print(table)
 
 
 TENANT_OPTION = typer.Option(None, "--tenant", help="One provider client; default: all.")
