@@ -88,8 +88,9 @@ class PayerRegistry:
 
 def load_payer_modules(package: str, paths: Iterable[str]) -> PayerRegistry:
     """Import every module of the payer package. A module that fails to import, defines
-    no ``PAYER``, repeats a payer id or names an unknown channel is listed as broken with
-    its problem; it never stops the other modules from loading."""
+    no ``PAYER`` or names an unknown channel is listed as broken with its problem; two
+    modules with one payer id are both broken (which one is right is for a person to say).
+    A broken module never stops the other modules from loading."""
     payers: dict[str, PayerDefinition] = {}
     owners: dict[str, str] = {}
     broken: list[BrokenPayerModule] = []
@@ -106,12 +107,19 @@ def load_payer_modules(package: str, paths: Iterable[str]) -> PayerRegistry:
             broken.append(BrokenPayerModule(info.name, "defines no PAYER (a PayerDefinition)"))
             continue
         problems = definition_problems(definition)
-        if definition.payer_id in payers:
+        if definition.payer_id in owners:  # which one is right? neither is used
+            first = owners[definition.payer_id]
             problems.append(f"field payer_id: {definition.payer_id} is defined by module"
-                            f" {owners[definition.payer_id]} too")
+                            f" {first} too")
+            if payers.pop(definition.payer_id, None) is not None:
+                broken.append(BrokenPayerModule(first, f"field payer_id:"
+                                                f" {definition.payer_id} is defined by"
+                                                f" module {info.name} too",
+                                                definition.payer_id))
         if problems:
             broken.append(BrokenPayerModule(info.name, "; ".join(problems),
                                             definition.payer_id))
+            owners.setdefault(definition.payer_id, info.name)
             continue
         payers[definition.payer_id] = definition
         owners[definition.payer_id] = info.name

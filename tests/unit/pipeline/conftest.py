@@ -30,7 +30,12 @@ from revcycle.x12.writer import CounterControlNumbers, InterchangeHeader, Party
 from tasks.payers import load_payers
 
 DAY = date(2026, 11, 2)
-PAYERS: dict[str, PayerDefinition] = load_payers()
+# The payers the simulator plays (its claims name them), as their payer modules define
+# them; a payer module someone adds for a real payer is not among them, so adding one
+# never changes what these tests bill.
+SIMULATED = tuple(p.payer_id for p in DEFAULT_PAYERS)
+PAYERS: dict[str, PayerDefinition] = {pid: payer for pid, payer in load_payers().items()
+                                      if pid in SIMULATED}
 TABLES = (models.File, models.Claim, models.ServiceLine, models.ClaimEvent, models.Edit,
           models.Submission, models.Acknowledgment, models.Remittance, models.Payment,
           models.Adjustment, models.LedgerEntry)
@@ -92,7 +97,12 @@ def twice_at_once(monkeypatch: pytest.MonkeyPatch, owner: object, name: str,
 
 
 def profile(payer_id: str) -> PayerProfile:
-    return next(p for p in DEFAULT_PAYERS if p.payer_id == payer_id)
+    """The simulator's profile of a payer it plays."""
+    for candidate in DEFAULT_PAYERS:
+        if candidate.payer_id == payer_id:
+            return candidate
+    raise LookupError(f"the simulator does not play payer {payer_id}; it plays"
+                      f" {', '.join(SIMULATED)}")
 
 
 def factory(tenant: str, seed: int = 1, payers: Sequence[str] | None = None) -> ClaimFactory:
