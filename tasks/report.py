@@ -24,7 +24,7 @@ from revcycle.pipeline.links import report_link
 from revcycle.pipeline.report import ALL_TENANTS, day_report
 from revcycle.pipeline.resources import Resources, get_resources
 from revcycle.reporting.tables import markdown, worklist_rows
-from tasks.policy import phi_safe_errors, stage_task_options
+from tasks.policy import in_stage, run_name, stage_task_options
 
 CHARTS = {"claims-by-status": "claims by status", "denials-by-reason": "denials by reason"}
 
@@ -50,11 +50,11 @@ def _publish(res: Resources, report: dict[str, Any], keys: dict[str, str],
                          description="The self-contained HTML run report")
 
 
-@task(**{**stage_task_options("report"), "cache_key_fn": None})
+@task(**stage_task_options("report", across_runs=False))
 def report_task(business_date: date, tenants: list[str]) -> dict[str, Any]:
     res = get_resources()
-    with phi_safe_errors():
-        report = day_report(res, business_date, tenants)
+    report = in_stage(run_name("report", {"business_date": business_date}), day_report, res,
+                      business_date, tenants)
     day = f"{business_date:%Y%m%d}"
     for tenant, own in report["by_tenant"].items():
         _publish(res, own, report["report_keys"][tenant], tenant, day)

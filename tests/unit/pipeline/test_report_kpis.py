@@ -349,6 +349,13 @@ def test_the_report_task_publishes_artifacts(day: Day,
     # Charts as links when the reports zone is not served over HTTP.
     assert sum(n == "create_link_artifact" and p["key"].startswith("chart-")
                for n, p in published) == 2
+    # Images when a report server serves it: the dashboard shows them inline.
+    published.clear()
+    monkeypatch.setattr(day.res.settings, "reports_url", "http://127.0.0.1:8765/")
+    task_module.report_task.fn(DAY, [TENANT])
+    images = [p["args"][0] for n, p in published if n == "create_image_artifact"]
+    assert images == [f"http://127.0.0.1:8765/_all/reports/{DAY}/_all-20261102/{name}.svg"
+                      for name in ("claims-by-status", "denials-by-reason")]
 
 
 def test_doctests_run_and_pass() -> None:
