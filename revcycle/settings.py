@@ -51,6 +51,14 @@ class Settings(BaseSettings):
                              " served (revcycle serve sets it to its loopback report"
                              " server); empty: links are file:// (local store) or"
                              " presigned (S3).")
+    reports_port: int = Field(4210, ge=0, le=65535, description="Port of the report server"
+                              " revcycle serve starts on reports_host; 0: none.")
+    reports_host: str = Field("127.0.0.1", description="Address the report server listens"
+                              " on; loopback by default (reports hold no PHI, but the"
+                              " store behind it does).")
+    reports_link_expiry_s: int = Field(604800, ge=1, le=604800, description="How long a"
+                                       " presigned S3 link to a report works, in seconds"
+                                       " (at most 7 days, SigV4's limit).")
 
     def database_url_or_default(self) -> str:
         if self.database_url:

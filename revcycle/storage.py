@@ -262,6 +262,13 @@ class ObjectStore(ABC):
         """Hex SHA-256 of the object's bytes."""
         return hashlib.sha256(self.get(key)).hexdigest()
 
+    def presigned_url(self, key: str, expires_s: int, content_type: str | None = None
+                      ) -> str | None:
+        """A URL that reads the object without credentials until ``expires_s`` seconds from
+        now (served as ``content_type``), or None where the store has none (a folder)."""
+        check_key(key)
+        return None
+
 
 # --- local folder -----------------------------------------------------------------------
 
@@ -376,6 +383,7 @@ _TRANSIENT_CODES = frozenset({
     "RequestLimitExceeded", "BandwidthLimitExceeded", "OperationAborted",
 })
 SSE_MODES = ("AES256", "aws:kms")
+MAX_PRESIGNED_S = 7 * 24 * 3600  # the longest a SigV4 presigned URL may live
 
 # One boto3 session for the process: building a client from a fresh session reloads the
 # service model (~0.4 s); from a warm one it takes ~20 ms. Sessions are not thread-safe, so
@@ -543,6 +551,20 @@ class S3ObjectStore(ObjectStore):
     def uri(self, key: str) -> str:
         check_key(key)
         return f"s3://{self.bucket}/{key}"
+
+    def presigned_url(self, key: str, expires_s: int, content_type: str | None = None
+                      ) -> str:
+        """A SigV4 presigned GetObject URL (signed locally: no request is made). It stops
+        working at ``expires_s`` (1 s to 7 days) or when the signing credentials do."""
+        check_key(key)
+        if not 1 <= expires_s <= MAX_PRESIGNED_S:
+            raise StorageError(f"a presigned URL lives 1 to {MAX_PRESIGNED_S} seconds", key=key)
+        params = {"Bucket": self.bucket, "Key": key}
+        if content_type:
+            params["ResponseContentType"] = content_type
+        with self._errors("presign", key):
+            return str(self._client.generate_presigned_url(
+                "get_object", Params=params, ExpiresIn=expires_s))
 
 
 def store_from_settings(settings: Settings | None = None) -> ObjectStore:
