@@ -75,5 +75,6 @@ def charts(report: Mapping[str, Any], *, standalone: bool = True) -> dict[str, s
         "denials-by-reason": bar_chart(
             "Denied claims by reason (CARC, amount denied)",
             [(f"{r['carc']} {dollars(r['amount'])}", r["claims"]) for r in reasons],
-            value_text=lambda n: f"{n:,} claims", color="#b5523b", standalone=standalone),
+            value_text=lambda n: f"{n:,} claim{'' if n == 1 else 's'}", color="#b5523b",
+            standalone=standalone),
     }
