@@ -447,6 +447,7 @@ class S3ObjectStore(ObjectStore):
             "retries": {"mode": "standard", "total_max_attempts": max_attempts},
             "connect_timeout": connect_timeout,
             "read_timeout": read_timeout,
+            "signature_version": "s3v4",  # presigned URLs too (botocore presigns SigV2 else)
         }
         if endpoint_url:
             options.update(s3={"addressing_style": "path"},

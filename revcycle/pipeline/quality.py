@@ -1,13 +1,17 @@
 """Quality: RECEIVED claims of a batch checked against the Great Expectations suites.
 
 Claims that fail an expectation become DQ_FAILED with the expectation as an edit; the
-rest become VALIDATED. The Data Docs of the run go to the batch's reports zone.
+rest become VALIDATED. The Data Docs of the run (:mod:`revcycle.quality.docs`: a page per
+run, an index of the batch's runs; claim ids and counts, never values) go to the batch's
+reports zone under ``data-docs/``, and the result links to the run's page
+(:func:`~revcycle.pipeline.links.report_link`).
 """
 
 from __future__ import annotations
 
 import tempfile
 import threading
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,7 @@ from sqlalchemy import insert, select
 from revcycle.db.models import Batch, Edit, File
 from revcycle.pipeline.batches import claims_in, move
 from revcycle.pipeline.claimfiles import load_claims
+from revcycle.pipeline.links import report_link
 from revcycle.pipeline.resources import Resources
 from revcycle.status import Status
 from revcycle.storage import object_key
@@ -42,10 +47,14 @@ def check_quality(res: Resources, batch_id: str) -> dict[str, Any]:
             select(File).where(File.id.in_({r.file_id for r in rows})))}
         items = [(row.id, claim) for row, claim in load_claims(res.store, files, rows)]
     with tempfile.TemporaryDirectory(prefix="revcycle-docs-") as tmp:
+        folder = Path(tmp)
+        base = _docs_base(batch)
+        earlier = _fetch_summaries(res, base, folder)
         with _ONE_AT_A_TIME:
-            outcome = run_quality(items, SUITES, Path(tmp))
-        if outcome.docs_index is not None:
-            result["data_docs"] = _publish_docs(res, batch, Path(tmp))
+            outcome = run_quality(items, SUITES, folder, batch=batch_id)
+        if outcome.docs_page is not None:
+            result["data_docs"] = _publish_docs(res, base, folder, earlier,
+                                                outcome.docs_page.name)
     failed = sorted(outcome.failed)
     with res.sessions() as session:
         # Moved first: a claim another run has checked meanwhile gets nothing from this one.
@@ -64,10 +73,33 @@ def check_quality(res: Resources, batch_id: str) -> dict[str, Any]:
     return result
 
 
-def _publish_docs(res: Resources, batch: Batch, folder: Path) -> str:
-    """Copy the Data Docs site to reports/; return the URI of its index page."""
-    base = object_key(batch.tenant_id, "reports", batch.business_date, batch.id, "data-docs")
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            res.store.put(f"{base}/{path.relative_to(folder).as_posix()}", path.read_bytes())
-    return res.store.uri(f"{base}/index.html")
+def _docs_base(batch: Batch) -> str:
+    """``<tenant>/reports/<date>/<batch>/data-docs``: the batch's Data Docs folder."""
+    return object_key(batch.tenant_id, "reports", batch.business_date, batch.id, "data-docs")
+
+
+def _fetch_summaries(res: Resources, base: str, folder: Path) -> set[str]:
+    """Copy the summaries of the batch's earlier runs into ``folder`` (the index lists
+    them); return their names."""
+    from revcycle.quality.docs import SUMMARY_GLOB
+
+    names = set()
+    for key in res.store.list(f"{base}/"):
+        name = key.rpartition("/")[2]
+        if key == f"{base}/{name}" and fnmatch(name, SUMMARY_GLOB):
+            (folder / name).write_bytes(res.store.get(key))
+            names.add(name)
+    return names
+
+
+def _publish_docs(res: Resources, base: str, folder: Path, earlier: set[str],
+                  page: str) -> str:
+    """Put the run's files in the reports zone (the index last, once its pages are there);
+    return the link to the run's page."""
+    from revcycle.quality.docs import INDEX
+
+    new = sorted(p for p in folder.iterdir()
+                 if p.is_file() and p.name not in earlier and p.name != INDEX)
+    for path in [*new, folder / INDEX]:
+        res.store.put(f"{base}/{path.name}", path.read_bytes())
+    return report_link(res, f"{base}/{page}")

@@ -7,6 +7,7 @@ import hashlib
 import os
 import socket
 import threading
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -184,6 +185,30 @@ def test_uri(store: ObjectStore) -> None:
     else:
         assert uri.startswith("file:///")
         assert uri.endswith(k)
+
+
+def test_presigned_url(store: ObjectStore) -> None:
+    k = key("page.html", zone="reports")
+    store.put(k, b"<p>report</p>")
+    url = store.presigned_url(k, 60, "text/html; charset=utf-8")
+    if isinstance(store, S3ObjectStore):
+        assert url is not None
+        assert "X-Amz-Algorithm=AWS4-HMAC-SHA256" in url and "X-Amz-Expires=60" in url
+        with urllib.request.urlopen(url, timeout=10) as response:  # no credentials sent
+            assert response.read() == b"<p>report</p>"
+            assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    else:
+        assert url is None  # a folder has no such link: callers fall back to uri()
+    with pytest.raises(InvalidKey):
+        store.presigned_url("a/../b", 60)
+
+
+@pytest.mark.parametrize("expires_s", [0, -1, 7 * 24 * 3600 + 1])
+def test_s3_presigned_url_lives_at_most_seven_days(s3_endpoint: str, expires_s: int) -> None:
+    store = s3_store(s3_endpoint)
+    with pytest.raises(StorageError, match="presigned"):
+        store.presigned_url(key("a.html", zone="reports"), expires_s)
+    assert store.presigned_url(key("a.html", zone="reports"), 7 * 24 * 3600)
 
 
 # --- local folder ---------------------------------------------------------------------
