@@ -174,9 +174,13 @@ def serve(
     """Serve the daily deployment on its schedule and every stage flow on demand.
 
     Needs a Prefect server (PREFECT_API_URL): the dashboard shows the runs, retries a
-    failed day and starts a stage for a day.
+    failed day and starts a stage for a day. Also serves the reports zones on loopback
+    (REVCYCLE_REPORTS_PORT) so the runs' report links open.
     """
     _orchestration_settings(serving=True)
+    from revcycle.reportserver import serve_reports
+
+    typer.echo(serve_reports()[1], err=True)  # sets REVCYCLE_REPORTS_URL for the runs
     from prefect import serve as prefect_serve
 
     from flows.deployments import deployments
