@@ -190,3 +190,46 @@ def test_serve_reports_off_and_an_operators_url_kept(tmp_path, monkeypatch) -> N
         assert server is not None
         server.stop()
         get_settings.cache_clear()
+
+
+def test_revcycle_serve_starts_it_for_the_flow_runs(tmp_path, monkeypatch) -> None:
+    import prefect
+    from typer.testing import CliRunner
+
+    import revcycle.reportserver as reportserver
+    from flows import cli
+
+    # What serve sets in the environment is undone after the test.
+    for name in (*cli.TELEMETRY_OFF, cli.STARTUP_TIMEOUT, "PREFECT_RESULTS_PERSIST_BY_DEFAULT",
+                 "PREFECT_LOGGING_LEVEL", "REVCYCLE_REPORTS_URL"):
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    port = _free_port()
+    monkeypatch.setenv("REVCYCLE_HOME", str(tmp_path))
+    monkeypatch.setenv("REVCYCLE_REPORTS_PORT", str(port))
+    _fill(LocalObjectStore(tmp_path / "store"))
+    get_settings.cache_clear()
+    started: list[ReportServer] = []
+    seen: dict[str, object] = {}
+
+    def start(*args: object) -> ReportServer:
+        started.append(start_report_server(*args))  # type: ignore[arg-type]
+        return started[-1]
+
+    def fake_serve(*deployments: object) -> None:  # what the flow runs would see
+        seen["deployments"] = len(deployments)
+        seen["url"] = get_settings().reports_url
+        seen["page"] = fetch(started[0], f"/{rkey('run-report.html')}")[2]
+
+    monkeypatch.setattr(reportserver, "start_report_server", start)
+    monkeypatch.setattr(prefect, "serve", fake_serve)
+    try:
+        outcome = CliRunner().invoke(cli.app, ["serve"])
+    finally:
+        for server in started:
+            server.stop()
+        get_settings.cache_clear()
+    assert outcome.exit_code == 0, outcome.output
+    assert f"reports served at http://127.0.0.1:{port}" in outcome.output
+    assert seen["url"] == f"http://127.0.0.1:{port}" and seen["page"] == PAGE
+    assert seen["deployments"]
