@@ -28,15 +28,16 @@ STAGES = ("daily", "ingest", "quality", "scrub", "submit", "acks-and-post", "rep
 def _orchestration_settings(*, serving: bool = False) -> None:
     """Defaults for Prefect, each overridable from the environment: telemetry off, time
     for the temporary server to start, results kept (Retry needs them), INFO logs to the
-    dashboard. ``demo`` and ``run`` keep the terminal for their own summary (Prefect's
-    console shows warnings and errors only); ``serve`` shows everything."""
+    dashboard. ``demo`` and ``run`` keep the terminal for their own summary, which names
+    every step that failed and why (the full logs are in the dashboard); ``serve`` prints
+    Prefect's log lines as they come."""
     for name, value in TELEMETRY_OFF.items():
         os.environ.setdefault(name, value)
     os.environ.setdefault(STARTUP_TIMEOUT, EPHEMERAL_STARTUP_S)
     os.environ.setdefault("PREFECT_RESULTS_PERSIST_BY_DEFAULT", "true")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     if not serving:
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
         if not os.environ.get("PREFECT_API_URL"):
             # The temporary server's own shutdown chatter (events it gives up flushing as
             # the command ends) is no concern of the person who ran the command.

@@ -14,7 +14,11 @@ import pytest
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """One Prefect test server for the session (setting one up costs ~20 s)."""
     os.environ.update({"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                       "GX_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING",
+                       "GX_ANALYTICS_ENABLED": "false",
+                       # As revcycle's commands run it: INFO to the server (the stages'
+                       # lines reach the dashboard), warnings and errors to the console.
+                       "PREFECT_LOGGING_LEVEL": "INFO",
+                       "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
                        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
                        "PREFECT_LOCAL_STORAGE_PATH": str(tmp_path_factory.mktemp("results"))})
     from prefect.testing.utilities import prefect_test_harness
