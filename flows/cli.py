@@ -106,7 +106,9 @@ def demo(
     claims: int = typer.Option(2000, min=3, help="Claims in the simulated business day."),
     seed: int = typer.Option(7, help="Seed of the synthetic data."),
     tenants: int = typer.Option(3, min=1, max=9, help="Provider clients."),
-    payers: int = typer.Option(4, min=1, max=5, help="Payers."),
+    payers: str = typer.Option("4", help="How many of the simulator's payers (1-5), or"
+                               " payer ids separated by commas (any payer module's id,"
+                               " e.g. SIMA1,ACME1)."),
     business_date: str = typer.Option("", "--date", help="Business day YYYY-MM-DD"
                                       f" (default {DEMO_DATE})."),
     drop_only: bool = typer.Option(False, "--drop-only", help="Drop the day's provider"
@@ -122,7 +124,7 @@ def demo(
     names = tuple(f"{DEMO_TENANTS[i % 3]}{'' if i < 3 else i // 3 + 1}" for i in range(tenants))
     day = _day(business_date) or DEMO_DATE
     dropped = drop_business_day(get_resources().store, claims=claims, seed=seed, tenants=names,
-                                payers=payers, business_date=day)
+                                payers=_demo_payers(payers), business_date=day)
     headline = (f"[bold]revcycle demo[/bold] business day {day}: {dropped.claims:,} synthetic"
                 f" claims from {len(names)} tenants in {dropped.files} files"
                 f" ({len(dropped.defects):,} claims with seeded defects) dropped into landing")
@@ -140,6 +142,24 @@ def demo(
     summary.update(files_dropped=dropped.files, claims_generated=dropped.claims,
                    seeded_defects=len(dropped.defects))
     _finish(ok, summary, as_json, headline)
+
+
+def _demo_payers(value: str) -> int | list[Any]:
+    """``--payers``: a count of the simulator's payers, or payer ids of payer modules."""
+    if value.strip().isdigit():
+        if not 1 <= int(value) <= 5:
+            raise typer.BadParameter("the simulator plays 1 to 5 payers")
+        return int(value)
+    from revcycle.simulator import profile_for
+    from tasks.payers import load_payers
+
+    known = load_payers()
+    wanted = [pid.strip() for pid in value.split(",") if pid.strip()]
+    unknown = [pid for pid in wanted if pid not in known]
+    if unknown or not wanted:
+        raise typer.BadParameter(f"no payer module defines {', '.join(unknown) or value!r};"
+                                 f" payers: {', '.join(sorted(known))}")
+    return [profile_for(pid, known[pid].name) for pid in wanted]
 
 
 @app.command("run")

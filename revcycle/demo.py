@@ -7,12 +7,13 @@ zone, plus one malformed file that ingest must quarantine. The daily flow does t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from revcycle.csvclaims import write_csv_claims
 from revcycle.model.claim import ClaimType, Receiver
-from revcycle.simulator import DEFAULT_PAYERS, ClaimFactory
+from revcycle.simulator import DEFAULT_PAYERS, ClaimFactory, PayerProfile
 from revcycle.storage import ObjectStore, object_key
 from revcycle.x12.write837 import write_837
 from revcycle.x12.writer import CounterControlNumbers, InterchangeHeader, Party
@@ -33,14 +34,18 @@ class DroppedDay:
 
 def drop_business_day(store: ObjectStore, *, claims: int = 2000, seed: int = 7,
                       business_date: date = DEMO_DATE, tenants: tuple[str, ...] = DEMO_TENANTS,
-                      payers: int = 4, defect_rate: float = 0.05) -> DroppedDay:
+                      payers: int | Sequence[PayerProfile] = 4,
+                      defect_rate: float = 0.05) -> DroppedDay:
+    """Drop the day's files; ``payers`` is how many of the simulator's payers the claims
+    bill, or the payers' profiles themselves (see ``revcycle.simulator.profile_for``)."""
+    profiles = tuple(DEFAULT_PAYERS[:payers]) if isinstance(payers, int) else tuple(payers)
     files = 0
     defects: dict[str, tuple[str, ...]] = {}
     per_tenant = [claims // len(tenants) + (1 if i < claims % len(tenants) else 0)
                   for i in range(len(tenants))]
     for number, (tenant, count) in enumerate(zip(tenants, per_tenant, strict=True)):
         factory = ClaimFactory(seed + number, tenant.upper()[:8], as_of=business_date,
-                               payers=DEFAULT_PAYERS[:payers])
+                               payers=profiles)
         day = factory.generate(count, defect_rate=defect_rate)
         defects.update(day.defects)
         header = InterchangeHeader(Party(f"{tenant.upper()[:12]}"), Party("REVCYCLE"),

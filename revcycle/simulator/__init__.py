@@ -20,6 +20,7 @@ from revcycle.simulator.providers import (
     Simulation,
     generate,
     generate_claims,
+    profile_for,
 )
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "Simulation",
     "generate",
     "generate_claims",
+    "profile_for",
 ]

@@ -230,6 +230,17 @@ DEFAULT_PAYERS: tuple[PayerProfile, ...] = (
                  state="NC"),
 )
 
+def profile_for(payer_id: str, name: str) -> PayerProfile:
+    """The simulator's profile of a payer: its own for the payers it plays, else a plain
+    commercial plan under the payer's id and name (so a day can be billed to a payer module
+    someone just added)."""
+    for profile in DEFAULT_PAYERS:
+        if profile.payer_id == payer_id:
+            return profile
+    return PayerProfile(name, payer_id, "CI", "CI", "prefixed", "NEW", dependents=True,
+                        min_age=18)
+
+
 # ------------------------------------------------------------------ code sets
 
 # Billable (leaf) ICD-10-CM codes, without the dot: code, sex ("" any), min age, max age.
