@@ -1,6 +1,7 @@
 """What ``revcycle demo`` and ``revcycle run`` print: what this run did, step by step
 (ran, came back Cached because an earlier run did it, failed, could not run), then the
-business day as it stands, with dollars formatted. Counts and amounts only, no PHI."""
+business day as it stands (the run report's tables, as ``revcycle report`` prints them).
+Counts and amounts only, no PHI."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from revcycle.formatting import counts, dollars, percent
+from revcycle.formatting import counts
+from revcycle.reporting.tables import print_report
 
 # What each stage's counts mean, in the order a person reads them.
 STAGE_COUNTS = {
@@ -62,39 +64,4 @@ def print_run(summary: dict[str, Any], console: Console | None = None,
                  if s["state"] not in ("Completed", "Cached")):
         console.print(f"[red]{step['step']}: {step['state']}[/red] {step.get('reason', '')}")
     if summary.get("report"):
-        print_day(summary["report"], console)
-
-
-def print_day(report: dict[str, Any], console: Console) -> None:
-    """The business day so far: claims by status, dollars, edits, denials, posting."""
-    claims = Table(title="the day so far: claims by status", title_justify="left")
-    claims.add_column("status")
-    claims.add_column("claims", justify="right")
-    for status, count in report["claims"]["by_status"].items():
-        claims.add_row(status, f"{count:,}")
-    claims.add_row("[bold]total[/bold]", f"{report['claims']['in']:,}")
-    console.print(claims)
-    money = Table(title="dollars", title_justify="left")
-    money.add_column("")
-    money.add_column("amount", justify="right")
-    for name, amount in report["dollars"].items():
-        money.add_row(name.replace("_", " "), dollars(amount))
-    console.print(money)
-    for title, rows, columns in (
-        ("top edits", report["top_edits"], ("rule", "stage", "claims", "held")),
-        ("top denial reasons", report["top_denial_reasons"], ("carc", "count", "amount")),
-    ):
-        table = Table(title=title, title_justify="left")
-        for column in columns:
-            table.add_column(column, justify="right" if column != "rule" else "left")
-        for row in rows:
-            table.add_row(*(dollars(row[c]) if c in ("held", "amount") else str(row[c])
-                            for c in columns))
-        console.print(table)
-    posting = report["posting"]
-    console.print(f"files quarantined: {report['files']['quarantined']}; remittances: "
-                  f"{counts(report['remittances'])}; claim payments"
-                  f" {dollars(posting['claim_payments'])}, auto-posted"
-                  f" {percent(posting['auto_post_rate'])}; posting exceptions:"
-                  f" {posting['exceptions']} ({posting['open_exceptions']} open,"
-                  f" {dollars(posting['unapplied'])} unapplied)")
+        print_report(summary["report"], console)

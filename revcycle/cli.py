@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from revcycle.x12.errors import X12Error
 
@@ -236,7 +235,7 @@ def report_command(
     from revcycle.db.models import Batch
     from revcycle.pipeline.report import build_day_report
     from revcycle.reporting.html import html_report
-    from revcycle.reporting.tables import report_tables, run_report_title
+    from revcycle.reporting.tables import print_report
     from revcycle.settings import get_settings
 
     day = business_date.date() if business_date else datetime.now().date()
@@ -252,16 +251,7 @@ def report_command(
         print(f"wrote the run report of {day} ({', '.join(chosen) or 'no tenant'}) to"
               f" {html_file}")
     else:
-        console = Console()
-        console.print(Text(run_report_title(report), style="bold"))
-        for shown in report_tables(report):
-            table = Table(title=shown.title, title_justify="left")
-            for i, column in enumerate(shown.columns):
-                table.add_column(column, justify="right" if i in shown.numeric else "left",
-                                 overflow="fold")
-            for row in shown.rows:
-                table.add_row(*(Text(cell) for cell in row))  # never read as markup
-            console.print(table)
+        print_report(report, Console())
 
 
 TENANT_OPTION = typer.Option(None, "--tenant", help="One provider client; default: all.")

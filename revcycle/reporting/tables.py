@@ -12,6 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
 from revcycle.formatting import dollars, percent
 from revcycle.pipeline.aging import BUCKETS
 
@@ -155,3 +159,16 @@ def markdown(report: Mapping[str, Any], links: Mapping[str, str] | None = None) 
 def _cell(text: str) -> str:
     """Text safe inside a markdown table cell."""
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def print_report(report: Mapping[str, Any], console: Console) -> None:
+    """The report's title and tables in a terminal."""
+    console.print(Text(run_report_title(report), style="bold"))
+    for shown in report_tables(report):
+        table = Table(title=shown.title, title_justify="left")
+        for i, column in enumerate(shown.columns):
+            table.add_column(column, justify="right" if i in shown.numeric else "left",
+                             overflow="fold")
+        for row in shown.rows:
+            table.add_row(*(Text(cell) for cell in row))  # never read as markup
+        console.print(table)

@@ -5,19 +5,9 @@ from __future__ import annotations
 import pytest
 
 from flows.summary import print_run, stage_lines
-
-REPORT = {
-    "files": {"ingested": 6, "quarantined": 1},
-    "claims": {"in": 3, "by_status": {"PAID": 2, "REJECTED": 1}, "adjudicated": 2},
-    "dollars": {"billed": "1300.00", "paid": "150.00", "adjusted": "100.00",
-                "patient_responsibility": "50.00"},
-    "top_edits": [{"rule": "NPI-01", "stage": "scrub", "claims": 1, "held": "100.00"}],
-    "top_denial_reasons": [{"carc": "CO-50", "count": 1, "amount": "80.00"}],
-    "remittances": {"POSTED": 36},
-    "posting": {"claim_payments": "1234.50", "auto_posted": "1200.00",
-                "auto_post_rate": 0.9721, "posted_by_hand": "0.00", "exceptions": 1,
-                "open_exceptions": 1, "unapplied": "34.50"},
-}
+from revcycle.pipeline.report import build_day_report
+from revcycle.pipeline.resources import Resources
+from tests.unit.pipeline.conftest import DAY, res  # noqa: F401  (fixture)
 
 
 def test_stage_lines_say_what_ran_and_what_it_did() -> None:
@@ -38,18 +28,19 @@ def test_stage_lines_say_what_ran_and_what_it_did() -> None:
     ]
 
 
-def test_the_summary_formats_dollars_and_names_failed_steps(
-        capsys: pytest.CaptureFixture[str]) -> None:
-    print_run({"business_date": "2026-11-02", "report": REPORT, "stages": {
+def test_the_summary_names_failed_steps_then_prints_the_day(
+        res: Resources, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    with res.sessions() as session:
+        report = build_day_report(session, DAY, ["lakeview"])
+    print_run({"business_date": "2026-11-02", "report": report, "stages": {
         "scrub": [{"step": "scrub · lakeview", "state": "Failed",
                    "reason": "StageFailed: UnicodeEncodeError at revcycle/x.py:3"}],
         "submit": [{"step": "submit · lakeview · SIMA1", "state": "not run",
                     "reason": "a step it needs did not finish"}]}})
     out = capsys.readouterr().out
-    for text in ("2026-11-02", "PAID", "REJECTED", "$1,300.00", "NPI-01", "CO-50",
-                 "$80.00", "files quarantined: 1", "remittances: posted 36",
-                 "claim payments $1,234.50", "auto-posted 97.2%",
-                 "posting exceptions: 1 (1 open, $34.50 unapplied)",
-                 "scrub · lakeview: Failed", "submit · lakeview · SIMA1: not run"):
+    for text in ("this run, business day 2026-11-02", "failed 1", "not run 1",
+                 "scrub · lakeview: Failed StageFailed: UnicodeEncodeError",
+                 "submit · lakeview · SIMA1: not run", "Revenue cycle 2026-11-02: lakeview",
+                 "claims by status", "$0.00", "what needs a person"):
         assert text in out, text
     assert "{'" not in out  # no dict reprs
