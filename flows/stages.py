@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from prefect import flow
 from prefect.runtime import flow_run
@@ -64,34 +65,31 @@ def _stage_flow(name: str) -> Callable[[Callable[..., State]], Callable[..., Sta
                 task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))
 
 
+def _per_tenant(stage: str, business_date: date | None, tenants: list[str] | None,
+                submit_step: Callable[[str, date], Any]) -> State:
+    """One step per tenant: ``submit_step(tenant, day)`` submits it."""
+    day, chosen = business_day(business_date), tenants_of(tenants)
+    run = DayRun(day, chosen)
+    for tenant in chosen:
+        run.add(stage, run_name(stage, {"tenant": tenant}), submit_step(tenant, day))
+    return run.finish()
+
+
 @_stage_flow("ingest")
 def ingest_flow(business_date: date | None = None, tenants: list[str] | None = None) -> State:
-    day, tenants = business_day(business_date), tenants_of(tenants)
-    run = DayRun(day, tenants)
-    for tenant in tenants:
-        run.add("ingest", run_name("ingest", {"tenant": tenant}),
-                ingest_task.submit(tenant, day))
-    return run.finish()
+    return _per_tenant("ingest", business_date, tenants, ingest_task.submit)
 
 
 @_stage_flow("quality")
 def quality_flow(business_date: date | None = None, tenants: list[str] | None = None) -> State:
-    day, tenants = business_day(business_date), tenants_of(tenants)
-    run = DayRun(day, tenants)
-    for tenant in tenants:
-        run.add("quality", run_name("quality", {"tenant": tenant}),
-                quality_task.submit(batch_id(tenant, day)))
-    return run.finish()
+    return _per_tenant("quality", business_date, tenants,
+                       lambda tenant, day: quality_task.submit(batch_id(tenant, day)))
 
 
 @_stage_flow("scrub")
 def scrub_flow(business_date: date | None = None, tenants: list[str] | None = None) -> State:
-    day, tenants = business_day(business_date), tenants_of(tenants)
-    run = DayRun(day, tenants)
-    for tenant in tenants:
-        run.add("scrub", run_name("scrub", {"tenant": tenant}),
-                scrub_task.submit(batch_id(tenant, day)))
-    return run.finish()
+    return _per_tenant("scrub", business_date, tenants,
+                       lambda tenant, day: scrub_task.submit(batch_id(tenant, day)))
 
 
 @_stage_flow("submit")
