@@ -211,7 +211,7 @@ def settings_from(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Setti
 def compose_schema(request: pytest.FixtureRequest,
                    tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The Compose Specification JSON schema, from the docker-compose 1.29.2 wheel."""
-    cache = request.config.cache
+    cache = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
     folder = (Path(cache.mkdir("compose-spec")) if cache is not None
               else tmp_path_factory.mktemp("compose-spec"))
     wheel = folder / SCHEMA_WHEEL
