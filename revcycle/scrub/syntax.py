@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from revcycle.model.claim import Claim, ClaimType
 from revcycle.scrub.rules import Hit, ScrubContext, Severity, rule
-from revcycle.x12.fields837 import delimiter_names, values_with
+from revcycle.x12.fields837 import delimiter_message, values_with
 
 _PCN_MAX = 20  # 837 TR3, CLM01
 _PCN_KEPT = 17  # what some payers' adjudication systems keep and return
@@ -22,7 +22,6 @@ _CORRECTIONS = frozenset({"7", "8"})  # CLM05-3: replacement, void
 # (837P element, 837I element) of a line's charge and units.
 _CHARGE = {True: "2400 SV102", False: "2400 SV203"}
 _UNITS = {True: "2400 SV104", False: "2400 SV205"}
-_DELIMITER_NAMES = delimiter_names()
 
 
 @rule("SYN-01", family="syntax", severity=Severity.ERROR,
@@ -96,7 +95,4 @@ def writable_values(claim: Claim, ctx: ScrubContext) -> Iterator[Hit]:
     """No value holds one of our 837 delimiters (``*`` element, ``:`` component, ``~``
     segment, ``^`` repetition): one field per hit, never the value."""
     for place, found in values_with(claim):
-        kinds = " and ".join(f"{_DELIMITER_NAMES[c]} '{c}'" for c in sorted(found))
-        yield Hit(place.field, place.line_number,
-                  f"{place.field} holds a character the 837 uses as its {kinds}: "
-                  "it cannot be sent until the value is corrected")
+        yield Hit(place.field, place.line_number, delimiter_message(place.field, found))

@@ -83,6 +83,15 @@ def delimiter_names(delimiters: Delimiters = OUR_DELIMITERS) -> dict[str, str]:
 _Where = tuple[str, str, int | None]
 
 
+def delimiter_message(field: str, found: set[str],
+                      delimiters: Delimiters = OUR_DELIMITERS) -> str:
+    """What a biller reads about a value holding delimiters: the field, never the value."""
+    names = delimiter_names(delimiters)
+    kinds = " and ".join(f"{names[c]} '{c}'" for c in sorted(found))
+    return (f"{field} holds a character the 837 uses as its {kinds}: it cannot be sent"
+            " until the value is corrected")
+
+
 def values_with(claim: Claim, delimiters: Delimiters = OUR_DELIMITERS
                 ) -> Iterator[tuple[Place, set[str]]]:
     """Each place whose value holds delimiters, with the delimiters it holds: every text
