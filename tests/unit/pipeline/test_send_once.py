@@ -171,3 +171,24 @@ def test_a_send_that_fails_gives_its_claim_back_at_once(res: Resources) -> None:
     channel = RecordingChannel()
     assert submit(res, batch, PAYERS[PAYER], channel)["sent"] == FILES
     assert len(channel.deliveries) == FILES
+
+
+def test_a_channel_failing_for_one_payer_fails_that_payer_s_step_only(
+        res: Resources) -> None:
+    f = factory(TENANT, seed=42, payers=["SIMA1", "SIMB1"])
+    batch = ready_batch(res, TENANT, f.claims(20), f.submitter)
+
+    class Down(RecordingChannel):
+        def send(self, delivery: Delivery, data: bytes) -> None:
+            raise ConnectionError("simulated network fault")
+
+    with pytest.raises(ConnectionError):
+        submit(res, batch, PAYERS["SIMA1"], Down())
+    other = RecordingChannel()
+    assert submit(res, batch, PAYERS["SIMB1"], other)["sent"] == len(other.deliveries) > 0
+    by_payer = Counter((s.payer_id, s.status) for s in _submissions(res))
+    assert {status for (payer, status) in by_payer if payer == "SIMA1"} == {"PENDING"}
+    assert {status for (payer, status) in by_payer if payer == "SIMB1"} == {"SENT"}
+    back = RecordingChannel()  # the payer's channel is back: its files go at once
+    assert submit(res, batch, PAYERS["SIMA1"], back)["sent"] == len(back.deliveries) > 0
+    assert all(s.status == "SENT" for s in _submissions(res))

@@ -63,7 +63,7 @@ def _edits(res: Resources, rule_id: str) -> list[tuple[str, str, str]]:
 def _statuses(res: Resources) -> dict[str, str]:
     with res.sessions() as session:
         return dict(session.execute(select(ClaimRow.patient_control_number,
-                                           ClaimRow.status)).tuples().all())
+                                           ClaimRow.status)).all())
 
 
 def _poisoned(claims: list[Claim], index: int, **subscriber: object) -> Claim:
