@@ -20,7 +20,8 @@ STAGE_COUNTS = {
     "quality": {"validated": "validated", "failed": "failed"},
     "scrub": {"ready": "ready", "rejected": "rejected", "waiting": "waiting for a payer"
               " module", "warnings": "warnings"},
-    "submit": {"claims": "claims sent", "sent": "files"},
+    "submit": {"claims": "claims sent", "sent": "files", "refused": "refused by the writer",
+               "in_flight": "being sent by another run"},
     "acks": {"files": "new acknowledgments", "accepted": "accepted", "rejected": "rejected"},
     "post": {"remittances": "remittances posted", "held": "held", "exceptions": "exceptions"},
 }

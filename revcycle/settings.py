@@ -24,6 +24,10 @@ class Settings(BaseSettings):
                                 " the 837s we send.")
     submitter_contact: str = Field("BILLING OPERATIONS", description="1000A PER contact name.")
     submitter_phone: str = Field("5555550100", description="1000A PER telephone number.")
+    send_lease_s: int = Field(600, ge=1, description="How long a run's claim on a submission"
+                              " it is sending holds, in seconds; an older claim is taken over"
+                              " (its sender died) and the file resent under the same"
+                              " interchange control number. Longer than the slowest send.")
     tenants: list[str] = Field(default_factory=list, description="Tenants a scheduled run"
                                " covers (JSON list); empty: every tenant in the database.")
     database_url: str = Field("", description="SQLAlchemy URL; empty: SQLite file in home"

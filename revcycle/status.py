@@ -32,7 +32,9 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     # A corrected claim re-enters the cycle through quality again.
     Status.DQ_FAILED: frozenset(),
     Status.REJECTED: frozenset(),
-    Status.READY: frozenset({Status.SUBMITTED}),
+    # A claim our 837 writer refuses at submit (a value scrub did not foresee) is rejected
+    # alone, with an edit naming the field; the rest of its file is sent.
+    Status.READY: frozenset({Status.SUBMITTED, Status.REJECTED}),
     # A payer may answer with an 835 before (or without) its 277CA.
     Status.SUBMITTED: frozenset({Status.ACCEPTED, Status.PAYER_REJECTED, *_ADJUDICATED}),
     Status.ACCEPTED: frozenset({Status.PAYER_REJECTED, *_ADJUDICATED}),

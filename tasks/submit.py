@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import get_run_logger, task
+from prefect.runtime import flow_run
 
 from revcycle.channels import channel_for
 from revcycle.pipeline.resources import get_resources
@@ -25,4 +26,6 @@ def submit_task(batch_id: str, payer_id: str) -> dict[str, Any]:
 def _submit(batch_id: str, payer_id: str) -> dict[str, Any]:
     res = get_resources()
     payer = load_payers()[payer_id]
-    return submit(res, batch_id, payer, channel_for(payer, res.store))
+    # The flow run's id names this run in its claims on the submissions it sends.
+    return submit(res, batch_id, payer, channel_for(payer, res.store),
+                  run_id=str(flow_run.id or ""))

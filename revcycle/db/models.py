@@ -230,9 +230,13 @@ class Submission(Base):
     key: Mapped[str] = mapped_column(String(400))
     claim_count: Mapped[int] = mapped_column(Integer)
     total_charge: Mapped[Decimal]
-    status: Mapped[str] = mapped_column(String(20))  # PENDING, SENT, ACKNOWLEDGED, REJECTED
+    status: Mapped[str] = mapped_column(String(20))  # PENDING, SENDING, SENT
     created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # The run that claimed the send (PENDING -> SENDING) and when: one run sends; another
+    # takes over only once that claim is older than the send lease (its sender died).
+    sending_run: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sending_since: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class Acknowledgment(Base):

@@ -3,7 +3,9 @@
 The 837 lets a patient control number (CLM01) run to 38 characters, but the TR3 caps it at
 20, and some payers keep only 17 on their 835s and 277CAs: what they cut off no longer
 matches the claim. The 835 finds a service line again by its line control
-number (REF*6R), so each line needs one of its own.
+number (REF*6R), so each line needs one of its own. A value holding a character our 837
+writer uses as a delimiter (legal in a partner's file with other delimiters, or in a
+claims CSV) cannot be written at all: the claim is rejected, naming the field.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterator
 
 from revcycle.model.claim import Claim, ClaimType
 from revcycle.scrub.rules import Hit, ScrubContext, Severity, rule
+from revcycle.x12.fields837 import delimiter_message, values_with
 
 _PCN_MAX = 20  # 837 TR3, CLM01
 _PCN_KEPT = 17  # what some payers' adjudication systems keep and return
@@ -84,3 +87,12 @@ def line_control_numbers(claim: Claim, ctx: ScrubContext) -> Iterator[Hit]:
                 f"service line {number} repeats the line control number of an earlier line"))
         else:
             seen.add(value)
+
+
+@rule("SYN-07", family="syntax", severity=Severity.ERROR,
+      message="a value holds a character the 837 uses as a delimiter", field="2300 CLM01")
+def writable_values(claim: Claim, ctx: ScrubContext) -> Iterator[Hit]:
+    """No value holds one of our 837 delimiters (``*`` element, ``:`` component, ``~``
+    segment, ``^`` repetition): one field per hit, never the value."""
+    for place, found in values_with(claim):
+        yield Hit(place.field, place.line_number, delimiter_message(place.field, found))

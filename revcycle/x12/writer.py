@@ -8,7 +8,7 @@ database in production, a counter in tests), so every interchange sent is unique
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
@@ -20,6 +20,9 @@ from revcycle.x12.tokenizer import Delimiters
 # as these control characters, so they can be written back with any delimiters.
 KEPT_COMPONENT = "\x1f"
 KEPT_REPETITION = "\x1e"
+# The delimiters of every file we write unless a payer's envelope chooses others: a value
+# holding one of them cannot be written (scrub rule SYN-07 rejects such a claim).
+OUR_DELIMITERS = Delimiters()
 
 
 def keep_segment(elements: list[str], delimiters: Delimiters) -> tuple[str, ...]:
@@ -154,7 +157,7 @@ class InterchangeHeader:
     receiver: Party
     usage_indicator: str = "P"  # P production, T test
     ack_requested: str = "0"
-    delimiters: Delimiters = field(default_factory=Delimiters)
+    delimiters: Delimiters = OUR_DELIMITERS
     created: datetime | None = None  # default: now
 
 

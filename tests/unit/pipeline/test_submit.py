@@ -101,8 +101,8 @@ def test_ready_claims_become_one_837_per_payer_and_claim_type(res: Resources) ->
     numbers = [s.interchange_control_number for s in subs]
     assert numbers == [f"{n:09d}" for n in range(1, len(subs) + 1)]
     assert _next_interchange(res) == len(subs) + 1
-    # Each was PENDING (recorded) when sent, and SENT after.
-    assert channel.statuses == dict.fromkeys(numbers, "PENDING")
+    # Each was recorded, then claimed for sending (SENDING) when sent, and SENT after.
+    assert channel.statuses == dict.fromkeys(numbers, "SENDING")
     delivered = {d.interchange_control_number: (d, data) for d, data in channel.deliveries}
     assert set(delivered) == set(numbers)
 

@@ -1,0 +1,194 @@
+"""Exactly once: two runs sending at once deliver each interchange once (counted at the
+receiving side, in two processes), and a send whose sender died is taken over after its
+lease, under the same interchange control number."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections import Counter
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from revcycle.channels import Delivery
+from revcycle.db.models import Claim as ClaimRow
+from revcycle.db.models import LedgerEntry, Submission
+from revcycle.model.claim import ClaimType
+from revcycle.pipeline import submit as submit_module
+from revcycle.pipeline.resources import Resources
+from revcycle.pipeline.submit import submit
+from revcycle.settings import Settings
+from revcycle.status import Status
+from tests.unit.pipeline.conftest import (
+    BOTH_DATABASES,
+    PAYERS,
+    RecordingChannel,
+    factory,
+    ready_batch,
+)
+
+TENANT = "eastgate"
+PAYER = "SIMA1"
+FILES = 6
+
+
+class AppendingChannel:
+    """The receiving side of a payer: each delivery appends its interchange control number
+    as one line to a file opened with O_APPEND, so deliveries from every process count."""
+
+    def __init__(self, received: Path, network_s: float = 0.05) -> None:
+        self.received = received
+        self.network_s = network_s
+
+    def send(self, delivery: Delivery, data: bytes) -> None:
+        time.sleep(self.network_s)  # on the wire: the window two senders race in
+        fd = os.open(self.received, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, f"{delivery.interchange_control_number}\n".encode())
+        finally:
+            os.close(fd)
+
+
+def _deliveries(received: Path) -> Counter[str]:
+    return Counter(received.read_text().split()) if received.exists() else Counter()
+
+
+def _send_at_the_barrier(home: str, url: str, batch: str, received: str,
+                         barrier: Any, results: Any) -> None:
+    """One run's submit step, in a process of its own: it meets the other run at the
+    barrier, then both send the batch's pending submissions."""
+    res = Resources.from_settings(Settings(home=Path(home), database_url=url))
+    try:
+        barrier.wait(timeout=120)
+        results.put(submit(res, batch, PAYERS[PAYER], AppendingChannel(Path(received))))
+    finally:
+        res.engine.dispose()
+
+
+def _pending_submissions(res: Resources) -> str:
+    """A batch with FILES pending submissions (the intent recorded, nothing sent yet)."""
+    f = factory(TENANT, seed=41, payers=[PAYER])
+    batch = ready_batch(res, TENANT, f.claims(FILES * 3, ClaimType.PROFESSIONAL), f.submitter)
+    submit_module._create_submissions(res, batch, replace(PAYERS[PAYER],
+                                                          max_claims_per_file=3))
+    with res.sessions() as session:
+        assert session.scalars(select(Submission.status)).all() == ["PENDING"] * FILES
+    return batch
+
+
+def _submissions(res: Resources) -> list[Submission]:
+    with res.sessions() as session:
+        return list(session.scalars(select(Submission).order_by(Submission.id)))
+
+
+@pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
+def test_two_runs_in_two_processes_deliver_each_interchange_once(
+        res: Resources, tmp_path: Path) -> None:
+    batch = _pending_submissions(res)
+    received = tmp_path / "received.lines"
+    spawn = multiprocessing.get_context("spawn")
+    barrier = spawn.Barrier(2)
+    results = spawn.Queue()
+    runs = [spawn.Process(target=_send_at_the_barrier, args=(
+        str(res.settings.home), res.settings.database_url, batch, str(received), barrier,
+        results)) for _ in range(2)]
+    for run in runs:
+        run.start()
+    outcome = [results.get(timeout=180) for _ in runs]
+    for run in runs:
+        run.join(timeout=60)
+        assert run.exitcode == 0
+
+    numbers = [s.interchange_control_number for s in _submissions(res)]
+    assert _deliveries(received) == Counter(dict.fromkeys(numbers, 1))
+    assert sum(r["sent"] for r in outcome) == FILES
+    assert all(s.status == "SENT" for s in _submissions(res))
+    with res.sessions() as session:
+        claims = session.scalars(select(ClaimRow)).all()
+        charges = Counter(session.scalars(select(LedgerEntry.claim_id).where(
+            LedgerEntry.account == "AR")))
+    assert {c.status for c in claims} == {Status.SUBMITTED}
+    assert charges == Counter({c.id: 1 for c in claims})
+
+
+def _age(res: Resources, submission_id: int, minutes: float, run: str) -> None:
+    """Make a submission look claimed by ``run``, ``minutes`` ago, which never finished."""
+    with res.sessions() as session:
+        session.execute(update(Submission).where(Submission.id == submission_id).values(
+            status="SENDING", sending_run=run,
+            sending_since=datetime.now() - timedelta(minutes=minutes)))
+        session.commit()
+
+
+def test_a_send_whose_sender_died_is_taken_over_after_its_lease(
+        res: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
+    batch = _pending_submissions(res)
+    dead, alive, *_ = _submissions(res)
+    _age(res, dead.id, 11, "died-mid-send")
+    _age(res, alive.id, 1, "still-sending")
+    channel = RecordingChannel()
+
+    result = submit(res, batch, PAYERS[PAYER], channel, run_id="the-rerun")
+
+    sent = [d.interchange_control_number for d, _ in channel.deliveries]
+    assert dead.interchange_control_number in sent  # resent under its own number
+    assert alive.interchange_control_number not in sent
+    assert (result["sent"], result["in_flight"]) == (FILES - 1, 1)
+    after = {s.id: s for s in _submissions(res)}
+    assert after[dead.id].status == "SENT" and after[dead.id].sending_run == "the-rerun"
+    assert after[alive.id].status == "SENDING"
+    with res.sessions() as session:
+        waiting = session.scalars(select(ClaimRow.status).where(
+            ClaimRow.submission_id == alive.id)).all()
+    assert set(waiting) == {Status.READY}
+
+    # A shorter lease (the operator's setting) lets the next run take it over too.
+    monkeypatch.setattr(res.settings, "send_lease_s", 30)
+    again = submit(res, batch, PAYERS[PAYER], channel)
+    assert (again["sent"], again["in_flight"]) == (1, 0)
+    assert [d.interchange_control_number for d, _ in channel.deliveries].count(
+        alive.interchange_control_number) == 1
+    assert all(s.status == "SENT" for s in _submissions(res))
+
+
+def test_a_send_that_fails_gives_its_claim_back_at_once(res: Resources) -> None:
+    batch = _pending_submissions(res)
+
+    class Refusing(RecordingChannel):
+        def send(self, delivery: Delivery, data: bytes) -> None:
+            raise ConnectionError("simulated network fault")
+
+    with pytest.raises(ConnectionError):
+        submit(res, batch, PAYERS[PAYER], Refusing(), run_id="first")
+    first = _submissions(res)[0]
+    assert (first.status, first.sending_run, first.sending_since) == ("PENDING", None, None)
+    channel = RecordingChannel()
+    assert submit(res, batch, PAYERS[PAYER], channel)["sent"] == FILES
+    assert len(channel.deliveries) == FILES
+
+
+def test_a_channel_failing_for_one_payer_fails_that_payer_s_step_only(
+        res: Resources) -> None:
+    f = factory(TENANT, seed=42, payers=["SIMA1", "SIMB1"])
+    batch = ready_batch(res, TENANT, f.claims(20), f.submitter)
+
+    class Down(RecordingChannel):
+        def send(self, delivery: Delivery, data: bytes) -> None:
+            raise ConnectionError("simulated network fault")
+
+    with pytest.raises(ConnectionError):
+        submit(res, batch, PAYERS["SIMA1"], Down())
+    other = RecordingChannel()
+    assert submit(res, batch, PAYERS["SIMB1"], other)["sent"] == len(other.deliveries) > 0
+    by_payer = Counter((s.payer_id, s.status) for s in _submissions(res))
+    assert {status for (payer, status) in by_payer if payer == "SIMA1"} == {"PENDING"}
+    assert {status for (payer, status) in by_payer if payer == "SIMB1"} == {"SENT"}
+    back = RecordingChannel()  # the payer's channel is back: its files go at once
+    assert submit(res, batch, PAYERS["SIMA1"], back)["sent"] == len(back.deliveries) > 0
+    assert all(s.status == "SENT" for s in _submissions(res))
