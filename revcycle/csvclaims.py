@@ -25,6 +25,7 @@ from revcycle.model.claim import (
     ServiceLine,
     Subscriber,
 )
+from revcycle.x12.charset import decode_text
 
 CSV_COLUMNS: tuple[str, ...] = (
     "patient_control_number", "claim_type", "total_charge", "facility_code",
@@ -97,11 +98,15 @@ class _Row:
         return tuple(self.text(column).split())
 
 
-def read_csv_claims(data: bytes) -> list[Claim]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise CsvClaimError("the file is not UTF-8 text") from None
+def read_csv_claims(data: bytes, defects: list[dict[str, object]] | None = None
+                    ) -> list[Claim]:
+    """The claims of a claims CSV. Bytes that are not UTF-8 are read as Windows-1252 (as
+    in an 837; see :mod:`revcycle.x12.tokenizer`), with a ``NOT_UTF8`` defect appended
+    to ``defects``."""
+    text, undecoded = decode_text(data.removeprefix(b"\xef\xbb\xbf"))
+    if undecoded and defects is not None:
+        defects.append({"code": "NOT_UTF8", "message": "bytes that are not UTF-8 were read"
+                        " as Windows-1252"})
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if tuple(reader.fieldnames or ()) != CSV_COLUMNS:
         raise CsvClaimError("the header is not the documented claims CSV header", 1)

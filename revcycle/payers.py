@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from revcycle.scrub import RuleSet
+from revcycle.x12.charset import CHARACTER_SETS, DEFAULT_CHARACTER_SET, CharacterPolicy
 
 
 def _keep(rules: RuleSet) -> RuleSet:
@@ -36,10 +37,21 @@ class PayerDefinition:
     send_retries: int = 3  # transient channel failures
     send_retry_delay_s: float = 2.0
     concurrency: int = 1  # submissions in flight at once to this payer
+    # The characters the payer's companion guide takes ("basic", "basic+lowercase" or
+    # "ascii"; see revcycle.x12.charset), and whether names and addresses outside them are
+    # transliterated (a FIX-04 warning) rather than rejected (a CHAR-01 error).
+    character_set: str = DEFAULT_CHARACTER_SET
+    transliterate: bool = True
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_claims_per_file <= 5000:  # one transaction set per file
             raise ValueError("max_claims_per_file must be 1 to 5000")
+        if self.character_set not in CHARACTER_SETS:
+            raise ValueError(f"character_set must be one of {', '.join(CHARACTER_SETS)}")
+
+    @property
+    def character_policy(self) -> CharacterPolicy:
+        return CharacterPolicy(self.character_set, self.transliterate)
 
 
 # The channels a payer module may name (see revcycle.channels), with the options each needs.

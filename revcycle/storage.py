@@ -40,25 +40,33 @@ _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_NAME_CHARS = 200
+_TEMPORARY = re.compile(r"\.put-.*\.tmp", re.DOTALL)  # LocalObjectStore's unfinished writes
 _MAX_NAME_BYTES = 255  # what most file systems allow for one path component
 _MAX_KEY_BYTES = 1024  # S3's limit
 
 
 def shown_key(key: str) -> str:
-    """A key as error messages show it. A landing key ends in the provider's own file name,
-    which may say who the file is about, so that part is shown as a short digest."""
+    """A key as error messages show it. Below ``<tenant>/landing/`` a provider chose the
+    names (a file name may say who the file is about): the date and batch folders are
+    shown when they have that form, the rest as one short digest."""
     parts = key.split("/")
-    if len(parts) > 2 and parts[1] == "landing":
-        parts[-1] = f"<file {hashlib.sha256(parts[-1].encode()).hexdigest()[:12]}>"
-    return "/".join(parts)
+    if len(parts) <= 2 or parts[1] != "landing":
+        return key
+    shown = 2
+    for layout in (_DATE, _ID):  # <yyyy-mm-dd>/<batch>/, as the key layout has them
+        if shown < len(parts) - 1 and layout.fullmatch(parts[shown]):
+            shown += 1
+    rest = "/".join(parts[shown:]).encode("utf-8", "surrogateescape")
+    return "/".join([*parts[:shown], f"<file {hashlib.sha256(rest).hexdigest()[:12]}>"])
 
 
 class StorageError(Exception):
-    """Base class: an object-store operation failed. ``key`` is the key involved, if any."""
+    """Base class: an object-store operation failed. ``key`` is the key involved, if any,
+    as :func:`shown_key` shows it: the error may be logged, shown or pickled."""
 
     def __init__(self, message: str, *, key: str | None = None) -> None:
         super().__init__(message)
-        self.key = key
+        self.key = shown_key(key) if isinstance(key, str) else None
 
 
 class ObjectNotFound(StorageError):
@@ -214,7 +222,7 @@ def _check_prefix(prefix: str) -> None:
 
 
 def _check_path(text: str, segments: list[str], what: str) -> None:
-    if len(text.encode()) > _MAX_KEY_BYTES:
+    if len(text.encode("utf-8", "surrogateescape")) > _MAX_KEY_BYTES:
         raise InvalidKey(f"{what} is longer than {_MAX_KEY_BYTES} bytes", key=text)
     if "\\" in text or _has_control(text):
         raise InvalidKey(f"{what} contains a backslash or a control character", key=text)
@@ -241,7 +249,18 @@ class ObjectStore(ABC):
 
     @abstractmethod
     def list(self, prefix: str) -> list[str]:
-        """Sorted full keys that start with ``prefix`` (a plain string prefix, as on S3)."""
+        """Sorted full keys that start with ``prefix`` (a plain string prefix, as on S3),
+        including keys written by others that this store refuses to address: read and
+        remove those with ``get_listed`` and ``delete_listed``."""
+
+    @abstractmethod
+    def get_listed(self, key: str) -> bytes:
+        """The bytes of a key as ``list`` gave it, even one that ``get`` refuses (a
+        provider's file name with a tab, a leading dot, ...)."""
+
+    @abstractmethod
+    def delete_listed(self, key: str) -> None:
+        """Remove an object under a key as ``list`` gave it."""
 
     @abstractmethod
     def delete(self, key: str) -> None:
@@ -276,10 +295,10 @@ class ObjectStore(ABC):
 class LocalObjectStore(ObjectStore):
     """Objects as files under ``root``: key ``a/b/c`` is ``root/a/b/c``.
 
-    Writes go to a dot-named temporary file in the target folder, are flushed to disk and
-    renamed over the target. Dot-named files are never listed, so an interrupted write is
-    invisible. A key cannot also be the folder of other keys (S3 allows that; the key
-    layout never needs it).
+    Writes go to a temporary file named ``.put-*.tmp`` in the target folder, are flushed
+    to disk and renamed over the target. Those are never listed, so an interrupted write is
+    invisible; any other file is, dot-named or not. A key cannot also be the folder of
+    other keys (S3 allows that; the key layout never needs it).
     """
 
     def __init__(self, root: Path | str) -> None:
@@ -344,13 +363,30 @@ class LocalObjectStore(ObjectStore):
         if not base.resolve().is_relative_to(self.root):
             raise InvalidKey("prefix resolves outside the store's root", key=prefix)
         keys = []
-        for dirpath, dirnames, filenames in os.walk(base):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for dirpath, _, filenames in os.walk(base):
             for name in filenames:
                 key = Path(dirpath, name).relative_to(self.root).as_posix()
-                if not name.startswith(".") and key.startswith(prefix):
+                if not _TEMPORARY.fullmatch(name) and key.startswith(prefix):
                     keys.append(key)
         return sorted(keys)
+
+    def _listed_path(self, key: str) -> Path:
+        segments = key.split("/") if isinstance(key, str) else [""]
+        path = self.root.joinpath(*segments)
+        if any(s in ("", ".", "..") for s in segments) or not path.resolve().is_relative_to(
+                self.root):
+            raise InvalidKey("key is not one this store lists", key=key)
+        return path
+
+    def get_listed(self, key: str) -> bytes:
+        path = self._listed_path(key)
+        with self._errors("read", key):
+            return path.read_bytes()
+
+    def delete_listed(self, key: str) -> None:
+        path = self._listed_path(key)
+        with suppress(ObjectNotFound), self._errors("delete", key):
+            path.unlink()
 
     def delete(self, key: str) -> None:
         path = self._path(key)
@@ -509,8 +545,7 @@ class S3ObjectStore(ObjectStore):
 
     def get(self, key: str) -> bytes:
         check_key(key)
-        with self._errors("get", key):
-            return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return self.get_listed(key)
 
     def exists(self, key: str) -> bool:
         try:
@@ -520,8 +555,6 @@ class S3ObjectStore(ObjectStore):
         return True
 
     def list(self, prefix: str) -> list[str]:
-        """Sorted keys under ``prefix``, including any written by other tools that this
-        store would refuse to address (those raise InvalidKey when used)."""
         _check_prefix(prefix)
         keys: list[str] = []
         with self._errors("list", prefix):
@@ -533,6 +566,17 @@ class S3ObjectStore(ObjectStore):
 
     def delete(self, key: str) -> None:
         check_key(key)
+        self.delete_listed(key)
+
+    def get_listed(self, key: str) -> bytes:
+        if not isinstance(key, str) or not key:
+            raise InvalidKey("key is empty")
+        with self._errors("get", key):
+            return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def delete_listed(self, key: str) -> None:
+        if not isinstance(key, str) or not key:
+            raise InvalidKey("key is empty")
         with self._errors("delete", key):
             self._client.delete_object(Bucket=self.bucket, Key=key)
 

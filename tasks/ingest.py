@@ -24,5 +24,6 @@ def ingest_task(tenant: str, business_date: date) -> dict[str, Any]:
     get_run_logger().info(
         "ingest %s: %d claims from %s", result["batch"], result["claims"],
         counts({"new files": result["files"], "already ingested": result["duplicates"],
-                "quarantined": result["quarantined"]}))
+                "quarantined": result["quarantined"],
+                "folder markers skipped": result["skipped"]}))
     return result

@@ -23,9 +23,11 @@ def scrub_task(batch_id: str) -> dict[str, Any]:
     payers = registry.payers
     rules = {pid: payer.scrub_rules(DEFAULT_RULES) for pid, payer in payers.items()}
     filing = {pid: payer.timely_filing_days for pid, payer in payers.items()}
+    characters = {pid: payer.character_policy for pid, payer in payers.items()}
     result = in_stage(run_name("scrub", {"batch_id": batch_id}), scrub_batch, get_resources(),
                       batch_id, rules, filing, disabled_payers=registry.disabled(),
-                      unloaded_modules=registry.unknown_broken())
+                      unloaded_modules=registry.unknown_broken(),
+                      character_policies=characters)
     logger = get_run_logger()
     logger.info("scrub %s: %d claims: %d ready, %d rejected, %d waiting for a payer module;"
                 " %d warnings", batch_id, result["claims"], result["ready"],

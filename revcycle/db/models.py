@@ -116,7 +116,8 @@ class File(Base):
     """Every object ingested or received: where it is, what it was, what became of it."""
 
     __tablename__ = "files"
-    __table_args__ = (UniqueConstraint("tenant_id", "direction", "sha256"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "direction", "sha256"),
+                      Index("ix_files_tenant_isa13", "tenant_id", "interchange_control_number"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"), index=True)
@@ -130,6 +131,14 @@ class File(Base):
     status: Mapped[str] = mapped_column(String(20))  # RAW, QUARANTINED, PROCESSED
     reason: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     received_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    # Departures from the standard the file was read despite (code, message, segment
+    # number, byte offset: never a value), as ``revcycle x12 inspect`` lists them.
+    defects: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Landing keys the same content arrived under later (provider-chosen names: kept here
+    # only, never shown).
+    other_source_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # ISA13 of the file's first interchange: a later file reusing it is a defect.
+    interchange_control_number: Mapped[str] = mapped_column(String(9), default="")
 
 
 class Claim(Base):

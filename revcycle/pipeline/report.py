@@ -9,6 +9,7 @@ Carries counts, amounts, rule ids and CARC codes only; no claim content.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -135,7 +136,8 @@ def summarize(session: Session, batches: list[str]) -> dict[str, Any]:
     claims_in = sum(statuses.values())
     adjudicated = sum(statuses.get(s.value, 0) for s in ADJUDICATED)
     return {
-        "files": {"ingested": files.get("RAW", 0), "quarantined": files.get("QUARANTINED", 0)},
+        "files": {"ingested": files.get("RAW", 0), "quarantined": files.get("QUARANTINED", 0),
+                  "with_defects": _files_with_defects(session, batches)},
         "claims": {"in": claims_in, "by_status": dict(sorted(statuses.items())),
                    "adjudicated": adjudicated},
         "dollars": {"billed": _money(money[0]), "paid": _money(money[1]),
@@ -151,6 +153,16 @@ def summarize(session: Session, batches: list[str]) -> dict[str, Any]:
         "kpis": kpis,
         "needs_a_person": needs_a_person(session, batches),
     }
+
+
+def _files_with_defects(session: Session, batches: list[str]) -> dict[str, int]:
+    """How many of the batches' provider files were read despite each defect code (a
+    wrong SE01, a reused ISA13, bytes that are not UTF-8, ...)."""
+    counted: Counter[str] = Counter()
+    for defects in session.scalars(select(File.defects).where(
+            File.batch_id.in_(batches), File.zone != "inbound")):
+        counted.update({d["code"] for d in defects or ()})
+    return dict(sorted(counted.items()))
 
 
 def _posting(session: Session, batches: list[str]) -> dict[str, Any]:

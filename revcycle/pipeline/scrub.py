@@ -23,6 +23,7 @@ from revcycle.pipeline.claimfiles import load_claims
 from revcycle.pipeline.resources import Resources
 from revcycle.scrub import RuleSet, ScrubContext, Severity, scrub
 from revcycle.status import Status
+from revcycle.x12.charset import CharacterPolicy
 
 STAGE = "scrub"
 # Claims whose duplicate key counts as billed: everything that left, or is about to.
@@ -37,9 +38,12 @@ WAITING_FOR_PAYER = {"rule_id": "PAYER-02", "severity": "ERROR", "field": "2010B
 def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet],
                 timely_filing_days: Mapping[str, int] | None = None, *,
                 disabled_payers: Mapping[str, str] | None = None,
-                unloaded_modules: Sequence[str] = ()) -> dict[str, Any]:
-    """Scrub a batch; ``payer_rules`` holds each configured payer's rule set and
-    ``timely_filing_days`` its filing limit. Claims of a payer in ``disabled_payers``
+                unloaded_modules: Sequence[str] = (),
+                character_policies: Mapping[str, CharacterPolicy] | None = None
+                ) -> dict[str, Any]:
+    """Scrub a batch; ``payer_rules`` holds each configured payer's rule set,
+    ``timely_filing_days`` its filing limit and ``character_policies`` the characters it
+    takes. Claims of a payer in ``disabled_payers``
     (payer id -> why) wait; so do claims of an unknown payer while some payer module
     failed to import (``unloaded_modules``): it may be theirs. The result lists the rules
     that could not run (``not_run``: their reference table is not loaded)."""
@@ -61,7 +65,8 @@ def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet
         ctx = ScrubContext(as_of=batch.business_date, seen=seen, payer_rules=payer_rules,
                            icd10=icd10.releases(res.settings.icd10_dir or None),
                            reference=DatabaseReferenceData(res.sessions),
-                           timely_filing_days=timely_filing_days or {})
+                           timely_filing_days=timely_filing_days or {},
+                           character_policies=character_policies or {})
         outcome = scrub([claim for _, claim in loaded], ctx)
         edits: list[dict[str, Any]] = []
         ready: list[int] = []

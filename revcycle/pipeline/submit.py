@@ -155,7 +155,8 @@ def _create_submissions(res: Resources, batch_id: str, payer: PayerDefinition
             select(File).where(File.id.in_({r.file_id for r in rows})))}
         loaded = load_claims(res.store, files, rows)
         for _, claim in loaded:
-            autocorrect(claim)  # as the scrub did: what is sent is the corrected claim
+            # As the scrub did: what is sent is the corrected claim.
+            autocorrect(claim, payer.character_policy)
         for claim_type in (ClaimType.PROFESSIONAL, ClaimType.INSTITUTIONAL):
             group = [(row, claim) for row, claim in loaded if claim.claim_type is claim_type]
             size = payer.max_claims_per_file

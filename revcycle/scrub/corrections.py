@@ -6,6 +6,8 @@
   what is left is all digits.
 - FIX-03: ZIP codes are written as digits only ("62701-1234" becomes "627011234"), when
   what is left is five or nine digits.
+- FIX-04: names and addresses are transliterated into the payer's character set, and any
+  other value outside it is a CHAR-01 error (:mod:`revcycle.scrub.characters`).
 
 :func:`autocorrect` changes the claim in place and returns one WARNING finding per
 correction, so that nothing is changed silently. The scrub runs it before the rules (a
@@ -19,7 +21,9 @@ from __future__ import annotations
 import re
 
 from revcycle.model.claim import Address, Claim, ClaimType
+from revcycle.scrub.characters import check_characters
 from revcycle.scrub.rules import Finding, Severity
+from revcycle.x12.charset import DEFAULT_POLICY, CharacterPolicy
 
 FAMILY = "corrections"
 _CASE, _PUNCTUATION, _ZIP = "FIX-01", "FIX-02", "FIX-03"
@@ -59,8 +63,9 @@ def _fix_zip(address: Address | None, who: str, loop: str, found: list[Finding])
                               f"{loop} N403"))
 
 
-def autocorrect(claim: Claim) -> list[Finding]:
-    """Apply FIX-01, FIX-02 and FIX-03 to ``claim`` in place; one finding per correction."""
+def autocorrect(claim: Claim, characters: CharacterPolicy = DEFAULT_POLICY) -> list[Finding]:
+    """Apply FIX-01 to FIX-04 to ``claim`` in place; one finding per correction, and a
+    CHAR-01 error for each value outside the ``characters`` the payer takes."""
     found: list[Finding] = []
     professional = claim.claim_type is ClaimType.PROFESSIONAL
     # FIX-01 on the codes of the claim and its lines.
@@ -114,4 +119,4 @@ def autocorrect(claim: Claim) -> list[Finding]:
     if claim.patient is not None:
         _fix_zip(claim.patient.address, "patient", "2010CA", found)
     _fix_zip(claim.payer.address, "payer", "2010BB", found)
-    return found
+    return found + check_characters(claim, characters)  # last: the codes are upper-cased

@@ -20,6 +20,7 @@ from revcycle.scrub import (
 )
 from revcycle.scrub.corrections import autocorrect
 from revcycle.scrub.rules import Finding, RuleSet, ScrubContext, Severity
+from revcycle.x12.charset import DEFAULT_POLICY
 
 DEFAULT_RULES = RuleSet.from_modules(
     identifiers,
@@ -81,7 +82,9 @@ def scrub(
     keys: list[str] = []
     try:
         for claim in claims:
-            fixed = autocorrect(claim)  # first: the rules check the corrected claim
+            # First: the rules check the corrected claim.
+            fixed = autocorrect(claim, ctx.character_policies.get(claim.payer.payer_id,
+                                                                  DEFAULT_POLICY))
             key = duplicates.duplicate_key(claim)
             ctx.current = (claim, key)
             found = fixed + payer_rules.get(claim.payer.payer_id, rules).run(claim, ctx)

@@ -35,6 +35,7 @@ from types import ModuleType
 from revcycle.codesets import icd10
 from revcycle.codesets.reference import NoReferenceData, ReferenceData
 from revcycle.model.claim import Claim
+from revcycle.x12.charset import CharacterPolicy
 
 
 class Severity(StrEnum):
@@ -84,7 +85,8 @@ class ScrubContext:
 
     ``reference`` answers the rules that need a table operators load (HCPCS, NCCI, MUE);
     a rule whose table is not loaded adds its id to ``not_run`` instead of passing.
-    ``timely_filing_days`` holds each payer's filing limit (default: 365 days).
+    ``timely_filing_days`` holds each payer's filing limit (default: 365 days), and
+    ``character_policies`` the characters each payer takes (default: ``DEFAULT_POLICY``).
     """
 
     as_of: date  # the business date: no date of service may be after it
@@ -94,6 +96,7 @@ class ScrubContext:
     passed: set[str] = field(default_factory=set)
     reference: ReferenceData = field(default_factory=NoReferenceData)
     timely_filing_days: Mapping[str, int] = field(default_factory=dict)
+    character_policies: Mapping[str, CharacterPolicy] = field(default_factory=dict)
     not_run: set[str] = field(default_factory=set)
     # While scrub() runs the rules on a claim: that claim and its duplicate key, computed once.
     current: tuple[Claim, str] | None = None

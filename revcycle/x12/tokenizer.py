@@ -6,6 +6,12 @@ the repetition separator in 5010 (4010 files, and some 5010 ones, put the standa
 there instead). Line breaks after terminators, a UTF-8 byte-order mark and compressed
 (not fixed-width) ISA headers are tolerated and reported as defects where they break the
 standard. A 1 GB file is read in 1 MiB chunks and never held whole.
+
+Files are read as UTF-8. A byte that is not part of a UTF-8 character is read as Windows-1252
+(the code page a Latin-1 file written on Windows uses; the five bytes it leaves undefined as
+Latin-1), so a surname sent as ``M\xdcLLER`` reads ``MÜLLER``, and a ``NOT_UTF8`` defect
+is recorded once. Values are then always text that can be encoded again; whether a payer
+takes such a character is the scrub's question (:mod:`revcycle.scrub.characters`).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from revcycle.x12.charset import AS_WINDOWS_1252
 from revcycle.x12.errors import X12DelimiterError, X12Error
 
 BOM = b"\xef\xbb\xbf"
@@ -204,14 +211,17 @@ class SegmentReader:
         try:
             for raw, offset in self._chunks():
                 text = carry + decoder.decode(raw)
-                if not bad_bytes_reported and not text.isascii() and _UNDECODED.search(text):
+                undecoded = not text.isascii() and _UNDECODED.search(text) is not None
+                if undecoded and not bad_bytes_reported:
                     bad_bytes_reported = True
-                    self.defects.append(Defect("NOT_UTF8", "bytes that are not UTF-8 were kept"
-                                               " as-is", self.segment_number + 1, offset))
+                    self.defects.append(Defect("NOT_UTF8", "bytes that are not UTF-8 were read"
+                                               " as Windows-1252", self.segment_number + 1,
+                                               offset))
                 parts = text.split(term)
                 carry = parts.pop()
                 # One generator level per segment, not two: this loop is the hot path.
-                for position, segment in enumerate(self._split(parts, text, carry_offset, sep)):
+                for position, segment in enumerate(self._split(parts, text, carry_offset, sep,
+                                                               undecoded)):
                     self._position = position
                     yield segment
                 pending = decoder.getstate()[0]  # bytes of a character cut by the chunk end
@@ -219,15 +229,19 @@ class SegmentReader:
                                 - len(carry.encode("utf-8", "surrogateescape")))
             tail = carry + decoder.decode(b"", final=True)
             if tail.strip(LINE_WHITESPACE):
-                for position, segment in enumerate(self._split([tail], tail, carry_offset, sep)):
+                undecoded = not tail.isascii() and _UNDECODED.search(tail) is not None
+                for position, segment in enumerate(self._split([tail], tail, carry_offset, sep,
+                                                               undecoded)):
                     self._position = position
                     yield segment
                 self.defect("NO_FINAL_TERMINATOR", "the last segment has no terminator")
         finally:
             self.close()
 
-    def _split(self, parts: list[str], text: str, base: int, sep: str) -> list[list[str]]:
-        """The chunk's segments as element lists; records what ``location`` needs."""
+    def _split(self, parts: list[str], text: str, base: int, sep: str,
+               undecoded: bool) -> list[list[str]]:
+        """The chunk's segments as element lists; records what ``location`` needs (the
+        text as decoded, escaped bytes and all, so byte offsets stay exact)."""
         self._parts = parts
         self._chunk_text = text
         self._base_offset = base
@@ -239,6 +253,8 @@ class SegmentReader:
             pieces = [p for p in pieces if p]
         else:
             self._raw_index = None
+        if undecoded:
+            pieces = [p.translate(AS_WINDOWS_1252) for p in pieces]
         segments = [p.split(sep) for p in pieces]
         self._first = self._count
         self._count += len(segments)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import socket
 import threading
 import urllib.request
@@ -30,10 +31,12 @@ from revcycle.storage import (
     S3ObjectStore,
     StorageError,
     TransientStorageError,
+    check_key,
     check_name,
     object_key,
     parse_key,
     safe_name,
+    shown_key,
     store_from_settings,
     zone_prefix,
 )
@@ -149,15 +152,29 @@ def test_missing_object(store: ObjectStore, action: str) -> None:
 
 @pytest.mark.parametrize("action", ["get", "size"])
 def test_a_providers_file_name_is_not_in_the_message(store: ObjectStore, action: str) -> None:
-    """The name a provider gave a landing file may name the patient; messages (which reach
-    logs and the dashboard) show a digest of it instead. The exception keeps the key."""
+    """The name a provider gave a landing file may name the patient; messages and the
+    exception's key (which reach logs, the dashboard and pickled results) show a digest
+    of it instead."""
     k = key("Jane_Roe_1962-03-04.837", zone="landing")
     with pytest.raises(ObjectNotFound) as info:
         getattr(store, action)(k)
-    assert info.value.key == k
-    message = str(info.value)
-    assert "Jane" not in message and "Roe" not in message and "1962" not in message
-    assert "acme/landing/2024-05-01/b1/<file " in message
+    assert info.value.key == shown_key(k)
+    for text in (str(info.value), pickle.dumps(info.value).decode("latin-1")):
+        assert "Jane" not in text and "Roe" not in text and "1962" not in text
+        assert "acme/landing/2024-05-01/b1/<file " in text
+
+
+@pytest.mark.parametrize("name", ["Jane\tRoe.837", ".Jane_Roe.837", "Jane/../Roe.837",
+                                  "sub folder/.Jane Roe.837", "Jane\udcdcRoe.837"])
+def test_an_invalid_landing_key_is_pickled_without_the_providers_name(name: str) -> None:
+    k = f"acme/landing/2024-05-01/b1/{name}"
+    with pytest.raises(InvalidKey) as info:
+        check_key(k)
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert type(copy) is InvalidKey and copy.key == info.value.key == shown_key(k)
+    for text in (str(info.value), pickle.dumps(info.value).decode("latin-1")):
+        assert "Jane" not in text and "Roe" not in text
+    assert shown_key(k).startswith("acme/landing/2024-05-01/b1/<file ")
 
 
 @pytest.mark.parametrize("bad", BAD_KEYS)
@@ -270,11 +287,44 @@ def test_local_reader_never_sees_a_partial_object(tmp_path: Path) -> None:
     assert seen
 
 
-def test_local_list_skips_dot_files(tmp_path: Path) -> None:
+def test_local_list_skips_unfinished_writes_only(tmp_path: Path) -> None:
     store = LocalObjectStore(tmp_path)
     store.put(key("a.837"), b"x")
     Path(tmp_path, "acme/raw/2024-05-01/b1/.put-crashed.tmp").write_bytes(b"partial")
     assert store.list("acme/") == [key("a.837")]
+    # A provider's dot-named file or folder is listed, and read and removed as listed.
+    Path(tmp_path, "acme/raw/2024-05-01/b1/.claims.837").write_bytes(b"dot")
+    Path(tmp_path, "acme/raw/2024-05-01/.drop").mkdir()
+    Path(tmp_path, "acme/raw/2024-05-01/.drop/tab\there.837").write_bytes(b"tab")
+    listed = store.list("acme/")
+    assert listed == sorted([key("a.837"), "acme/raw/2024-05-01/b1/.claims.837",
+                             "acme/raw/2024-05-01/.drop/tab\there.837"])
+    listed.remove(key("a.837"))
+    for k in listed:
+        with pytest.raises(InvalidKey):
+            store.get(k)
+        assert store.get_listed(k) in (b"dot", b"tab")
+        store.delete_listed(k)
+    assert store.list("acme/") == [key("a.837")]
+    for bad in ("acme/../outside", "acme//x", "acme/./x", ""):
+        with pytest.raises(InvalidKey):
+            store.get_listed(bad)
+
+
+def test_s3_lists_and_reads_keys_it_refuses_to_address(s3_endpoint: str) -> None:
+    store = s3_store(s3_endpoint)
+    weird = ["acme/landing/2024-05-01/", "acme/landing/2024-05-01/b1/tab\tname.837",
+             "acme/landing/2024-05-01/b1/../up.837", "acme/landing//abs.837",
+             "acme/landing/2024-05-01/b1/.dot.837"]
+    for number, k in enumerate(weird):
+        store._client.put_object(Bucket=store.bucket, Key=k, Body=str(number).encode())
+    assert store.list("acme/landing/") == sorted(weird)
+    for number, k in enumerate(weird):
+        with pytest.raises(InvalidKey):
+            store.get(k)
+        assert store.get_listed(k) == str(number).encode()
+        store.delete_listed(k)
+    assert store.list("acme/landing/") == []
 
 
 def test_local_symlink_out_of_root_is_refused(tmp_path: Path) -> None:

@@ -125,6 +125,14 @@ def test_a_wrong_header_is_refused(claims: list, header: list[str]) -> None:
     assert caught.value.row == 1
 
 
-def test_text_that_is_not_utf8_is_refused() -> None:
-    with pytest.raises(CsvClaimError, match="not UTF-8"):
+def test_bytes_that_are_not_utf8_are_read_as_windows_1252_with_a_defect(
+        claims: list) -> None:
+    claims[0].subscriber.last_name = "M\u00dcLLER"
+    data = write_csv_claims(claims[:2]).decode().encode("cp1252")
+    defects: list[dict[str, object]] = []
+    read = read_csv_claims(data, defects)
+    assert read[0].subscriber.last_name == "M\u00dcLLER"
+    assert [d["code"] for d in defects] == ["NOT_UTF8"]
+    # Not UTF-8 and not the documented claims CSV either: still a typed error.
+    with pytest.raises(CsvClaimError, match="columns"):
         read_csv_claims(",".join(CSV_COLUMNS).encode() + b"\n\xff\xfe\x00bad\n")

@@ -19,7 +19,7 @@ from revcycle.pipeline.ingest import ingest
 from revcycle.pipeline.resources import Resources
 from revcycle.simulator.payer import PayerSimulator
 from revcycle.status import Status
-from revcycle.storage import object_key, zone_prefix
+from revcycle.storage import object_key, shown_key, zone_prefix
 from revcycle.x12.writer import CounterControlNumbers
 from tests.unit.pipeline.conftest import (
     BOTH_DATABASES,
@@ -57,7 +57,7 @@ def test_a_landed_file_goes_to_raw_and_its_claims_are_received(res: Resources) -
     result = ingest(res, TENANT, DAY)
 
     assert result == {"batch": BATCH, "files": 2, "duplicates": 0, "quarantined": 0,
-                      "claims": 30}
+                      "claims": 30, "skipped": 0}
     assert landing(res, TENANT) == []
     files = _files(res)
     assert {f.source_key for f in files} == set(dropped)
@@ -167,7 +167,10 @@ def test_unreadable_files_go_to_quarantine_with_a_reason(res: Resources) -> None
         assert file.key == object_key(TENANT, "quarantine", DAY, BATCH, sha)
         assert res.store.get(file.key) == data
         reason = json.loads(res.store.get(f"{file.key}.reason.json"))
-        assert reason == {"source_key": file.source_key, **file.reason}
+        # Beside it, the landing key as errors show it: the provider's name stays in the
+        # database.
+        assert reason == {"source_key": shown_key(file.source_key), **file.reason}
+        assert name not in json.dumps(reason)
         assert reason["error"] == error and reason["reason"]
         # The reason says where and why, never what: no value from the file.
         text = json.dumps(reason)
@@ -275,7 +278,7 @@ def test_two_runs_ingesting_at_once_take_each_file_once(
     f = factory(TENANT, seed=9)
     drop_claims(res, TENANT, f.claims(30), f.submitter)
     files = len(landing(res, TENANT))
-    results = twice_at_once(monkeypatch, ingest_module, "read_claims",
+    results = twice_at_once(monkeypatch, ingest_module, "read_claim_file",
                             lambda: ingest(res, TENANT, DAY))
 
     assert sum(r["files"] for r in results) == files

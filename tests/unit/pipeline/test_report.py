@@ -93,7 +93,10 @@ def _expected(res: Resources, tenants: list[str]) -> dict[str, Any]:
             amounts.append(adjustment.amount)
     return {
         "files": {"ingested": sum(f.status == "RAW" for f in files),
-                  "quarantined": sum(f.status == "QUARANTINED" for f in files)},
+                  "quarantined": sum(f.status == "QUARANTINED" for f in files),
+                  "with_defects": dict(sorted(Counter(
+                      code for f in files for code in {d["code"] for d in f.defects}
+                  ).items()))},
         "claims": {"in": len(claims), "by_status": dict(sorted(statuses.items())),
                    "adjudicated": sum(statuses[s] for s in ADJUDICATED)},
         "dollars": {"billed": _money([c.total_charge for c in claims]),

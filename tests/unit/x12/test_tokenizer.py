@@ -335,14 +335,34 @@ def test_whitespace_after_the_last_terminator_is_no_defect() -> None:
     assert reader.defects == []
 
 
-def test_non_utf8_bytes_are_kept_with_a_defect() -> None:
-    data = document(STANDARD, "\n").replace("SYNTHETIC", "SYNTH\xc9TIC").encode("latin-1")
-    reader = SegmentReader(data)
+def test_non_utf8_bytes_are_read_as_windows_1252_with_a_defect() -> None:
+    text = document(STANDARD, "\n").replace("SYNTHETIC", "SYNTH\xc9TIC \u2019")
+    reader = SegmentReader(text.encode("cp1252"))
     read = list(reader)  # no exception
     assert [d.code for d in reader.defects] == ["NOT_UTF8"]
     name = read[3][3]
-    assert name.encode("utf-8", "surrogateescape") == b"SYNTH\xc9TIC SUBMITTER"
+    assert name == "SYNTH\u00c9TIC \u2019 SUBMITTER"  # 0xC9 and 0x92 as Windows-1252
+    "".join(e for s in read for e in s).encode()  # no lone surrogates: no error
     assert read[4:] == body(STANDARD)[3:]
+
+
+def test_bytes_undefined_in_windows_1252_are_read_as_latin_1() -> None:
+    text = document(STANDARD, "\n").replace("SYNTHETIC", "A\x81B")
+    read = list(SegmentReader(text.encode("latin-1")))
+    assert read[3][3] == "A\x81B SUBMITTER"
+
+
+def test_offsets_after_non_utf8_bytes_count_bytes() -> None:
+    text = document(STANDARD, "\n").replace("SYNTHETIC", "M\xdcLLER \xdc")
+    data = text.encode("latin-1")
+    reader = SegmentReader(data, 64)  # small chunks: the bytes straddle chunk ends
+    names = []
+    for elements in reader:
+        if elements[0] == "NM1":
+            _, offset = reader.location()
+            assert data[offset:offset + 4] == b"NM1*"
+            names.append(elements[3])
+    assert "M\u00dcLLER \u00dc SUBMITTER" in names
 
 
 def test_non_utf8_defect_is_reported_once() -> None:
