@@ -4,8 +4,8 @@ A run claims a PENDING submission (PENDING -> SENDING, with its run id and the t
 conditional update before it sends, so two runs at once never send one interchange twice;
 a claim older than the send lease is taken over (its sender died).
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-28 09:00:00
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
