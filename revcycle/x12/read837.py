@@ -434,10 +434,10 @@ class Claim837Parser:
             if count < 2 or not elements[1]:
                 self._require(elements, (1,), loop)
             target.address = Address(elements[1], "", "", "", elements[2] if count > 2 else "")
-        elif tag == "N4":
-            address = getattr(target, "address", None)
+        elif tag == "N4":  # N3 and N4 are each situational in 2010BA/BB (N3 may be absent)
+            address = target.address
             if address is None:
-                raise self._structure("N3 required but not found before N4", "N3", loop)
+                address = target.address = Address("", "", "", "")
             address.city = element(elements, 1)
             address.state = element(elements, 2)
             address.postal_code = element(elements, 3)
@@ -472,8 +472,8 @@ class Claim837Parser:
             # A loop the model does not name belongs to the enclosing level, claim or line.
             self._enclosing_extras().extend(name.extras)
             return
-        if name.loop == "2010AA":
-            if target.address is None:
+        if name.loop == "2010AA":  # the billing provider's N3 and N4 are required
+            if target.address is None or not target.address.line1:
                 raise self._structure("N3 required but not found", "N3", name.loop)
             if not target.address.city:
                 raise self._structure("N4 required but not found", "N4", name.loop)
