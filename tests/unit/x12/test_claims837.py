@@ -221,3 +221,16 @@ def test_payer_address_is_situational_and_read_without_it(left_out: tuple[str, .
     rewritten = write_837([back], HEADER, CounterControlNumbers(), SUBMITTER, RECEIVER).text
     assert pyx12_errors(rewritten) == []
     assert _read(rewritten) == [back]
+
+
+@pytest.mark.parametrize(("after", "loop"), [("NM1*85*", "2010AA"), ("NM1*QC*", "2010CA"),
+                                             ("NM1*77*", "2310C")])
+def test_n4_without_n3_is_refused_where_the_tr3_requires_n3(after: str, loop: str) -> None:
+    claim = _claim("PCN1", patient=Patient("TESTER", "KIM", "19", date(2015, 1, 2), "M",
+                                           address=ADDRESS))
+    claim.service_facility = Provider("2", "ELM ANNEX", npi="1234567893", address=ADDRESS)
+    text = write_837([claim], HEADER, CounterControlNumbers(), SUBMITTER, RECEIVER).text
+    damaged = _without(text, after, "N3*10 ELM ST")
+    assert pyx12_errors(damaged) != []
+    with pytest.raises(X12StructureError, match=f"N3 required.*loop {loop}"):
+        _read(damaged)
