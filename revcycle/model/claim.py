@@ -27,6 +27,10 @@ class ClaimType(StrEnum):
 
 @dataclass(slots=True)
 class Address:
+    """An N3 (street) and N4 (city, state, ZIP). Where the TR3 makes them situational
+    (subscriber, payer, ...), either may be absent: ``line1`` is then empty (no N3), or
+    ``city``, ``state`` and ``postal_code`` are (no N4)."""
+
     line1: str
     city: str
     state: str

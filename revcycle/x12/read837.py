@@ -50,6 +50,10 @@ LINE_SUBLOOP_SEGMENTS = frozenset(
 )
 ALTERNATE_COMPONENT_SEPARATORS = (":", ">", "^", "|")
 HEADER_LOOP_SEGMENTS = {"1000A": ("PER",), "1000B": ()}  # besides their NM1
+# Name loops whose N3 and N4 the TR3 requires (X222A1, X223A2): billing provider, patient,
+# service facility (837I 2310E, read as 2310C). Elsewhere (subscriber, payer) both are
+# situational and either may come alone.
+ADDRESS_REQUIRED = frozenset({"2010AA", "2010CA", "2310C"})
 # Claim-level provider loops whose PRV (taxonomy) the guide defines: 837P rendering,
 # 837I attending. Elsewhere a PRV is kept as it came.
 TAXONOMY_LOOPS = {True: ("2310B",), False: ("2310A",)}
@@ -326,6 +330,7 @@ class Claim837Parser:
 
     # -- name loops -------------------------------------------------------------------
     def _name(self, elements: list[str]) -> None:
+        as_read = elements  # kept as read: padding would write trailing separators
         if len(elements) < 10:  # absent trailing elements read as empty
             elements = [*elements, *[""] * (10 - len(elements))]
         state = self.state
@@ -365,7 +370,7 @@ class Claim837Parser:
                 return
             if entity in ("87", "PE") and self.billing is not None:
                 self.name = _NameLoop("2010AB" if entity == "87" else "2010AC", None)
-                self.name.extras.append(self._keep(elements))
+                self.name.extras.append(self._keep(as_read))
                 return
         elif state == SUBSCRIBER:
             if entity == "IL":
@@ -435,9 +440,11 @@ class Claim837Parser:
                 self._require(elements, (1,), loop)
             target.address = Address(elements[1], "", "", "", elements[2] if count > 2 else "")
         elif tag == "N4":
-            address = getattr(target, "address", None)
-            if address is None:
-                raise self._structure("N3 required but not found before N4", "N3", loop)
+            address = target.address
+            if address is None:  # no N3: the TR3 allows that only where N3 is situational
+                if loop in ADDRESS_REQUIRED:
+                    raise self._structure("N3 required but not found before N4", "N3", loop)
+                address = target.address = Address("", "", "", "")
             address.city = element(elements, 1)
             address.state = element(elements, 2)
             address.postal_code = element(elements, 3)

@@ -77,8 +77,12 @@ def _emit(w: SegmentWriter, segments: list[tuple[str, ...]],
 
 
 def _address(segments: list[tuple[str, ...]], address: Address | None) -> None:
-    if address is not None:
+    """N3 and N4, each only when it has content (a payer's may have either or neither)."""
+    if address is None:
+        return
+    if address.line1 or address.line2:
         segments.append(("N3", address.line1, address.line2))
+    if address.city or address.state or address.postal_code:
         segments.append(("N4", address.city, address.state, address.postal_code))
 
 

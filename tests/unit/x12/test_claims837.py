@@ -25,6 +25,7 @@ from revcycle.x12.errors import X12ElementError, X12Error, X12StructureError
 from revcycle.x12.read837 import parse_837
 from revcycle.x12.write837 import write_837
 from revcycle.x12.writer import CounterControlNumbers, InterchangeHeader, Party
+from tests.x12_validation import pyx12_errors
 
 HEADER = InterchangeHeader(Party("SENDER1"), Party("RECEIVER1"),
                            created=datetime(2026, 11, 2, 9, 15))
@@ -182,3 +183,54 @@ def test_bad_claims_raise_typed_errors_without_values(old: str, new: str,
     for value in ("TESTER", "MBR001", "19800102", "20261399", "1X0"):
         assert value not in message
     assert caught.value.segment_number and caught.value.byte_offset
+
+
+def _without(text: str, after: str, *left_out: str) -> str:
+    """``text`` without the first of each of ``left_out`` found after ``after``; SE01
+    recounted."""
+    segments = [s.strip() for s in text.split("~") if s.strip()]
+    start = next(n for n, s in enumerate(segments) if s.startswith(after))
+    for segment in left_out:
+        del segments[segments.index(segment, start)]
+    st = next(n for n, s in enumerate(segments) if s.startswith("ST*"))
+    se = next(n for n, s in enumerate(segments) if s.startswith("SE*"))
+    segments[se] = f"SE*{se - st + 1}*{segments[se].split('*')[2]}"
+    return "~".join(segments) + "~"
+
+
+@pytest.mark.parametrize("left_out", [("N3*10 ELM ST",), ("N4*SPRINGFIELD*IL*627011234",),
+                                      ("N3*10 ELM ST", "N4*SPRINGFIELD*IL*627011234")],
+                         ids=["N4 alone", "N3 alone", "neither"])
+def test_payer_address_is_situational_and_read_without_it(left_out: tuple[str, ...]) -> None:
+    """2010BB N3 and N4 are situational (X222A1): pyx12 accepts the file, and so do we."""
+    payer = Payer("SIM PAYER", "SIMA1", ADDRESS)
+    claim = _claim("PCN1")
+    claim.payer = payer
+    claim.subscriber.address = None
+    text = write_837([claim], HEADER, CounterControlNumbers(), SUBMITTER, RECEIVER).text
+    damaged = _without(text, "NM1*PR*", *left_out)
+    assert pyx12_errors(damaged) == []
+    (back,) = _read(damaged)
+    address = back.payer.address
+    if len(left_out) == 2:
+        assert address is None
+    else:
+        street = "" if left_out[0].startswith("N3") else "10 ELM ST"
+        city = "SPRINGFIELD" if left_out[0].startswith("N3") else ""
+        assert (address.line1, address.city) == (street, city)
+    rewritten = write_837([back], HEADER, CounterControlNumbers(), SUBMITTER, RECEIVER).text
+    assert pyx12_errors(rewritten) == []
+    assert _read(rewritten) == [back]
+
+
+@pytest.mark.parametrize(("after", "loop"), [("NM1*85*", "2010AA"), ("NM1*QC*", "2010CA"),
+                                             ("NM1*77*", "2310C")])
+def test_n4_without_n3_is_refused_where_the_tr3_requires_n3(after: str, loop: str) -> None:
+    claim = _claim("PCN1", patient=Patient("TESTER", "KIM", "19", date(2015, 1, 2), "M",
+                                           address=ADDRESS))
+    claim.service_facility = Provider("2", "ELM ANNEX", npi="1234567893", address=ADDRESS)
+    text = write_837([claim], HEADER, CounterControlNumbers(), SUBMITTER, RECEIVER).text
+    damaged = _without(text, after, "N3*10 ELM ST")
+    assert pyx12_errors(damaged) != []
+    with pytest.raises(X12StructureError, match=f"N3 required.*loop {loop}"):
+        _read(damaged)
