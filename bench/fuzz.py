@@ -159,7 +159,8 @@ def _segment_edit(rng: random.Random, data: bytes) -> bytes:
 
 
 VALUES = (b"", b"9" * 40, b"-1", b"1E9", b"NaN", b"20261399", b"19000229", b"ABC", b"0.001",
-          b"99999999999.99", b" ", "É".encode(), b"\xdc", b"004010X098A1", b"00401")
+          b"99999999999.99", b" ", "É".encode(), b"\xdc", b"004010X098A1", b"00401",
+          "1²".encode(), "２０２６１１０２".encode(), "٣".encode())
 
 
 def _element_edit(rng: random.Random, data: bytes) -> bytes:

@@ -206,7 +206,7 @@ def _claim(rows: Sequence[_Row]) -> Claim:
                                     row.number, column)
     for row in rows:
         pointers = row.words("diagnosis_pointers")
-        if not all(p.isdigit() for p in pointers):
+        if not all(p.isascii() and p.isdigit() for p in pointers):
             raise CsvClaimError("diagnosis pointers must be numbers", row.number,
                                 "diagnosis_pointers")
         claim.service_lines.append(ServiceLine(

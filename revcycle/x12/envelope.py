@@ -118,7 +118,7 @@ BodyParser = Callable[[BodyContext], Iterator[Any]]
 
 def parse_date8(value: str) -> date | None:
     """CCYYMMDD to a date, or None when it is not one."""
-    if len(value) != 8 or not value.isdigit():
+    if len(value) != 8 or not (value.isascii() and value.isdigit()):
         return None
     try:
         return date(int(value[:4]), int(value[4:6]), int(value[6:]))
@@ -127,7 +127,7 @@ def parse_date8(value: str) -> date | None:
 
 
 def _parse_date6(value: str) -> date | None:
-    if len(value) != 6 or not value.isdigit():
+    if len(value) != 6 or not (value.isascii() and value.isdigit()):
         return None
     # ISA09 is YYMMDD; X12 assigns no century, so the nearest one to today is taken.
     century = 2000 if int(value[:2]) < 70 else 1900
@@ -290,7 +290,7 @@ class X12Reader:
         )
         if interchange.date is None:
             self.segments.defect("ISA09_DATE", "ISA09 is not a YYMMDD date")
-        if len(isa[13]) != 9 or not isa[13].isdigit():
+        if len(isa[13]) != 9 or not (isa[13].isascii() and isa[13].isdigit()):
             self.segments.defect("ISA13_FORMAT", "ISA13 is not a nine-digit control number")
         if isa[12] == "00501" and not self.segments.delimiters.repetition:
             self.segments.defect("ISA11_NOT_SEPARATOR", "5010 ISA11 holds no repetition"

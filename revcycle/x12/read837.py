@@ -787,7 +787,7 @@ class Claim837Parser:
     def _parse_pointers(self, value: str) -> tuple[int, ...]:
         pointers = []
         for raw in self._components(value, "SV1", 7):
-            if not raw.isdigit():
+            if not (raw.isascii() and raw.isdigit()):
                 number = decimal_value(self.reader, raw, "SV1", 7, "2400")
                 if number != number.to_integral_value():
                     raise self.reader.error(X12ElementError, "diagnosis pointer is not a whole"

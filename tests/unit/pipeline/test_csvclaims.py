@@ -68,11 +68,13 @@ BAD_VALUES = [
     ("subscriber_member_id", "  ", "required value is empty"),
     ("claim_type", "837X", "claim_type must be 837P or 837I"),
     ("diagnosis_pointers", "1 A", "diagnosis pointers must be numbers"),
+    # Found by bench/fuzz.py: a superscript is a digit to str.isdigit, not to int().
+    ("diagnosis_pointers", "1 \u00b2", "diagnosis pointers must be numbers"),
 ]
 
 
 @pytest.mark.parametrize(("column", "value", "reason"), BAD_VALUES,
-                         ids=[f"{c}-{r.split()[0]}" for c, _, r in BAD_VALUES])
+                         ids=[f"{c}-{r.split()[0]}-{n}" for n, (c, _, r) in enumerate(BAD_VALUES)])
 def test_a_bad_value_names_row_and_column_but_not_the_value(claims: list, column: str,
                                                             value: str, reason: str) -> None:
     rows = _rows(write_csv_claims(claims[:4]))

@@ -155,8 +155,16 @@ def test_items_streams_the_claims() -> None:
 
 def test_parse_date8() -> None:
     assert parse_date8("20240229") == date(2024, 2, 29)
-    for bad in ("20230229", "2024021", "2024-2-1", "", "ABCDEFGH", "20241301"):
-        assert parse_date8(bad) is None
+    for bad in ("20230229", "2024021", "2024-2-1", "", "ABCDEFGH", "20241301",
+                "2026110\u00b2", "\uff12\uff10\uff12\uff16\uff11\uff11\uff10\uff12"):
+        assert parse_date8(bad) is None  # superscript and full-width digits are not digits
+
+
+def test_an_isa_date_with_a_superscript_digit_is_a_defect() -> None:
+    # Found by bench/fuzz.py: str.isdigit() says yes to '²', int() says no.
+    from revcycle.x12.envelope import _parse_date6
+
+    assert _parse_date6("\u00b261102") is None
 
 
 # -- count and control-number mismatches are defects --------------------------------------
