@@ -315,11 +315,19 @@ class _Replacing(SimulatorChannel):
 # ------------------------------------------------------------------ main
 
 
+def _save(folder: Path | None, name: str, data: bytes) -> None:
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--inputs", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pipeline-every", type=int, default=400)
+    parser.add_argument("--save-crashes", type=Path, default=None, metavar="DIR",
+                        help="write each crashing input (synthetic data) to DIR to replay it")
     parser.add_argument("--quick", action="store_true", help="2,000 inputs, 1 in 100"
                         " through the stages (a smoke run)")
     args = parser.parse_args(argv)
@@ -349,12 +357,14 @@ def main(argv: list[str] | None = None) -> int:
                 read_input(kind, data)
             except Exception as exc:  # a crash: counted, never shown
                 crashes[(kind, type(exc).__name__, _where(exc))] += 1
+                _save(args.save_crashes, f"reader-{n}-{kind}", data)
             if (n // len(kinds)) % args.pipeline_every == 0:  # every kind in turn
                 sampled += 1
                 try:
                     pipeline.run(kind, data, clean)
                 except Exception as exc:
                     pipeline_crashes[(kind, type(exc).__name__, _where(exc))] += 1
+                    _save(args.save_crashes, f"stages-{n}-{kind}", data)
     elapsed = time.perf_counter() - started
     print(f"fuzzed {args.inputs:,} inputs in {elapsed:.1f} s ({args.inputs / elapsed:,.0f}/s);"
           f" {sampled} of them also through ingest, scrub, submit, acks and post")
