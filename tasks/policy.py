@@ -12,12 +12,14 @@ from typing import Any, TypeVar
 
 from prefect import get_run_logger
 from prefect.exceptions import MissingContextError
+from prefect.runtime import flow_run
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
 from revcycle.payers import PayerModuleError
+from revcycle.pipeline.audit import record
 from revcycle.pipeline.batches import batch_fingerprint, tenant_of
-from revcycle.pipeline.resources import get_resources
+from revcycle.pipeline.resources import Resources, get_resources
 from revcycle.storage import StorageError, TransientStorageError
 from revcycle.x12.errors import X12Error
 
@@ -152,6 +154,15 @@ def transient_only(task: Any, task_run: Any, state: Any) -> bool:
     except Exception:
         return False
     return False
+
+
+def audited(res: Resources, stage: str, batch_id: str,
+            result: dict[str, Any]) -> dict[str, Any]:
+    """Append to the audit trail that this flow run (else this process) touched the batch
+    in ``stage``, with the result's counts; returns the result."""
+    with phi_safe_errors():
+        record(res, stage, batch_id, result, run_id=str(flow_run.id or ""))
+    return result
 
 
 # --- run names ----------------------------------------------------------------------------
