@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
 from revcycle.payers import PayerModuleError
 from revcycle.pipeline.audit import record
-from revcycle.pipeline.batches import batch_fingerprint, tenant_of
+from revcycle.pipeline.batches import TenantError, batch_fingerprint, tenant_of
 from revcycle.pipeline.resources import Resources, get_resources
 from revcycle.storage import StorageError, TransientStorageError
 from revcycle.x12.errors import X12Error
@@ -47,7 +47,8 @@ RETRY_DELAYS = [2, 10, 30]  # seconds, with jitter
 RETRY_JITTER = 0.5
 TRANSIENT = (TransientStorageError, TransientDatabaseError, ConnectionError, TimeoutError)
 # Errors whose messages are written to carry no claim values: they reach Prefect as they are.
-OWN_WORDS = (StageDatabaseError, StageFailed, X12Error, PayerModuleError, StorageError)
+OWN_WORDS = (StageDatabaseError, StageFailed, X12Error, PayerModuleError, StorageError,
+             TenantError)
 
 
 @contextmanager

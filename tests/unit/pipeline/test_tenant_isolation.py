@@ -26,7 +26,7 @@ from revcycle.model.remittance import Remittance
 from revcycle.pipeline import queues
 from revcycle.pipeline.acks import apply_acknowledgments
 from revcycle.pipeline.aging import ar_aging
-from revcycle.pipeline.batches import claims_in, move
+from revcycle.pipeline.batches import ALL_TENANTS, TenantError, claims_in, move
 from revcycle.pipeline.ingest import ingest
 from revcycle.pipeline.post import post_remittances
 from revcycle.pipeline.report import build_day_report, day_report
@@ -207,6 +207,20 @@ def test_a_tenant_cannot_work_another_tenants_exception(res: Resources) -> None:
     done = queues.post_by_hand(res, payment, claim_a, "biller", tenant=A)
 
     assert done["claim_id"] == claim_a
+
+
+def test_no_tenant_takes_the_reports_zone_of_every_tenants_report(res: Resources) -> None:
+    claims, submitter = _same_claims(n=2)
+    drop_claims(res, ALL_TENANTS, claims, submitter)
+    with pytest.raises(TenantError):
+        ingest(res, ALL_TENANTS, DAY)
+    _day(res, A, claims, submitter)
+    with pytest.raises(TenantError):
+        day_report(res, DAY, [A, ALL_TENANTS])
+    # The combined report of a run goes to the reserved zone, never a tenant's.
+    keys = day_report(res, DAY, [A])["report_keys"]
+    assert all(k.startswith(f"{ALL_TENANTS}/") for k in keys[ALL_TENANTS].values())
+    assert all(k.startswith(f"{A}/") for k in keys[A].values())
 
 
 # --- the whole day of both tenants ------------------------------------------------------
