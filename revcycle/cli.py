@@ -382,10 +382,10 @@ def audit_command(
         print(json.dumps({"audit": rows}))
         return
     table = Table(title=f"audit: {len(rows)}", title_justify="left")
-    for column in ("at", "run_id", "stage", "batch", "counts"):
+    for column in ("at", "run_id", "stage", "batch", "payer", "counts"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(row["at"], row["run_id"], row["stage"], row["batch"],
+        table.add_row(row["at"], row["run_id"], row["stage"], row["batch"], row["payer"],
                       ", ".join(f"{name} {value}" for name, value in row["counts"].items()))
     Console().print(table)
 

@@ -160,9 +160,11 @@ def transient_only(task: Any, task_run: Any, state: Any) -> bool:
 def audited(res: Resources, stage: str, batch_id: str,
             result: dict[str, Any]) -> dict[str, Any]:
     """Append to the audit trail that this flow run (else this process) touched the batch
-    in ``stage``, with the result's counts; returns the result."""
+    (the result's payer's part of it, if any) in ``stage``, with the result's counts;
+    returns the result."""
     with phi_safe_errors():
-        record(res, stage, batch_id, result, run_id=str(flow_run.id or ""))
+        record(res, stage, batch_id, result, run_id=str(flow_run.id or ""),
+               payer=str(result.get("payer", "")))
     return result
 
 

@@ -416,5 +416,6 @@ class StageRun(Base):
     stage: Mapped[str] = mapped_column(String(40))
     batch_id: Mapped[str] = mapped_column(String(100), index=True)
     tenant_id: Mapped[str] = mapped_column(String(64))
+    payer_id: Mapped[str] = mapped_column(String(80), default="")  # "" for a whole batch
     at: Mapped[datetime] = mapped_column(DateTime, default=_now)
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)

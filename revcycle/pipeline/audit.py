@@ -2,7 +2,7 @@
 
 ``stage_runs`` is append-only: :func:`record` inserts a row and nothing here (or anywhere
 in the code) updates or deletes one; on PostgreSQL a trigger refuses both. A row holds ids
-(run, batch, tenant), the stage, the time and the stage's counts: integers under their
+(run, batch, tenant, payer), the stage, the time and the stage's counts: integers under their
 names, never a claim value, an amount or an object key.
 """
 
@@ -36,16 +36,17 @@ def counts_of(result: Mapping[str, Any]) -> dict[str, int]:
 
 
 def record(res: Resources, stage: str, batch_id: str, result: Mapping[str, Any],
-           run_id: str = "") -> None:
-    """Append one row: ``run_id`` (default: this process's) touched ``batch_id`` in
-    ``stage`` and did ``result``'s counts. Committed at once, in its own transaction."""
+           run_id: str = "", payer: str = "") -> None:
+    """Append one row: ``run_id`` (default: this process's) touched ``batch_id`` (``payer``'s
+    part of it, "" for all) in ``stage`` and did ``result``'s counts. Committed at once, in
+    its own transaction."""
     with res.sessions() as session:
         tenant = session.scalar(select(Batch.tenant_id).where(Batch.id == batch_id))
         if not stage or tenant is None:
             raise AuditError(f"no batch {batch_id!r} to record stage {stage!r} on")
         session.execute(insert(StageRun), [{
             "run_id": (run_id or PROCESS_RUN_ID)[:64], "stage": stage, "batch_id": batch_id,
-            "tenant_id": tenant, "at": datetime.now(),
+            "tenant_id": tenant, "payer_id": payer, "at": datetime.now(),
             "counts": counts_of(result)}])
         session.commit()
 
@@ -61,6 +62,7 @@ def trail(session: Session, *, batch: str | None = None,
     if tenant is not None:
         query = query.where(StageRun.tenant_id == tenant)
     return [{"run_id": row.run_id, "stage": row.stage, "batch": row.batch_id,
-             "tenant": row.tenant_id, "at": row.at.isoformat(timespec="seconds"),
+             "tenant": row.tenant_id, "payer": row.payer_id,
+             "at": row.at.isoformat(timespec="seconds"),
              "counts": dict(row.counts)}
             for row in session.scalars(query.order_by(StageRun.at, StageRun.id))]

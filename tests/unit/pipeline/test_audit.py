@@ -34,7 +34,7 @@ def test_a_record_holds_ids_and_counts_only(res: Resources) -> None:
     alpha, bravo = _batches(res, "alpha", "bravo")
     record(res, "post", alpha, {"batch": alpha, "payer": "SIMC1", "remittances": 2,
                                 "paid": "120.00", "held": 0, "edits": {"R1": 3},
-                                "done": True}, run_id="flow-run-1")
+                                "done": True}, run_id="flow-run-1", payer="SIMC1")
     record(res, "scrub", bravo, {"claims": 5})
     record(res, "submit", alpha, {"sent": 1}, run_id="flow-run-1")
 
@@ -45,9 +45,9 @@ def test_a_record_holds_ids_and_counts_only(res: Resources) -> None:
             == [(PROCESS_RUN_ID, "scrub", bravo, {"claims": 5})]
         with pytest.raises(AuditError):
             trail(session)
-    assert [(r["run_id"], r["stage"], r["tenant"], r["counts"]) for r in rows] == [
-        ("flow-run-1", "post", "alpha", {"remittances": 2, "held": 0}),
-        ("flow-run-1", "submit", "alpha", {"sent": 1})]
+    assert [(r["run_id"], r["stage"], r["tenant"], r["payer"], r["counts"]) for r in rows] == [
+        ("flow-run-1", "post", "alpha", "SIMC1", {"remittances": 2, "held": 0}),
+        ("flow-run-1", "submit", "alpha", "", {"sent": 1})]
     with pytest.raises(AuditError):
         record(res, "post", "nobody-20261102", {})
 
@@ -89,10 +89,12 @@ def test_every_stage_task_records_its_run(res: Resources,
     # Outside a flow run, the process's id names the run.
     [alpha] = _batches(res, "alpha")
     audited(res, "quality", alpha, {"batch": alpha, "validated": 3, "failed": 1})
+    audited(res, "post", alpha, {"batch": alpha, "payer": "SIMC1", "claims_posted": 4})
     with res.sessions() as session:
-        [row] = trail(session, batch=alpha)
-    assert (row["run_id"], row["stage"], row["counts"]) \
-        == (PROCESS_RUN_ID, "quality", {"validated": 3, "failed": 1})
+        rows = [(r["run_id"], r["stage"], r["payer"], r["counts"])
+                for r in trail(session, batch=alpha)]
+    assert rows == [(PROCESS_RUN_ID, "quality", "", {"validated": 3, "failed": 1}),
+                    (PROCESS_RUN_ID, "post", "SIMC1", {"claims_posted": 4})]
 
 
 def test_no_code_path_updates_or_deletes_the_trail(res: Resources) -> None:

@@ -1,7 +1,7 @@
 """stage runs are audited
 
 An append-only table of which run (the Prefect flow run, else the process) touched which
-batch in which stage, when, and what it did in counts. The code only ever inserts into it;
+batch (and payer) in which stage, when, and what it did in counts. The code only ever inserts into it;
 on PostgreSQL a trigger refuses UPDATE and DELETE besides.
 
 Revision ID: 0011
@@ -36,6 +36,7 @@ def upgrade() -> None:
     sa.Column('stage', sa.String(length=40), nullable=False),
     sa.Column('batch_id', sa.String(length=100), nullable=False),
     sa.Column('tenant_id', sa.String(length=64), nullable=False),
+    sa.Column('payer_id', sa.String(length=80), nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),
     sa.Column('counts', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stage_runs'))
