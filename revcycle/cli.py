@@ -326,13 +326,16 @@ def queue_resolve(
     note: str = typer.Option(..., "--note", help="What was done (posted by hand, refund"
                              " requested, ...), up to 200 characters."),
     by: str = typer.Option("", "--by", help="Who worked it; default: the login name."),
+    tenant: str | None = typer.Option(None, "--tenant", help="Act as this provider client:"
+                                      " another's exception is refused."),
 ) -> None:
     """Close an exception once it has been worked."""
     from revcycle.pipeline.queues import QueueError, resolve_exception
 
     with _sessions()() as session:
         try:
-            done = resolve_exception(session, payment_id, note, by or _login())
+            done = resolve_exception(session, payment_id, note, by or _login(),
+                                     tenant=tenant)
         except QueueError as exc:
             _fail(str(exc))
         session.commit()
@@ -345,16 +348,46 @@ def queue_post(
     payment_id: int = typer.Argument(..., help="The exception's payment_id."),
     claim_id: int = typer.Option(..., "--claim", help="Our id of the claim it pays."),
     by: str = typer.Option("", "--by", help="Who matched it; default: the login name."),
+    tenant: str | None = typer.Option(None, "--tenant", help="Act as this provider client:"
+                                      " another's exception is refused."),
 ) -> None:
     """Post an exception's payment to the claim you matched it to, and close it."""
     from revcycle.pipeline.queues import QueueError, post_by_hand
     from revcycle.pipeline.resources import get_resources
 
     try:
-        done = post_by_hand(get_resources(), payment_id, claim_id, by or _login())
+        done = post_by_hand(get_resources(), payment_id, claim_id, by or _login(),
+                            tenant=tenant)
     except QueueError as exc:
         _fail(str(exc))
     print(f"payment {done['payment_id']} posted to claim {claim_id} by {done['resolved_by']}")
+
+
+@app.command("audit")
+def audit_command(
+    batch: str | None = typer.Option(None, "--batch", help="One batch (tenant-yyyymmdd)."),
+    tenant: str | None = typer.Option(None, "--tenant", help="One provider client."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Which run touched which batch: stage, when, and what it did in counts (the
+    append-only audit trail; ids and counts only)."""
+    from revcycle.pipeline.audit import AuditError, trail
+
+    with _sessions()() as session:
+        try:
+            rows = trail(session, batch=batch, tenant=tenant)
+        except AuditError as exc:
+            _fail(str(exc))
+    if as_json:
+        print(json.dumps({"audit": rows}))
+        return
+    table = Table(title=f"audit: {len(rows)}", title_justify="left")
+    for column in ("at", "run_id", "stage", "batch", "payer", "counts"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row["at"], row["run_id"], row["stage"], row["batch"], row["payer"],
+                      ", ".join(f"{name} {value}" for name, value in row["counts"].items()))
+    Console().print(table)
 
 
 if __name__ == "__main__":

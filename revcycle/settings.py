@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         "", description="Server-side encryption asked on every write; empty: bucket default.")
     s3_kms_key_id: str = Field("", description="KMS key id or ARN for s3_sse=aws:kms; empty:"
                                " the account's default key.")
+    s3_tenant_kms_keys: dict[str, str] = Field(
+        default_factory=dict, description="Per-tenant KMS key ids or ARNs for"
+        " s3_sse=aws:kms (JSON object, tenant -> key id): each tenant's objects are"
+        " encrypted under its own key; a tenant not named uses s3_kms_key_id.")
     s3_create_bucket: bool = Field(False, description="Create the bucket if it does not"
                                    " exist (local S3-compatible servers).")
     s3_max_attempts: int = Field(4, ge=1, le=10, description="Tries per S3 request,"

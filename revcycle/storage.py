@@ -23,7 +23,7 @@ import tempfile
 import threading
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -445,7 +445,9 @@ class S3ObjectStore(ObjectStore):
     botocore retries transient faults itself (standard mode, ``max_attempts`` tries in all);
     what still fails after that is a :class:`TransientStorageError` for the caller to retry
     later. ``server_side_encryption`` (``"AES256"`` or ``"aws:kms"``, with an optional
-    ``kms_key_id``) is requested on every write, copies included. With ``endpoint_url``
+    ``kms_key_id``) is requested on every write, copies included; with ``aws:kms``,
+    ``tenant_kms_key_ids`` (tenant -> key id) encrypts each tenant's objects (the key's
+    first segment) under the tenant's own key. With ``endpoint_url``
     (an S3-compatible server) requests use path-style addressing and send checksums only
     where the API requires them, which such servers accept. A copy is one ``CopyObject``
     call, so objects are at most 5 GB.
@@ -453,15 +455,17 @@ class S3ObjectStore(ObjectStore):
 
     def __init__(self, bucket: str, *, endpoint_url: str | None = None,
                  region: str | None = None, server_side_encryption: str | None = None,
-                 kms_key_id: str | None = None, client: Any = None,
+                 kms_key_id: str | None = None,
+                 tenant_kms_key_ids: Mapping[str, str] | None = None, client: Any = None,
                  create_bucket: bool = False, max_attempts: int = 4,
                  connect_timeout: float = 5.0, read_timeout: float = 30.0) -> None:
         if not bucket:
             raise StorageError("an S3 store needs a bucket name")
         if server_side_encryption not in (None, *SSE_MODES):
             raise StorageError(f"server-side encryption must be one of {', '.join(SSE_MODES)}")
-        if kms_key_id and server_side_encryption != "aws:kms":
+        if (kms_key_id or tenant_kms_key_ids) and server_side_encryption != "aws:kms":
             raise StorageError("a KMS key id needs server-side encryption 'aws:kms'")
+        self._tenant_kms = dict(tenant_kms_key_ids or {})
         self.bucket = bucket
         self._sse: dict[str, str] = {}
         if server_side_encryption:
@@ -541,7 +545,13 @@ class S3ObjectStore(ObjectStore):
     def put(self, key: str, data: bytes) -> None:
         check_key(key)
         with self._errors("put", key):
-            self._client.put_object(Bucket=self.bucket, Key=key, Body=data, **self._sse)
+            self._client.put_object(Bucket=self.bucket, Key=key, Body=data,
+                                    **self._sse_for(key))
+
+    def _sse_for(self, key: str) -> dict[str, str]:
+        """The encryption asked for writing ``key``: its tenant's KMS key if it has one."""
+        tenant_key = self._tenant_kms.get(key.split("/", 1)[0])
+        return {**self._sse, "SSEKMSKeyId": tenant_key} if tenant_key else self._sse
 
     def get(self, key: str) -> bytes:
         check_key(key)
@@ -586,7 +596,7 @@ class S3ObjectStore(ObjectStore):
         with self._errors("copy", src_key):
             self._client.copy_object(Bucket=self.bucket, Key=dst_key,
                                      CopySource={"Bucket": self.bucket, "Key": src_key},
-                                     **self._sse)
+                                     **self._sse_for(dst_key))
 
     def size(self, key: str) -> int:
         check_key(key)
@@ -624,7 +634,9 @@ def store_from_settings(settings: Settings | None = None) -> ObjectStore:
         return S3ObjectStore(
             settings.s3_bucket, endpoint_url=settings.s3_endpoint_url or None,
             region=settings.s3_region or None, server_side_encryption=settings.s3_sse or None,
-            kms_key_id=settings.s3_kms_key_id or None, create_bucket=settings.s3_create_bucket,
+            kms_key_id=settings.s3_kms_key_id or None,
+            tenant_kms_key_ids=settings.s3_tenant_kms_keys,
+            create_bucket=settings.s3_create_bucket,
             max_attempts=settings.s3_max_attempts)
     return LocalObjectStore(Path(settings.store_root) if settings.store_root
                             else settings.home / "store")

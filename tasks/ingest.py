@@ -14,13 +14,14 @@ from prefect import get_run_logger, task
 from revcycle.formatting import counts
 from revcycle.pipeline.ingest import ingest
 from revcycle.pipeline.resources import get_resources
-from tasks.policy import in_stage, run_name, stage_task_options
+from tasks.policy import audited, in_stage, run_name, stage_task_options
 
 
 @task(**stage_task_options("ingest", across_runs=False))
 def ingest_task(tenant: str, business_date: date) -> dict[str, Any]:
     result = in_stage(run_name("ingest", {"tenant": tenant}), ingest, get_resources(), tenant,
                       business_date)
+    audited(get_resources(), "ingest", result["batch"], result)
     get_run_logger().info(
         "ingest %s: %d claims from %s", result["batch"], result["claims"],
         counts({"new files": result["files"], "already ingested": result["duplicates"],

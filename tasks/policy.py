@@ -12,12 +12,14 @@ from typing import Any, TypeVar
 
 from prefect import get_run_logger
 from prefect.exceptions import MissingContextError
+from prefect.runtime import flow_run
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
 from revcycle.payers import PayerModuleError
-from revcycle.pipeline.batches import batch_fingerprint, tenant_of
-from revcycle.pipeline.resources import get_resources
+from revcycle.pipeline.audit import record
+from revcycle.pipeline.batches import TenantError, batch_fingerprint, tenant_of
+from revcycle.pipeline.resources import Resources, get_resources
 from revcycle.storage import StorageError, TransientStorageError
 from revcycle.x12.errors import X12Error
 
@@ -45,7 +47,8 @@ RETRY_DELAYS = [2, 10, 30]  # seconds, with jitter
 RETRY_JITTER = 0.5
 TRANSIENT = (TransientStorageError, TransientDatabaseError, ConnectionError, TimeoutError)
 # Errors whose messages are written to carry no claim values: they reach Prefect as they are.
-OWN_WORDS = (StageDatabaseError, StageFailed, X12Error, PayerModuleError, StorageError)
+OWN_WORDS = (StageDatabaseError, StageFailed, X12Error, PayerModuleError, StorageError,
+             TenantError)
 
 
 @contextmanager
@@ -152,6 +155,17 @@ def transient_only(task: Any, task_run: Any, state: Any) -> bool:
     except Exception:
         return False
     return False
+
+
+def audited(res: Resources, stage: str, batch_id: str,
+            result: dict[str, Any]) -> dict[str, Any]:
+    """Append to the audit trail that this flow run (else this process) touched the batch
+    (the result's payer's part of it, if any) in ``stage``, with the result's counts;
+    returns the result."""
+    with phi_safe_errors():
+        record(res, stage, batch_id, result, run_id=str(flow_run.id or ""),
+               payer=str(result.get("payer", "")))
+    return result
 
 
 # --- run names ----------------------------------------------------------------------------

@@ -13,13 +13,14 @@ from prefect.artifacts import create_link_artifact
 
 from revcycle.pipeline.quality import check_quality
 from revcycle.pipeline.resources import get_resources
-from tasks.policy import batch_work, in_stage, run_name, stage_task_options
+from tasks.policy import audited, batch_work, in_stage, run_name, stage_task_options
 
 
 @task(**stage_task_options("quality", "batch_id", work=batch_work))
 def quality_task(batch_id: str) -> dict[str, Any]:
     result = in_stage(run_name("quality", {"batch_id": batch_id}), check_quality,
                       get_resources(), batch_id)
+    audited(get_resources(), "quality", batch_id, result)
     get_run_logger().info("quality %s: %d validated, %d failed", batch_id,
                           result["validated"], result["failed"])
     if result["data_docs"]:

@@ -20,11 +20,12 @@ from prefect.artifacts import (
     create_table_artifact,
 )
 
+from revcycle.pipeline.batches import batch_id
 from revcycle.pipeline.links import report_link
 from revcycle.pipeline.report import ALL_TENANTS, day_report
 from revcycle.pipeline.resources import Resources, get_resources
 from revcycle.reporting.tables import markdown, worklist_rows
-from tasks.policy import in_stage, run_name, stage_task_options
+from tasks.policy import audited, in_stage, run_name, stage_task_options
 
 CHARTS = {"claims-by-status": "claims by status", "denials-by-reason": "denials by reason"}
 
@@ -58,6 +59,9 @@ def report_task(business_date: date, tenants: list[str]) -> dict[str, Any]:
     day = f"{business_date:%Y%m%d}"
     for tenant, own in report["by_tenant"].items():
         _publish(res, own, report["report_keys"][tenant], tenant, day)
+        audited(res, "report", batch_id(tenant, business_date),
+                {"claims": own["claims"]["in"],
+                 "files_published": len(report["report_keys"][tenant])})
     run_keys = report["report_keys"][ALL_TENANTS]
     _publish(res, report, run_keys, day)
     create_table_artifact(

@@ -14,7 +14,7 @@ from revcycle.pipeline.resources import get_resources
 from revcycle.pipeline.scrub import scrub_batch
 from revcycle.scrub import DEFAULT_RULES
 from tasks.payers import payer_registry
-from tasks.policy import batch_and_payer_work, in_stage, run_name, stage_task_options
+from tasks.policy import audited, batch_and_payer_work, in_stage, run_name, stage_task_options
 
 
 @task(**stage_task_options("scrub", "batch_id", work=batch_and_payer_work))
@@ -28,6 +28,7 @@ def scrub_task(batch_id: str) -> dict[str, Any]:
                       batch_id, rules, filing, disabled_payers=registry.disabled(),
                       unloaded_modules=registry.unknown_broken(),
                       character_policies=characters)
+    audited(get_resources(), "scrub", batch_id, result)
     logger = get_run_logger()
     logger.info("scrub %s: %d claims: %d ready, %d rejected, %d waiting for a payer module;"
                 " %d warnings", batch_id, result["claims"], result["ready"],

@@ -11,13 +11,14 @@ from revcycle.channels import channel_for
 from revcycle.pipeline.resources import get_resources
 from revcycle.pipeline.submit import submit
 from tasks.payers import load_payers
-from tasks.policy import batch_and_payer_work, in_stage, run_name, stage_task_options
+from tasks.policy import audited, batch_and_payer_work, in_stage, run_name, stage_task_options
 
 
 @task(**stage_task_options("submit", "batch_id", "payer_id", work=batch_and_payer_work))
 def submit_task(batch_id: str, payer_id: str) -> dict[str, Any]:
     result = in_stage(run_name("submit", {"batch_id": batch_id, "payer_id": payer_id}),
                       _submit, batch_id, payer_id)
+    audited(get_resources(), "submit", batch_id, result)
     get_run_logger().info("submit %s to %s: %d claims in %d files sent", batch_id, payer_id,
                           result["claims"], result["sent"])
     return result

@@ -261,12 +261,14 @@ class Acknowledgment(Base):
 
 
 class Remittance(Base):
-    """One 835 transaction set. A posted (payer, trace number) makes a re-import a no-op;
-    a held one does not, so the payer's corrected re-send under the same trace posts."""
+    """One 835 transaction set. A posted (tenant, payer, trace number) makes a re-import a
+    no-op; a held one does not, so the payer's corrected re-send under the same trace posts.
+    Another tenant's trace number is not this tenant's: it never makes an 835 a duplicate."""
 
     __tablename__ = "remittances"
     __table_args__ = (
-        Index("uq_remittances_posted_trace", "payer_id", "trace_number", unique=True,
+        Index("uq_remittances_posted_trace", "tenant_id", "payer_id", "trace_number",
+              unique=True,
               sqlite_where=text("status = 'POSTED'"),
               postgresql_where=text("status = 'POSTED'")),
     )
@@ -400,3 +402,20 @@ class MueLimit(Base):
     rationale: Mapped[str] = mapped_column(String(100), default="")
     effective_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     effective_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class StageRun(Base):
+    """Append-only: which run touched which batch, in which stage, when, and what it did
+    (counts only: never a claim value). The code inserts rows and never updates or deletes
+    them (``revcycle.pipeline.audit``); ``revcycle audit`` reads them."""
+
+    __tablename__ = "stage_runs"
+    __table_args__ = (Index("ix_stage_runs_tenant_at", "tenant_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(64))  # the Prefect flow run, else the process
+    stage: Mapped[str] = mapped_column(String(40))
+    batch_id: Mapped[str] = mapped_column(String(100), index=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    payer_id: Mapped[str] = mapped_column(String(80), default="")  # "" for a whole batch
+    at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -38,7 +38,8 @@ def apply_acknowledgments(res: Resources, batch_id: str, payer_id: str) -> dict[
 
     def apply_999(session: Session, file: File, document: X12Document) -> None:
         for ack in document.bodies(FunctionalAck):
-            result["sets_rejected"] += _apply_999(session, file.id, payer_id, ack)
+            result["sets_rejected"] += _apply_999(session, file.id, batch.tenant_id, payer_id,
+                                                  ack)
 
     def apply_277(session: Session, file: File, document: X12Document) -> None:
         for report in document.bodies(ClaimAckReport):
@@ -54,9 +55,12 @@ def apply_acknowledgments(res: Resources, batch_id: str, payer_id: str) -> dict[
     return result
 
 
-def _apply_999(session: Session, file_id: int, payer_id: str, ack: FunctionalAck) -> int:
+def _apply_999(session: Session, file_id: int, tenant: str, payer_id: str,
+               ack: FunctionalAck) -> int:
+    # The tenant's own submissions only: a 999 in one tenant's inbound zone never answers
+    # another's, whatever group control number it names.
     submission = session.scalar(select(Submission).where(
-        Submission.payer_id == payer_id,
+        Submission.tenant_id == tenant, Submission.payer_id == payer_id,
         Submission.group_control_number == ack.group_control_number.lstrip("0")))
     rejected_sets = 0
     for set_ack in ack.set_acks:

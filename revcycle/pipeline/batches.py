@@ -13,6 +13,20 @@ from revcycle.db.models import Base, Batch, ClaimEvent, Payer, Tenant
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.status import Status, check_transition
 
+# Whose reports zone holds the combined report of a run over several tenants (every
+# tenant's figures): no provider client may have this id, or that report would be its.
+ALL_TENANTS = "_all"
+
+
+class TenantError(ValueError):
+    """A tenant id no provider client may have."""
+
+
+def check_tenant(tenant: str) -> None:
+    if tenant == ALL_TENANTS:
+        raise TenantError(f"tenant id {ALL_TENANTS!r} is reserved for the combined report"
+                          " of a run over several tenants")
+
 
 def batch_id(tenant: str, business_date: date) -> str:
     return f"{tenant}-{business_date:%Y%m%d}"
@@ -20,6 +34,7 @@ def batch_id(tenant: str, business_date: date) -> str:
 
 def ensure_batch(session: Session, tenant: str, business_date: date) -> Batch:
     """The tenant's batch for the day; it and the tenant are made and committed if missing."""
+    check_tenant(tenant)
     _make_once(session, Tenant, tenant, lambda: Tenant(id=tenant, name=tenant))
     key = batch_id(tenant, business_date)
     _make_once(session, Batch, key, lambda: Batch(id=key, tenant_id=tenant,

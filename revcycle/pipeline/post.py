@@ -1,8 +1,8 @@
 """Posting: 835 remittances applied to claims, adjustments and the ledger.
 
 Before anything is posted the remittance must balance at line, claim and transaction
-level; an unbalanced one is held with its reasons. The same 835 (payer + TRN02) posts
-once. A CLP is matched to a claim by patient control number, never by position, and its
+level; an unbalanced one is held with its reasons. The same 835 (tenant, payer and TRN02)
+posts once. A CLP is matched to a claim by patient control number, never by position, and its
 SVCs to service lines by REF*6R; when several claims share the number (a replacement), the
 one the CLP can apply to wins: a claim awaiting payment, or for a reversal the adjudicated
 one. A CLP that matches nothing, or a claim paid twice, goes to the exception queue (the
@@ -113,7 +113,8 @@ def _post(session: Session, file: File, batch: Batch, payer_id: str,
           remittance: Remittance) -> dict[str, Any]:
     trace = remittance.trace_number
     if session.scalar(select(RemittanceRow.id).where(
-            RemittanceRow.payer_id == payer_id, RemittanceRow.trace_number == trace,
+            RemittanceRow.tenant_id == batch.tenant_id, RemittanceRow.payer_id == payer_id,
+            RemittanceRow.trace_number == trace,
             RemittanceRow.status == "POSTED")) is not None:
         return {"duplicates": 1}
     problems = balance_problems(remittance)

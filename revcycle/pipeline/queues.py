@@ -73,7 +73,8 @@ def held(session: Session, *, tenant: str | None = None,
          payer: str | None = None) -> list[dict[str, Any]]:
     """Unbalanced remittances no corrected 835 (same payer and trace number) has replaced."""
     posted = aliased(Remittance)
-    replaced = exists().where(and_(posted.payer_id == Remittance.payer_id,
+    replaced = exists().where(and_(posted.tenant_id == Remittance.tenant_id,
+                                   posted.payer_id == Remittance.payer_id,
                                    posted.trace_number == Remittance.trace_number,
                                    posted.status == "POSTED"))
     query = _scoped(select(Remittance).where(Remittance.status == "HELD", ~replaced),
@@ -105,12 +106,14 @@ def denials(session: Session, *, tenant: str | None = None,
 
 
 def resolve_exception(session: Session, payment_id: int, resolution: str, by: str,
-                      at: datetime | None = None) -> dict[str, Any]:
-    """Close an open exception with what was done about it (the caller commits)."""
+                      at: datetime | None = None, *, tenant: str | None = None
+                      ) -> dict[str, Any]:
+    """Close an open exception with what was done about it (the caller commits). With
+    ``tenant``, only an exception of that tenant: another's is not in its queue."""
     resolution, by = resolution.strip(), _biller(by)
     if not resolution or len(resolution) > MAX_RESOLUTION:
         raise QueueError(f"say what was done, in 1 to {MAX_RESOLUTION} characters")
-    payment = _open_exception(session, payment_id)
+    payment = _open_exception(session, payment_id, tenant)
     payment.resolved_at = at or datetime.now()
     payment.resolved_by, payment.resolution = by, resolution
     session.flush()
@@ -119,15 +122,16 @@ def resolve_exception(session: Session, payment_id: int, resolution: str, by: st
 
 
 def post_by_hand(res: Resources, payment_id: int, claim_id: int, by: str,
-                 on: date | None = None) -> dict[str, Any]:
+                 on: date | None = None, *, tenant: str | None = None) -> dict[str, Any]:
     """Post an open exception's CLP to the claim a biller matched it to (a payer that
     changed the patient control number, say), dated ``on`` (default today), and close the
     exception saying so. The CLP is read again from the 835 it came in, so what is posted
     is what the payer sent. Raises :class:`QueueError` with posting's reason when the
-    claim cannot take it; nothing is written then."""
+    claim cannot take it; nothing is written then. With ``tenant``, only an exception of
+    that tenant (and, as always, to a claim of the exception's own tenant)."""
     by = _biller(by)
     with res.sessions() as session:
-        payment = _open_exception(session, payment_id)
+        payment = _open_exception(session, payment_id, tenant)
         remittance = session.get_one(Remittance, payment.remittance_id)
         try:
             document = read(res.store.get(payment.source_key))
@@ -145,7 +149,7 @@ def post_by_hand(res: Resources, payment_id: int, claim_id: int, by: str,
         if why:
             raise QueueError(f"payment {payment_id} cannot be posted to claim {claim_id}: {why}")
         done = resolve_exception(session, payment_id, f"posted by hand to claim {claim_id}",
-                                 by)
+                                 by, tenant=tenant)
         session.commit()
     return {**done, "claim_id": claim_id}
 
@@ -158,8 +162,12 @@ def _biller(by: str) -> str:
     return by
 
 
-def _open_exception(session: Session, payment_id: int) -> Payment:
+def _open_exception(session: Session, payment_id: int, tenant: str | None) -> Payment:
     payment = session.get(Payment, payment_id)
+    if payment is not None and tenant is not None and session.scalar(
+            select(Remittance.tenant_id).where(Remittance.id == payment.remittance_id)
+    ) != tenant:
+        payment = None  # another tenant's: not in this one's queue, nor said to exist
     if payment is None or not payment.exception:
         raise QueueError(f"payment {payment_id} is not in the exception queue")
     if payment.resolved_at is not None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from revcycle.db.models import Batch, Edit, File, Money, Payment, Remittance
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.pipeline.aging import ar_aging_for
+from revcycle.pipeline.batches import ALL_TENANTS, check_tenant
 from revcycle.pipeline.batches import batch_id as make_batch_id
 from revcycle.pipeline.kpis import claim_kpis, days_in_ar
 from revcycle.pipeline.resources import Resources
@@ -31,8 +32,6 @@ from revcycle.status import ADJUDICATED
 from revcycle.storage import object_key
 
 TOP = 10
-# Whose reports zone holds the combined report of a run over several tenants.
-ALL_TENANTS = "_all"
 
 
 def _money(value: Decimal | None) -> str:
@@ -70,6 +69,8 @@ def day_report(res: Resources, business_date: date, tenants: list[str]) -> dict[
     """:func:`build_day_report`, published: each tenant's report (JSON, HTML and its charts)
     goes to its own reports zone (a tenant never sees another's figures), and the combined
     one to the run's (:data:`ALL_TENANTS`). ``report_keys`` gives the keys written."""
+    for tenant in tenants:
+        check_tenant(tenant)
     with res.sessions() as session:
         report = build_day_report(session, business_date, tenants)
     keys = {tenant: _publish(res, tenant, business_date, own)

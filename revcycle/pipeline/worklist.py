@@ -97,7 +97,8 @@ def _held(session: Session, batches: list[str]) -> dict[str, Any]:
     """The batches' unbalanced 835s no corrected one (same payer and trace) has replaced,
     and what they would pay (BPR02)."""
     posted = aliased(Remittance)
-    replaced = exists().where(and_(posted.payer_id == Remittance.payer_id,
+    replaced = exists().where(and_(posted.tenant_id == Remittance.tenant_id,
+                                   posted.payer_id == Remittance.payer_id,
                                    posted.trace_number == Remittance.trace_number,
                                    posted.status == "POSTED"))
     count, amount = session.execute(
