@@ -143,3 +143,13 @@ def billing_zip_plus_four(claim: Claim, ctx: ScrubContext) -> Iterator[Hit]:
     problem = _zip_problem(claim.billing_provider.address)
     if problem:
         yield Hit(message=problem)
+
+
+@rule("ID-05", family="identifiers", severity=Severity.ERROR,
+      message="subscriber member id is missing", field="2010BA NM109")
+def subscriber_member_id(claim: Claim, ctx: ScrubContext) -> Iterator[Hit]:
+    """The subscriber's member id (2010BA NM109) is there: the payer finds the coverage by
+    it, and its acknowledgments name the claim by it. (Found by ``bench/fuzz.py``: an 837
+    without it was read, scrubbed clean and sent.)"""
+    if not claim.subscriber.member_id.strip():
+        yield Hit()

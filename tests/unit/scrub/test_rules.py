@@ -148,7 +148,7 @@ def test_the_nearest_clean_claims_pass_every_rule(make) -> None:
 
 
 def test_default_catalog_has_the_first_rules_in_family_order() -> None:
-    assert DEFAULT_RULES.ids == ("NPI-01", "ID-01", "ID-02", "ID-03", "ID-04",
+    assert DEFAULT_RULES.ids == ("NPI-01", "ID-01", "ID-02", "ID-03", "ID-04", "ID-05",
                                  "DX-01", "PTR-01",
                                  "DX-02", "DX-03", "DX-04", "DX-05", "DX-06", "DX-07",
                                  "BAL-01", "DT-01", "DT-02", "DT-03",
@@ -163,6 +163,7 @@ def test_default_catalog_has_the_first_rules_in_family_order() -> None:
     families = {r.id: r.family for r in DEFAULT_RULES}
     assert families == {"NPI-01": "identifiers", "ID-01": "identifiers",
                         "ID-02": "identifiers", "ID-03": "identifiers", "ID-04": "identifiers",
+                        "ID-05": "identifiers",
                         "DX-01": "diagnoses", "PTR-01": "diagnoses",
                         "DX-02": "diagnoses", "DX-03": "diagnoses", "DX-04": "diagnoses",
                         "DX-05": "diagnoses", "DX-06": "diagnoses", "DX-07": "diagnoses",

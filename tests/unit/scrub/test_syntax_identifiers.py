@@ -28,7 +28,7 @@ from revcycle.simulator import DEFAULT_AS_OF, generate_claims
 PRO, INST = ClaimType.PROFESSIONAL, ClaimType.INSTITUTIONAL
 # Every rule of the syntax, identifier (new), demographic, timely-filing and place families.
 # In catalog order: the modules' order in DEFAULT_RULES, then their definition order.
-NEW_IDS = ("ID-01", "ID-02", "ID-03", "ID-04", "DT-03", "SYN-01", "SYN-02", "SYN-03",
+NEW_IDS = ("ID-01", "ID-02", "ID-03", "ID-04", "ID-05", "DT-03", "SYN-01", "SYN-02", "SYN-03",
            "SYN-04", "SYN-05", "SYN-06", "DEM-01", "DEM-02", "POS-01", "POS-02")
 RULES = RuleSet(r for r in DEFAULT_RULES if r.id in NEW_IDS)
 _POOL = {claim_type: generate_claims(300, 41, claim_type) for claim_type in ClaimType}
@@ -64,7 +64,7 @@ def test_these_rules_are_in_the_catalog_with_their_families_and_severities() -> 
     assert {i for i, f in families.items() if f == "syntax"} == {
         "SYN-01", "SYN-02", "SYN-03", "SYN-04", "SYN-05", "SYN-06"}
     assert {i for i, f in families.items() if f == "identifiers"} == {
-        "ID-01", "ID-02", "ID-03", "ID-04"}
+        "ID-01", "ID-02", "ID-03", "ID-04", "ID-05"}
     assert [r.id for r in RULES if r.severity is Severity.WARNING] == ["SYN-02"]
 
 
@@ -161,6 +161,20 @@ def test_syn05_nearest_passing_units_are_a_fraction() -> None:
     claim = clean(PRO, _several_lines)
     claim.service_lines[2].units = Decimal("0.5")  # half an hour of anesthesia, say
     assert run(claim) == []
+
+
+# ------------------------------------------------------------------ ID-05
+
+
+@pytest.mark.parametrize("member_id", ["", "   "])
+@pytest.mark.parametrize("claim_type", [PRO, INST])
+def test_id05_a_claim_without_the_subscribers_member_id(claim_type, member_id) -> None:
+    claim = clean(claim_type)
+    claim.subscriber.member_id = member_id
+    findings = run(claim)
+    assert [(f.rule_id, f.field, f.severity) for f in findings] == [
+        ("ID-05", "2010BA NM109", Severity.ERROR)]
+    assert findings[0].message == "subscriber member id is missing"
 
 
 # ------------------------------------------------------------------ SYN-06
