@@ -10,6 +10,13 @@ a name the store cannot address (a tab or line break, a leading dot, ``..``, an 
 folder) is quarantined under its sha256 like an unreadable file, its name kept on the file
 row only; an S3 "folder" (an empty object whose key ends in ``/``, as the S3 console's
 Create folder makes) is left where it is and skipped.
+
+A file is never held whole: it is copied from the store into a local temporary file a
+chunk at a time (hashed on the way), its claims are read from there and inserted
+``CLAIM_CHUNK`` at a time. The file row and all its claims go in one transaction, committed
+only after the whole file is read and its raw copy stored: a crash, or a defect found at
+the end of the file, leaves no half-ingested file for other stages to see or a later run
+to clean up.
 """
 
 from __future__ import annotations
@@ -170,7 +177,8 @@ def _storable(key: str) -> str:
         :_KEY_CHARS]
 
 
-def _reused_control_numbers(session: Session, tenant: str, read: ClaimFile) -> list[dict[str, Any]]:
+def _reused_control_numbers(session: Session, tenant: str,
+                            read: ClaimFile) -> list[dict[str, Any]]:
     """An ISA13 that an earlier file of the tenant had: a defect (the file is still read;
     its acknowledgments may be hard to tell apart)."""
     numbers = [n for n in read.interchange_control_numbers if n]
