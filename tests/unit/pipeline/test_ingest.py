@@ -278,7 +278,7 @@ def test_two_runs_ingesting_at_once_take_each_file_once(
     f = factory(TENANT, seed=9)
     drop_claims(res, TENANT, f.claims(30), f.submitter)
     files = len(landing(res, TENANT))
-    results = twice_at_once(monkeypatch, ingest_module, "read_claim_file",
+    results = twice_at_once(monkeypatch, ingest_module, "detect_format",
                             lambda: ingest(res, TENANT, DAY))
 
     assert sum(r["files"] for r in results) == files
