@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from revcycle.crashpoints import crash_point
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import ClaimEvent, File, ServiceLine
 from revcycle.model.claim import Claim
@@ -110,6 +111,7 @@ def _ingest_file(res: Resources, tenant: str, business_date: date, batch: str,
     raw_key = object_key(tenant, "raw", business_date, batch,
                          f"{sha}.{'csv' if fmt == CSV else 'x12'}")
     res.store.put(raw_key, data)
+    crash_point("ingest.after_raw_put")
     claims = read.claims
     with res.sessions() as session:
         for payer in sorted({(c.payer.payer_id, c.payer.name) for c in claims}):
@@ -128,6 +130,7 @@ def _ingest_file(res: Resources, tenant: str, business_date: date, batch: str,
             return "duplicates", 0  # the other run recorded it first (and owns cleanup)
         _store_claims(session, tenant, batch, file.id, claims)
         session.commit()
+    crash_point("ingest.after_commit")
     res.store.delete(key)
     return "files", len(claims)
 
@@ -159,6 +162,7 @@ def _quarantine(res: Resources, tenant: str, business_date: date, batch: str,
                 source_key: str, sha: str, data: bytes, reason: dict[str, Any]) -> None:
     dest = object_key(tenant, "quarantine", business_date, batch, sha)
     res.store.put(dest, data)
+    crash_point("ingest.after_quarantine_put")
     # Beside the file, its landing key as errors show it: the provider's name stays in the
     # database.
     res.store.put(f"{dest}.reason.json",

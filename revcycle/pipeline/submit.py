@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from revcycle.channels import Delivery, PayerChannel
+from revcycle.crashpoints import crash_point
 from revcycle.db.models import Batch, Edit, File, Submission
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.claim import Claim, ClaimType, Receiver, Submitter
@@ -107,10 +108,12 @@ def _send(res: Resources, submission: Submission, batch: Batch, channel: PayerCh
         session.commit()
     if claimed is None:
         return None  # another run is sending it, or has sent it
+    crash_point("submit.after_claim")
     try:
         delivery = Delivery(submission.tenant_id, batch.business_date, batch.id,
                             submission.interchange_control_number)
         channel.send(delivery, res.store.get(submission.key))
+        crash_point("submit.after_send")
         with res.sessions() as session:
             marked = session.execute(update(Submission).where(mine).values(
                 status="SENT", sent_at=datetime.now()).returning(Submission.id))
@@ -121,6 +124,7 @@ def _send(res: Resources, submission: Submission, batch: Batch, channel: PayerCh
             moved = move(session, ids, Status.READY, Status.SUBMITTED, STAGE)
             book_charges(session, submission.tenant_id, ids, batch.business_date)
             session.commit()
+        crash_point("submit.after_sent")
         return len(moved)
     except BaseException:
         # The send or its marking failed here: give the claim back, so a retry sends at
@@ -171,6 +175,7 @@ def _create_submissions(res: Resources, batch_id: str, payer: PayerDefinition
                 key = object_key(batch.tenant_id, "outbound", batch.business_date, batch_id,
                                  f"{payer.payer_id}-{icn}-837.x12")
                 res.store.put(key, written.text.encode())
+                crash_point("submit.after_outbound_put")
                 submission = Submission(
                     tenant_id=batch.tenant_id, batch_id=batch_id, payer_id=payer.payer_id,
                     claim_type=claim_type.value, interchange_control_number=icn,
@@ -193,6 +198,7 @@ def _create_submissions(res: Resources, batch_id: str, payer: PayerDefinition
                     res.store.delete(key)
                     continue
                 session.commit()  # the intent is durable before anything is sent
+                crash_point("submit.after_intent")
                 created += 1
     return created, refused
 
