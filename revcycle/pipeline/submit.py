@@ -11,7 +11,9 @@ other skips it. Sent, it is marked SENT and its claims SUBMITTED, its charges bo
 A send that fails gives the claim back (PENDING) at once; a claim whose sender died is
 taken over once it is older than the send lease (``Settings.send_lease_s``), and the file
 resent under the same interchange control number, which channels treat as the
-idempotency key. No claim is ever put in a second submission, not even by two runs.
+idempotency key; a claim the run could not give back (the database was down) is taken
+back at once by the same run's retry. No claim is ever put in a second submission, not
+even by two runs.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def submit(res: Resources, batch_id: str, payer: PayerDefinition, channel: Payer
     sent = claims = 0
     lease = timedelta(seconds=res.settings.send_lease_s)
     with res.sessions() as session:
-        due = _due(datetime.now() - lease)
+        due = _due(datetime.now() - lease, run_id)
         pending = list(session.scalars(select(Submission).where(
             Submission.batch_id == batch_id, Submission.payer_id == payer.payer_id, due)
             .order_by(Submission.id)))
@@ -87,10 +89,14 @@ def submit(res: Resources, batch_id: str, payer: PayerDefinition, channel: Payer
             "claims": claims, "refused": refused, "in_flight": in_flight}
 
 
-def _due(stale_before: datetime) -> ColumnElement[bool]:
-    """Submissions a run may claim: pending, or claimed by a run whose lease ran out."""
+def _due(stale_before: datetime, run_id: str) -> ColumnElement[bool]:
+    """Submissions a run may claim: pending, claimed by a run whose lease ran out, or
+    claimed by this very run (a task's retry, after a send whose claim could not be
+    given back: the database was down)."""
     return or_(Submission.status == "PENDING",
-               and_(Submission.status == "SENDING", Submission.sending_since < stale_before))
+               and_(Submission.status == "SENDING",
+                    or_(Submission.sending_since < stale_before,
+                        Submission.sending_run == run_id)))
 
 
 def _send(res: Resources, submission: Submission, batch: Batch, channel: PayerChannel,
@@ -102,7 +108,7 @@ def _send(res: Resources, submission: Submission, batch: Batch, channel: PayerCh
                 Submission.sending_run == run_id)
     with res.sessions() as session:
         claimed = session.execute(
-            update(Submission).where(Submission.id == submission.id, _due(now - lease))
+            update(Submission).where(Submission.id == submission.id, _due(now - lease, run_id))
             .values(status="SENDING", sending_run=run_id, sending_since=now)
             .returning(Submission.id)).first()
         session.commit()

@@ -192,3 +192,23 @@ def test_a_channel_failing_for_one_payer_fails_that_payer_s_step_only(
     back = RecordingChannel()  # the payer's channel is back: its files go at once
     assert submit(res, batch, PAYERS["SIMA1"], back)["sent"] == len(back.deliveries) > 0
     assert all(s.status == "SENT" for s in _submissions(res))
+
+
+def test_a_retry_of_the_same_run_takes_back_its_own_claim(res: Resources) -> None:
+    """The send failed and so did giving the claim back (the database was down for both):
+    the task's retry, in the same run, sends the file at once under its own number,
+    rather than leaving it to the lease while its acknowledgments arrive for claims that
+    are still READY."""
+    batch = _pending_submissions(res)
+    stuck, *_ = _submissions(res)
+    _age(res, stuck.id, 0, "the-run")
+    channel = RecordingChannel()
+
+    result = submit(res, batch, PAYERS[PAYER], channel, run_id="the-run")
+
+    assert (result["sent"], result["in_flight"]) == (FILES, 0)
+    sent = [d.interchange_control_number for d, _ in channel.deliveries]
+    assert sent.count(stuck.interchange_control_number) == 1
+    assert all(s.status == "SENT" for s in _submissions(res))
+    other = submit(res, batch, PAYERS[PAYER], RecordingChannel(), run_id="another-run")
+    assert other["sent"] == 0
