@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -125,10 +125,8 @@ def _send(res: Resources, submission: Submission, batch: Batch, channel: PayerCh
                 status="SENT", sent_at=datetime.now()).returning(Submission.id))
             if marked.first() is None:
                 return None  # our lease ran out and another run took it over
-            ids = list(session.scalars(select(ClaimRow.id).where(
-                ClaimRow.submission_id == submission.id)))
-            moved = move(session, ids, Status.READY, Status.SUBMITTED, STAGE)
-            book_charges(session, submission.tenant_id, ids, batch.business_date)
+            moved = record_sent(session, submission.id, submission.tenant_id,
+                                batch.business_date)
             session.commit()
         crash_point("submit.after_sent")
         return len(moved)
@@ -140,6 +138,16 @@ def _send(res: Resources, submission: Submission, batch: Batch, channel: PayerCh
                 status="PENDING", sending_run=None, sending_since=None))
             session.commit()
         raise
+
+
+def record_sent(session: Session, submission_id: int, tenant: str, on: date) -> list[int]:
+    """A file the payer has: its claims READY -> SUBMITTED, the charges of those it moves
+    booked (a claim already moved by another run is neither moved nor booked again)."""
+    ids = list(session.scalars(select(ClaimRow.id).where(
+        ClaimRow.submission_id == submission_id)))
+    moved = move(session, ids, Status.READY, Status.SUBMITTED, STAGE)
+    book_charges(session, tenant, moved, on)
+    return moved
 
 
 def _create_submissions(res: Resources, batch_id: str, payer: PayerDefinition
