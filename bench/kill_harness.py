@@ -67,6 +67,7 @@ from revcycle.storage import zone_prefix  # noqa: E402
 DAY = date(2026, 11, 2)
 TENANTS = ("northside", "lakeview")
 LEASE_S = 1
+WITHIN_LEASE_S = 600  # the default lease: a re-run started at once leaves the claim alone
 RECEIVED = "received.log"  # in the home: the payer side's log of deliveries
 RUN_TIMEOUT_S = 300
 # Beyond the first pass of each point: later files, payers and tenants.
@@ -76,6 +77,9 @@ LATER_PASSES = ("ingest.after_raw_put#2", "ingest.after_commit#2", "ingest.after
                 "submit.after_send#2", "submit.after_send#5", "submit.after_sent#4",
                 "inbound.after_apply#2", "inbound.after_apply#7", "inbound.after_apply#12",
                 "post.after_remittance#2", "post.after_remittance#4")
+# Killed here, then run again at once (the killed sender's claim still held), then again
+# once the lease is over.
+WITHIN_LEASE = ("submit.after_send#2", "submit.after_claim#3")
 QUICK_POINTS = ("ingest.after_commit#2", "quality.between_moves", "submit.after_claim",
                 "submit.after_send#2", "post.after_remittance#2")
 TABLES = (models.File, models.Claim, models.ServiceLine, models.ClaimEvent, models.Edit,
@@ -104,7 +108,7 @@ class ReceivingChannel:
         self.inner.send(delivery, data)
 
 
-def run_day(home: Path) -> None:
+def run_day(home: Path, lease_s: int = LEASE_S) -> None:
     """The day's stages in the daily flow's order, for every tenant and payer."""
     from revcycle.pipeline.acks import apply_acknowledgments
     from revcycle.pipeline.batches import batch_id
@@ -116,7 +120,7 @@ def run_day(home: Path) -> None:
     from revcycle.scrub import DEFAULT_RULES
     from tasks.payers import payer_registry
 
-    res = Resources.from_settings(Settings(home=home, send_lease_s=LEASE_S))
+    res = Resources.from_settings(Settings(home=home, send_lease_s=lease_s))
     registry = payer_registry()
     payers = registry.payers
     for tenant in TENANTS:
@@ -181,8 +185,8 @@ def prepare(template: Path, claims: int, seed: int) -> list[str]:
         res.engine.dispose()
 
 
-def child(home: Path, crash_at: str = "", kill_after_s: float | None = None
-          ) -> tuple[int, str]:
+def child(home: Path, crash_at: str = "", kill_after_s: float | None = None,
+          lease_s: int = LEASE_S) -> tuple[int, str]:
     """Run the day in a child process (killed at ``crash_at`` or after ``kill_after_s``);
     its exit code (negative: the signal) and the last stage it began."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "DO_NOT_TRACK": "1",
@@ -191,7 +195,8 @@ def child(home: Path, crash_at: str = "", kill_after_s: float | None = None
     if crash_at:
         env[CRASH_ENV] = crash_at
     with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen([sys.executable, __file__, "--run-day", str(home)],
+        process = subprocess.Popen([sys.executable, __file__, "--run-day", str(home),
+                                    "--lease", str(lease_s)],
                                    env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             process.wait(timeout=kill_after_s if kill_after_s is not None else RUN_TIMEOUT_S)
@@ -208,21 +213,28 @@ def child(home: Path, crash_at: str = "", kill_after_s: float | None = None
 
 def scenario(template: Path, work: Path, name: str, dropped: list[str],
              baseline: dict[str, Any] | None, crash_at: str = "",
-             kill_after_s: float | None = None) -> tuple[Outcome, dict[str, Any]]:
+             kill_after_s: float | None = None, within_lease: bool = False
+             ) -> tuple[Outcome, dict[str, Any]]:
     home = work / name.replace("#", "-").replace(" ", "-")
     shutil.copytree(template, home)
     started = time.monotonic()
+    violations: list[str] = []
     code, where = child(home, crash_at, kill_after_s)
     first_run_s = time.monotonic() - started
     killed = code == -signal.SIGKILL
+    if killed and within_lease:  # a re-run at once: the killed sender's claim still holds
+        within, _ = child(home, lease_s=WITHIN_LEASE_S)
+        if within != 0:
+            violations.append(f"re-run within the lease exited {within}")
     if killed and _sending(home):
         time.sleep(LEASE_S + 0.2)  # let the killed sender's lease run out
     rerun, _ = child(home)
     res = Resources.from_settings(Settings(home=home), migrate=False)
     try:
-        violations, state, resends = check(res, home / RECEIVED, dropped)
+        found, state, resends = check(res, home / RECEIVED, dropped)
     finally:
         res.engine.dispose()
+    violations += found
     if rerun != 0:
         violations.insert(0, f"re-run exited {rerun}")
     if baseline is not None:
@@ -382,41 +394,50 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="five points and one random kill (the CI test)")
     parser.add_argument("--run-day", metavar="HOME", help=argparse.SUPPRESS)
+    parser.add_argument("--lease", type=int, default=LEASE_S, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run_day:
-        run_day(Path(args.run_day))
+        run_day(Path(args.run_day), args.lease)
         return 0
     if args.claims < 10 or args.random < 0:
         parser.error("--claims must be at least 10 and --random at least 0")
     points = list(QUICK_POINTS) if args.quick else [*POINTS, *LATER_PASSES]
+    within = [] if args.quick else list(WITHIN_LEASE)
     kills_at_random = 1 if args.quick else args.random
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="revcycle-kill-") as tmp:
         work = Path(tmp)
         template = work / "template"
         dropped = prepare(template, args.claims, args.seed)
+        print(f"{'scenario':<32} {'killed':>6} {'in stage':<20} {'re-run':>6}"
+              f" {'resends':>7} {'s':>5}  violations", flush=True)
         base, baseline = scenario(template, work, "uninterrupted", dropped, None)
-        outcomes = [base]
+        outcomes = [_row(base)]
         for point in points:
-            outcomes.append(scenario(template, work, point, dropped, baseline,
-                                     crash_at=point)[0])
+            outcomes.append(_row(scenario(template, work, point, dropped, baseline,
+                                          crash_at=point)[0]))
+        for point in within:
+            outcomes.append(_row(scenario(template, work, f"{point} in lease", dropped,
+                                          baseline, crash_at=point, within_lease=True)[0]))
         # Random times: over an uninterrupted run's length (a time past its end lets it
         # finish, which the table says).
         for number in range(kills_at_random):
             after = round(rng.uniform(0.5, max(1.0, base.first_run_s)), 2)
-            outcomes.append(scenario(template, work, f"random {number + 1} {after}s", dropped,
-                                     baseline, kill_after_s=after)[0])
-    return report(outcomes, points, kills_at_random, args.claims, baseline)
+            outcomes.append(_row(scenario(template, work, f"random {number + 1} {after}s",
+                                          dropped, baseline, kill_after_s=after)[0]))
+    return report(outcomes, [*points, *within], kills_at_random, args.claims, baseline)
+
+
+def _row(o: Outcome) -> Outcome:
+    """Print the scenario's row of the table as soon as it is done."""
+    print(f"{o.scenario:<32} {'yes' if o.killed else 'no':>6} {o.where:<20}"
+          f" {'ok' if o.rerun_ok else 'FAIL':>6} {o.resends:>7} {o.seconds:>5.1f}"
+          f"  {'; '.join(o.violations) or '-'}", flush=True)
+    return o
 
 
 def report(outcomes: list[Outcome], points: list[str], random_kills: int, claims: int,
            baseline: dict[str, Any]) -> int:
-    print(f"{'scenario':<32} {'killed':>6} {'in stage':<20} {'re-run':>6} {'resends':>7}"
-          f" {'s':>5}  violations")
-    for o in outcomes:
-        print(f"{o.scenario:<32} {'yes' if o.killed else 'no':>6} {o.where:<20}"
-              f" {'ok' if o.rerun_ok else 'FAIL':>6} {o.resends:>7} {o.seconds:>5.1f}"
-              f"  {'; '.join(o.violations) or '-'}")
     kills = [o for o in outcomes[1:] if o.killed]
     figures = {
         "claims": claims, "scenarios": len(outcomes) - 1, "exact_points": len(points),
