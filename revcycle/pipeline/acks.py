@@ -9,6 +9,7 @@ rejects, and the reason becomes an edit a biller can act on.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -21,6 +22,7 @@ from revcycle.model.acknowledgment import ClaimAckReport, FunctionalAck, Transac
 from revcycle.pipeline.batches import move
 from revcycle.pipeline.inbound import apply_new_files
 from revcycle.pipeline.resources import Resources
+from revcycle.pipeline.submit import record_sent
 from revcycle.status import Status
 from revcycle.x12.ack277 import parse_277
 from revcycle.x12.ack999 import parse_999
@@ -62,6 +64,13 @@ def _apply_999(session: Session, file_id: int, tenant: str, payer_id: str,
     submission = session.scalar(select(Submission).where(
         Submission.tenant_id == tenant, Submission.payer_id == payer_id,
         Submission.group_control_number == ack.group_control_number.lstrip("0")))
+    if submission is not None and submission.status in ("PENDING", "SENDING"):
+        # The payer's 999 proves the file arrived, though its sender never marked it (it
+        # died after the send, or lost the answer): mark it here, so that the answers
+        # apply to its claims and no run takes it over to send it again.
+        batch = session.get_one(Batch, submission.batch_id)
+        record_sent(session, submission.id, submission.tenant_id, batch.business_date)
+        submission.sent_at = datetime.now()
     rejected_sets = 0
     for set_ack in ack.set_acks:
         if submission is None:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from revcycle.crashpoints import crash_point
 from revcycle.db.models import Batch, File
 from revcycle.pipeline.resources import Resources
 from revcycle.storage import object_key
@@ -103,5 +104,6 @@ def apply_new_files(res: Resources, batch: Batch, payer_id: str, kind: str,
                 continue  # applied by the other run meanwhile
             apply(session, file, document)
             session.commit()
+        crash_point("inbound.after_apply")
         applied += 1
     return applied, quarantined

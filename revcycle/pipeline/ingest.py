@@ -37,6 +37,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from revcycle.crashpoints import crash_point
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import ClaimEvent, File, Payer, ServiceLine
 from revcycle.model.claim import Claim
@@ -160,12 +161,14 @@ def _ingest_spooled(res: Resources, tenant: str, business_date: date, batch: str
             claims = _store_claims(session, tenant, batch, file, spooled.data, fmt)
             spooled.data.seek(0)
             res.store.put_stream(raw_key, spooled.data)
+            crash_point("ingest.after_raw_put")
             session.commit()
     except UnreadableClaimFile as exc:  # every row of the file rolled back with its session
         spooled.data.seek(0)
         _quarantine(res, tenant, business_date, batch, source_key, spooled, exc.reason)
         res.store.delete_listed(key)
         return "quarantined", 0
+    crash_point("ingest.after_commit")
     res.store.delete(key)
     return "files", claims
 
@@ -198,6 +201,7 @@ def _quarantine(res: Resources, tenant: str, business_date: date, batch: str,
                 source_key: str, spooled: _Spooled, reason: dict[str, Any]) -> None:
     dest = object_key(tenant, "quarantine", business_date, batch, spooled.sha)
     res.store.put_stream(dest, spooled.data)
+    crash_point("ingest.after_quarantine_put")
     # Beside the file, its landing key as errors show it: the provider's name stays in the
     # database.
     res.store.put(f"{dest}.reason.json",

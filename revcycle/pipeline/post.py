@@ -32,6 +32,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from revcycle.codesets.carc import describe_carc, describe_rarc
+from revcycle.crashpoints import crash_point
 from revcycle.db.bulk import CHUNK, among, insert_rows, insert_rows_with_ids, update_rows
 from revcycle.db.models import (
     Adjustment,
@@ -98,6 +99,7 @@ def post_remittances(res: Resources, batch_id: str, payer_id: str) -> dict[str, 
         nonlocal paid
         for remittance in document.bodies(Remittance):
             outcome = _post(session, file, batch, payer_id, remittance)
+            crash_point("post.after_remittance")
             for name in ("held", "duplicates", "claims_posted", "exceptions", "reversals"):
                 result[name] += outcome.get(name, 0)
             result["remittances"] += 1

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from revcycle.crashpoints import crash_point
 from revcycle.db.models import Batch, Edit, File
 from revcycle.pipeline.batches import claims_in, move
 from revcycle.pipeline.claimfiles import load_claims
@@ -55,6 +56,7 @@ def check_quality(res: Resources, batch_id: str) -> dict[str, Any]:
         if outcome.docs_page is not None:
             result["data_docs"] = _publish_docs(res, base, folder, earlier,
                                                 outcome.docs_page.name)
+    crash_point("quality.after_docs")
     failed = sorted(outcome.failed)
     with res.sessions() as session:
         # Moved first: a claim another run has checked meanwhile gets nothing from this one.
@@ -66,6 +68,7 @@ def check_quality(res: Resources, batch_id: str) -> dict[str, Any]:
                  "field": f.column}
                 for claim_id in failed for f in outcome.failed[claim_id]])
         result["failed"] = len(failed)
+        crash_point("quality.between_moves")
         passed = [cid for cid, _ in items if cid not in outcome.failed]
         result["validated"] = len(move(session, passed, Status.RECEIVED, Status.VALIDATED,
                                        STAGE))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from revcycle.codesets import icd10
 from revcycle.codesets.tables import DatabaseReferenceData
+from revcycle.crashpoints import crash_point
 from revcycle.db.models import Batch, Edit, File
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.pipeline.batches import claims_in, move
@@ -93,6 +94,7 @@ def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet
         # Moved first: a claim another run has scrubbed meanwhile gets nothing from this one.
         moved = set(move(session, ready, Status.VALIDATED, Status.READY, STAGE))
         result["ready"] = len(moved)
+        crash_point("scrub.between_moves")
         rejected = move(session, rejected, Status.VALIDATED, Status.REJECTED, STAGE)
         result["rejected"] = len(rejected)
         moved.update(rejected)

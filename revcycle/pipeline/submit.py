@@ -11,7 +11,9 @@ other skips it. Sent, it is marked SENT and its claims SUBMITTED, its charges bo
 A send that fails gives the claim back (PENDING) at once; a claim whose sender died is
 taken over once it is older than the send lease (``Settings.send_lease_s``), and the file
 resent under the same interchange control number, which channels treat as the
-idempotency key. No claim is ever put in a second submission, not even by two runs.
+idempotency key; a claim the run could not give back (the database was down) is taken
+back at once by the same run's retry. No claim is ever put in a second submission, not
+even by two runs.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from revcycle.channels import Delivery, PayerChannel
+from revcycle.crashpoints import crash_point
 from revcycle.db.models import Batch, Edit, File, Submission
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.claim import Claim, ClaimType, Receiver, Submitter
@@ -68,7 +71,7 @@ def submit(res: Resources, batch_id: str, payer: PayerDefinition, channel: Payer
     sent = claims = 0
     lease = timedelta(seconds=res.settings.send_lease_s)
     with res.sessions() as session:
-        due = _due(datetime.now() - lease)
+        due = _due(datetime.now() - lease, run_id)
         pending = list(session.scalars(select(Submission).where(
             Submission.batch_id == batch_id, Submission.payer_id == payer.payer_id, due)
             .order_by(Submission.id)))
@@ -86,10 +89,14 @@ def submit(res: Resources, batch_id: str, payer: PayerDefinition, channel: Payer
             "claims": claims, "refused": refused, "in_flight": in_flight}
 
 
-def _due(stale_before: datetime) -> ColumnElement[bool]:
-    """Submissions a run may claim: pending, or claimed by a run whose lease ran out."""
+def _due(stale_before: datetime, run_id: str) -> ColumnElement[bool]:
+    """Submissions a run may claim: pending, claimed by a run whose lease ran out, or
+    claimed by this very run (a task's retry, after a send whose claim could not be
+    given back: the database was down)."""
     return or_(Submission.status == "PENDING",
-               and_(Submission.status == "SENDING", Submission.sending_since < stale_before))
+               and_(Submission.status == "SENDING",
+                    or_(Submission.sending_since < stale_before,
+                        Submission.sending_run == run_id)))
 
 
 def _send(res: Resources, submission: Submission, batch: Batch, channel: PayerChannel,
@@ -101,26 +108,27 @@ def _send(res: Resources, submission: Submission, batch: Batch, channel: PayerCh
                 Submission.sending_run == run_id)
     with res.sessions() as session:
         claimed = session.execute(
-            update(Submission).where(Submission.id == submission.id, _due(now - lease))
+            update(Submission).where(Submission.id == submission.id, _due(now - lease, run_id))
             .values(status="SENDING", sending_run=run_id, sending_since=now)
             .returning(Submission.id)).first()
         session.commit()
     if claimed is None:
         return None  # another run is sending it, or has sent it
+    crash_point("submit.after_claim")
     try:
         delivery = Delivery(submission.tenant_id, batch.business_date, batch.id,
                             submission.interchange_control_number)
         channel.send(delivery, res.store.get(submission.key))
+        crash_point("submit.after_send")
         with res.sessions() as session:
             marked = session.execute(update(Submission).where(mine).values(
                 status="SENT", sent_at=datetime.now()).returning(Submission.id))
             if marked.first() is None:
                 return None  # our lease ran out and another run took it over
-            ids = list(session.scalars(select(ClaimRow.id).where(
-                ClaimRow.submission_id == submission.id)))
-            moved = move(session, ids, Status.READY, Status.SUBMITTED, STAGE)
-            book_charges(session, submission.tenant_id, ids, batch.business_date)
+            moved = record_sent(session, submission.id, submission.tenant_id,
+                                batch.business_date)
             session.commit()
+        crash_point("submit.after_sent")
         return len(moved)
     except BaseException:
         # The send or its marking failed here: give the claim back, so a retry sends at
@@ -130,6 +138,16 @@ def _send(res: Resources, submission: Submission, batch: Batch, channel: PayerCh
                 status="PENDING", sending_run=None, sending_since=None))
             session.commit()
         raise
+
+
+def record_sent(session: Session, submission_id: int, tenant: str, on: date) -> list[int]:
+    """A file the payer has: its claims READY -> SUBMITTED, the charges of those it moves
+    booked (a claim already moved by another run is neither moved nor booked again)."""
+    ids = list(session.scalars(select(ClaimRow.id).where(
+        ClaimRow.submission_id == submission_id)))
+    moved = move(session, ids, Status.READY, Status.SUBMITTED, STAGE)
+    book_charges(session, tenant, moved, on)
+    return moved
 
 
 def _create_submissions(res: Resources, batch_id: str, payer: PayerDefinition
@@ -171,6 +189,7 @@ def _create_submissions(res: Resources, batch_id: str, payer: PayerDefinition
                 key = object_key(batch.tenant_id, "outbound", batch.business_date, batch_id,
                                  f"{payer.payer_id}-{icn}-837.x12")
                 res.store.put(key, written.text.encode())
+                crash_point("submit.after_outbound_put")
                 submission = Submission(
                     tenant_id=batch.tenant_id, batch_id=batch_id, payer_id=payer.payer_id,
                     claim_type=claim_type.value, interchange_control_number=icn,
@@ -193,6 +212,7 @@ def _create_submissions(res: Resources, batch_id: str, payer: PayerDefinition
                     res.store.delete(key)
                     continue
                 session.commit()  # the intent is durable before anything is sent
+                crash_point("submit.after_intent")
                 created += 1
     return created, refused
 

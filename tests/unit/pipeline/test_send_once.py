@@ -16,17 +16,20 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from revcycle.channels import Delivery
+from revcycle.channels import Delivery, SimulatorChannel
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import LedgerEntry, Submission
 from revcycle.model.claim import ClaimType
 from revcycle.pipeline import submit as submit_module
+from revcycle.pipeline.acks import apply_acknowledgments
+from revcycle.pipeline.post import post_remittances
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.submit import submit
 from revcycle.settings import Settings
 from revcycle.status import Status
 from tests.unit.pipeline.conftest import (
     BOTH_DATABASES,
+    DAY,
     PAYERS,
     RecordingChannel,
     factory,
@@ -192,3 +195,72 @@ def test_a_channel_failing_for_one_payer_fails_that_payer_s_step_only(
     back = RecordingChannel()  # the payer's channel is back: its files go at once
     assert submit(res, batch, PAYERS["SIMA1"], back)["sent"] == len(back.deliveries) > 0
     assert all(s.status == "SENT" for s in _submissions(res))
+
+
+def test_a_retry_of_the_same_run_takes_back_its_own_claim(res: Resources) -> None:
+    """The send failed and so did giving the claim back (the database was down for both):
+    the task's retry, in the same run, sends the file at once under its own number,
+    rather than leaving it to the lease while its acknowledgments arrive for claims that
+    are still READY."""
+    batch = _pending_submissions(res)
+    stuck, *_ = _submissions(res)
+    _age(res, stuck.id, 0, "the-run")
+    channel = RecordingChannel()
+
+    result = submit(res, batch, PAYERS[PAYER], channel, run_id="the-run")
+
+    assert (result["sent"], result["in_flight"]) == (FILES, 0)
+    sent = [d.interchange_control_number for d, _ in channel.deliveries]
+    assert sent.count(stuck.interchange_control_number) == 1
+    assert all(s.status == "SENT" for s in _submissions(res))
+    other = submit(res, batch, PAYERS[PAYER], RecordingChannel(), run_id="another-run")
+    assert other["sent"] == 0
+
+
+class Answering(RecordingChannel):
+    """The payer simulator behind a recording channel: each file is recorded, then
+    answered (999, 277CA, 835)."""
+
+    def __init__(self, res: Resources) -> None:
+        super().__init__()
+        self.payer = SimulatorChannel(res.store, PAYERS[PAYER])
+
+    def send(self, delivery: Delivery, data: bytes) -> None:
+        super().send(delivery, data)
+        self.payer.send(delivery, data)
+
+
+def test_answers_to_a_file_whose_sender_died_complete_its_send(res: Resources) -> None:
+    """A run killed after the payer got a file leaves it SENDING, and the payer answers at
+    once. A re-run within the lease (it leaves the file alone) reads those answers: the
+    999 proves the file arrived, so it is marked SENT, its claims SUBMITTED and their
+    charges booked, and the 277CA and 835 apply to them. Before, they were read against
+    claims still READY (the 835 became posting exceptions) and the file, acknowledged,
+    was never taken over: its claims stayed READY for good."""
+    batch = _pending_submissions(res)
+    killed, *_ = _submissions(res)
+    _age(res, killed.id, 0, "killed")  # claimed a moment ago; the payer got the file
+    rerun = Answering(res)
+    rerun.payer.send(Delivery(TENANT, DAY, batch, killed.interchange_control_number),
+                     res.store.get(killed.key))
+
+    submit(res, batch, PAYERS[PAYER], rerun, run_id="re-run")  # within the lease
+    apply_acknowledgments(res, batch, PAYER)
+    posted = post_remittances(res, batch, PAYER)
+    # Later, the lease long over: nothing is left to take over, and nothing goes twice.
+    with res.sessions() as session:
+        session.execute(update(Submission).values(
+            sending_since=datetime.now() - timedelta(hours=1)))
+        session.commit()
+    later = submit(res, batch, PAYERS[PAYER], rerun, run_id="later")
+
+    assert posted["exceptions"] == 0
+    assert (later["sent"], later["in_flight"]) == (0, 0)
+    assert len(rerun.deliveries) == FILES - 1  # every file but the killed run's, once
+    assert {s.status for s in _submissions(res)} <= {"SENT", "ACKNOWLEDGED", "REJECTED"}
+    with res.sessions() as session:
+        claims = session.scalars(select(ClaimRow)).all()
+        charges = Counter(session.scalars(select(LedgerEntry.claim_id).where(
+            LedgerEntry.account == "AR", LedgerEntry.memo == "charge")))
+    assert not {c.status for c in claims} & {Status.READY, Status.SUBMITTED}
+    assert charges == Counter({c.id: 1 for c in claims})
