@@ -180,8 +180,7 @@ def run_name(stage: str, parameters: dict[str, Any]) -> str:
         subject = [str(parameters[n]) for n in ("module", "business_date") if n in parameters]
     if "payer_id" in parameters:
         subject.append(str(parameters["payer_id"]))
-    parts = [stage, *subject]
-    return " · ".join(parts)
+    return " · ".join([stage, *subject])
 
 
 def _namer(stage: str) -> Callable[..., str]:
@@ -238,6 +237,6 @@ def batch_work(parameters: dict[str, Any]) -> str:
 
 def batch_and_payer_work(parameters: dict[str, Any]) -> str:
     """``batch_work``, and the payer modules as they are now (one added or fixed since)."""
-    from tasks.payers import payer_registry
+    from tasks.payers import payer_modules_fingerprint
 
-    return f"{batch_work(parameters)}.{payer_registry().fingerprint}"
+    return f"{batch_work(parameters)}.{payer_modules_fingerprint()}"
