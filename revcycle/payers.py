@@ -106,9 +106,8 @@ def load_payer_modules(package: str, paths: Iterable[str]) -> PayerRegistry:
     payers: dict[str, PayerDefinition] = {}
     owners: dict[str, str] = {}
     broken: list[BrokenPayerModule] = []
-    digest = hashlib.sha256()
-    for info in sorted(pkgutil.iter_modules(list(paths)), key=lambda m: m.name):
-        digest.update(info.name.encode() + _source_digest(info))
+    paths = list(paths)
+    for info in _modules(paths):
         try:
             module = importlib.import_module(f"{package}.{info.name}")
         except Exception as exc:  # a broken module must not stop the others
@@ -135,7 +134,20 @@ def load_payer_modules(package: str, paths: Iterable[str]) -> PayerRegistry:
             continue
         payers[definition.payer_id] = definition
         owners[definition.payer_id] = info.name
-    return PayerRegistry(payers, tuple(broken), digest.hexdigest()[:16])
+    return PayerRegistry(payers, tuple(broken), modules_fingerprint(paths))
+
+
+def modules_fingerprint(paths: Iterable[str]) -> str:
+    """What changes when any payer module's source changes, is added or removed: read from
+    the files, without importing them (a cache key asks for it on every step)."""
+    digest = hashlib.sha256()
+    for info in _modules(list(paths)):
+        digest.update(info.name.encode() + _source_digest(info))
+    return digest.hexdigest()[:16]
+
+
+def _modules(paths: list[str]) -> list[pkgutil.ModuleInfo]:
+    return sorted(pkgutil.iter_modules(paths), key=lambda m: m.name)
 
 
 def _source_digest(info: pkgutil.ModuleInfo) -> bytes:

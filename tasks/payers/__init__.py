@@ -6,7 +6,12 @@ disables only its own payer (``payer_registry().broken``); the others load.
 
 from __future__ import annotations
 
-from revcycle.payers import PayerDefinition, PayerRegistry, load_payer_modules
+from revcycle.payers import (
+    PayerDefinition,
+    PayerRegistry,
+    load_payer_modules,
+    modules_fingerprint,
+)
 
 
 def payer_registry() -> PayerRegistry:
@@ -17,3 +22,8 @@ def payer_registry() -> PayerRegistry:
 def load_payers() -> dict[str, PayerDefinition]:
     """The usable payers' definitions, by payer id."""
     return payer_registry().payers
+
+
+def payer_modules_fingerprint() -> str:
+    """``payer_registry().fingerprint`` without importing the modules."""
+    return modules_fingerprint(__path__)

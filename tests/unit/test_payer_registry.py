@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from revcycle.payers import PayerRegistry, load_payer_modules
+from revcycle.payers import PayerRegistry, load_payer_modules, modules_fingerprint
 from tasks.payers import payer_registry
 
 GOOD = '''from revcycle.payers import PayerDefinition
@@ -80,6 +80,8 @@ def test_the_fingerprint_changes_when_a_module_is_fixed(package) -> None:
     assert sorted(second.payers) == ["ACME1", "TYPO1"] and not second.broken
     assert first.fingerprint != second.fingerprint
     assert load_payer_modules(name, [str(folder)]).fingerprint == second.fingerprint
+    # The cache keys read it from the files alone, without importing the modules.
+    assert modules_fingerprint([str(folder)]) == second.fingerprint
 
 
 def test_the_projects_own_payer_modules_all_load() -> None:
