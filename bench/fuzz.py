@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from revcycle.channels import Delivery, SimulatorChannel, answer_key
+from revcycle.channels import Delivery, Receipt
+from revcycle.channels.simulator import SimulatorChannel, answer_key
 from revcycle.csvclaims import write_csv_claims
 from revcycle.model.claim import ClaimType, Receiver
 from revcycle.payers import PayerDefinition
@@ -307,9 +308,10 @@ class _Replacing(SimulatorChannel):
         super().__init__(store, payer)
         self.kind, self.data = kind, data
 
-    def send(self, delivery: Delivery, data: bytes) -> None:
-        super().send(delivery, data)
+    def send(self, delivery: Delivery, data: bytes) -> Receipt:
+        receipt = super().send(delivery, data)
         self.store.put(answer_key(delivery, self.payer.payer_id, self.kind), self.data)
+        return receipt
 
 
 # ------------------------------------------------------------------ main

@@ -56,7 +56,8 @@ if str(REPO) not in sys.path:  # run as a script: the checkout's packages first
 
 from sqlalchemy import func, select  # noqa: E402
 
-from revcycle.channels import Delivery, SimulatorChannel  # noqa: E402
+from revcycle.channels import Delivery, Receipt  # noqa: E402
+from revcycle.channels.simulator import SimulatorChannel  # noqa: E402
 from revcycle.crashpoints import ENV as CRASH_ENV  # noqa: E402
 from revcycle.crashpoints import POINTS  # noqa: E402
 from revcycle.db import models  # noqa: E402
@@ -95,17 +96,22 @@ class ReceivingChannel:
     and the sha256 of its bytes to a log (O_APPEND: one line per write, from any process),
     then the payer simulator answers (999, 277CA, 835), once per control number."""
 
+    label = "receiving"
+
     def __init__(self, inner: SimulatorChannel, log: Path) -> None:
         self.inner, self.log = inner, log
 
-    def send(self, delivery: Delivery, data: bytes) -> None:
+    def delivered(self, delivery: Delivery) -> bool:
+        return self.inner.delivered(delivery)
+
+    def send(self, delivery: Delivery, data: bytes) -> Receipt:
         line = f"{delivery.interchange_control_number} {hashlib.sha256(data).hexdigest()}\n"
         fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, line.encode())
         finally:
             os.close(fd)
-        self.inner.send(delivery, data)
+        return self.inner.send(delivery, data)
 
 
 def run_day(home: Path, lease_s: int = LEASE_S) -> None:

@@ -44,7 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from revcycle.channels import SimulatorChannel, channel_for
+from revcycle.channels import route_for
+from revcycle.channels.simulator import SimulatorChannel
 from revcycle.db import models
 from revcycle.db.scratch import NoServer, create_database, drop_database
 from revcycle.demo import DEMO_DATE, drop_business_day
@@ -172,7 +173,7 @@ def bench_day(home: Path, claims: int, seed: int) -> dict[str, Any]:
             check_quality(res, batch)
             scrub_batch(res, batch, rules, filing)
             for payer_id in sorted(payers):
-                submit(res, batch, payers[payer_id], channel_for(payers[payer_id], res.store))
+                submit(res, batch, payers[payer_id], route_for(payers[payer_id], res.store))
                 apply_acknowledgments(res, batch, payer_id)
                 result = post_remittances(res, batch, payer_id)
                 exceptions += result["exceptions"]

@@ -53,13 +53,14 @@ DEPLOYMENT = "daily-revenue-cycle/daily"
 TYPO_MODULE = REPO / "tasks" / "payers" / "zz_screenshot_typo.py"
 TYPO_SOURCE = '''"""Written by infra/screenshots.py for a moment: a payer module with a typo."""
 
+from revcycle.channels import ChannelSpec
 from revcycle.payers import PayerDefinition
 
 PAYER = PayerDefinition(
     payer_id="ZZTYPO",
     name="SCREENSHOT TYPO HEALTH",
     receiver_id="ZZTYPO",
-    channel="sftpp",
+    channels=(ChannelSpec("sftpp"),),
 )
 '''
 COMPLETED_DAY = date(2026, 11, 2)

@@ -10,9 +10,10 @@ import hashlib
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from revcycle.channels.options import ChannelOptionsError, ChannelSpec, parse_options
 from revcycle.scrub import RuleSet
 from revcycle.x12.charset import CHARACTER_SETS, DEFAULT_CHARACTER_SET, CharacterPolicy
 
@@ -27,16 +28,18 @@ class PayerDefinition:
     name: str
     receiver_id: str  # ISA08 / GS03 of what we send this payer
     receiver_qualifier: str = "ZZ"
-    channel: str = "simulator"  # how files reach the payer; see revcycle.channels
-    channel_options: dict[str, str] = field(default_factory=dict)
+    # How files reach the payer, in priority order: the next channel takes a file when
+    # one fails past its retries (see revcycle.channels).
+    channels: tuple[ChannelSpec, ...] = (ChannelSpec("simulator"),)
+    # ISA15 of what we send this payer: "T" while testing with it, "P" once live; empty:
+    # the setting REVCYCLE_USAGE_INDICATOR.
+    usage_indicator: str = ""
     # Companion-guide differences: a function from the default scrub rules to this
     # payer's (drop, add or change rules).
     scrub_rules: Callable[[RuleSet], RuleSet] = _keep
     timely_filing_days: int = 365
     max_claims_per_file: int = 5000
-    send_retries: int = 3  # transient channel failures
-    send_retry_delay_s: float = 2.0
-    concurrency: int = 1  # submissions in flight at once to this payer
+    concurrency: int = 1  # submit steps to this payer at once (tag payer:<id>)
     # The characters the payer's companion guide takes ("basic", "basic+lowercase" or
     # "ascii"; see revcycle.x12.charset), and whether names and addresses outside them are
     # transliterated (a FIX-04 warning) rather than rejected (a CHAR-01 error).
@@ -54,23 +57,32 @@ class PayerDefinition:
         return CharacterPolicy(self.character_set, self.transliterate)
 
 
-# The channels a payer module may name (see revcycle.channels), with the options each needs.
-CHANNEL_OPTIONS: dict[str, frozenset[str]] = {"simulator": frozenset()}
-
-
 class PayerModuleError(Exception):
     """A payer module that cannot be used. The message names the module and the field;
     the payer is disabled and its claims wait, the other payers go on."""
 
 
 def definition_problems(definition: PayerDefinition) -> list[str]:
-    """What is wrong with a definition that loaded: an unknown channel, a missing channel
-    option. Each problem names the field."""
-    if definition.channel not in CHANNEL_OPTIONS:
-        known = ", ".join(sorted(CHANNEL_OPTIONS))
-        return [f"field channel: unknown channel {definition.channel!r} (known: {known})"]
-    missing = sorted(CHANNEL_OPTIONS[definition.channel] - set(definition.channel_options))
-    return [f"field channel_options: {definition.channel} needs {name!r}" for name in missing]
+    """What is wrong with a definition that loaded: no channel, an unknown channel, an
+    option missing, unknown or of the wrong type, a usage indicator other than T or P.
+    Each problem names the field."""
+    problems = []
+    if not definition.channels:
+        problems.append("field channels: lists no channel")
+    for number, spec in enumerate(definition.channels):
+        if not isinstance(spec, ChannelSpec):
+            problems.append(f"field channels[{number}]: is not a ChannelSpec")
+            continue
+        try:
+            parse_options(spec, f"channels[{number}]")
+        except ChannelOptionsError as exc:
+            problems.append(str(exc))
+    labels = [spec.name for spec in definition.channels if isinstance(spec, ChannelSpec)]
+    if len(set(labels)) < len(labels):
+        problems.append("field channels: two channels share a label (set label=)")
+    if definition.usage_indicator not in ("", "T", "P"):
+        problems.append("field usage_indicator: must be 'T', 'P' or empty (the setting)")
+    return problems
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.runtime import flow_run
 
-from revcycle.channels import channel_for
 from revcycle.pipeline.resources import get_resources
 from revcycle.pipeline.submit import submit
+from tasks.channels import payer_route
 from tasks.payers import load_payers
 from tasks.policy import audited, batch_and_payer_work, in_stage, run_name, stage_task_options
 
@@ -28,5 +28,8 @@ def _submit(batch_id: str, payer_id: str) -> dict[str, Any]:
     res = get_resources()
     payer = load_payers()[payer_id]
     # The flow run's id names this run in its claims on the submissions it sends.
-    return submit(res, batch_id, payer, channel_for(payer, res.store),
-                  run_id=str(flow_run.id or ""))
+    route = payer_route(payer, res.store)
+    try:
+        return submit(res, batch_id, payer, route, run_id=str(flow_run.id or ""))
+    finally:
+        route.close()

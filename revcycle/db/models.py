@@ -246,6 +246,12 @@ class Submission(Base):
     # takes over only once that claim is older than the send lease (its sender died).
     sending_run: Mapped[str | None] = mapped_column(String(64), nullable=True)
     sending_since: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Claims to send so far: a submission tried before asks the payer's channels whether
+    # they have it before it is sent again. Then the channel that took it, and its name
+    # for the file.
+    send_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sent_via: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    remote_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Acknowledgment(Base):

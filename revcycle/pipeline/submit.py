@@ -29,7 +29,8 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from revcycle.channels import Delivery, PayerChannel
+from revcycle.channels import Delivery, PayerChannel, PayerRoute, RetryPolicy
+from revcycle.channels.route import Leg
 from revcycle.crashpoints import crash_point
 from revcycle.db.models import Batch, Edit, File, Submission
 from revcycle.db.models import Claim as ClaimRow
@@ -62,10 +63,13 @@ class SubmitConfigurationError(X12ElementError):
     no claim is at fault, so none is rejected; the payer's step fails until it is fixed."""
 
 
-def submit(res: Resources, batch_id: str, payer: PayerDefinition, channel: PayerChannel,
-           *, run_id: str = "") -> dict[str, Any]:
+def submit(res: Resources, batch_id: str, payer: PayerDefinition,
+           route: PayerRoute | PayerChannel, *, run_id: str = "") -> dict[str, Any]:
     """Create this payer's submissions for the batch, then send every pending one this run
-    can claim. ``run_id`` names the run in the claim (default: a fresh id)."""
+    can claim through the payer's route (a bare channel is a route of one, not retried).
+    ``run_id`` names the run in the claim (default: a fresh id)."""
+    if not isinstance(route, PayerRoute):
+        route = PayerRoute(payer.payer_id, [Leg(route, RetryPolicy(retries=0))])
     created, refused = _create_submissions(res, batch_id, payer)
     run_id = run_id or uuid.uuid4().hex
     sent = claims = 0
@@ -77,7 +81,7 @@ def submit(res: Resources, batch_id: str, payer: PayerDefinition, channel: Payer
             .order_by(Submission.id)))
         batch = session.get_one(Batch, batch_id)
     for submission in pending:
-        moved = _send(res, submission, batch, channel, run_id, lease)
+        moved = _send(res, submission, batch, route, run_id, lease)
         if moved is not None:
             sent += 1
             claims += moved
@@ -99,18 +103,20 @@ def _due(stale_before: datetime, run_id: str) -> ColumnElement[bool]:
                         Submission.sending_run == run_id)))
 
 
-def _send(res: Resources, submission: Submission, batch: Batch, channel: PayerChannel,
+def _send(res: Resources, submission: Submission, batch: Batch, route: PayerRoute,
           run_id: str, lease: timedelta) -> int | None:
     """Claim, send and mark one submission; the number of claims it moved to SUBMITTED, or
-    None when another run has it."""
+    None when another run has it. A submission tried before is first looked for at the
+    payer (``recheck``): found there, it is marked SENT without being sent again."""
     now = datetime.now()
     mine = and_(Submission.id == submission.id, Submission.status == "SENDING",
                 Submission.sending_run == run_id)
     with res.sessions() as session:
         claimed = session.execute(
             update(Submission).where(Submission.id == submission.id, _due(now - lease, run_id))
-            .values(status="SENDING", sending_run=run_id, sending_since=now)
-            .returning(Submission.id)).first()
+            .values(status="SENDING", sending_run=run_id, sending_since=now,
+                    send_attempts=Submission.send_attempts + 1)
+            .returning(Submission.send_attempts)).first()
         session.commit()
     if claimed is None:
         return None  # another run is sending it, or has sent it
@@ -118,11 +124,13 @@ def _send(res: Resources, submission: Submission, batch: Batch, channel: PayerCh
     try:
         delivery = Delivery(submission.tenant_id, batch.business_date, batch.id,
                             submission.interchange_control_number)
-        channel.send(delivery, res.store.get(submission.key))
+        receipt = route.deliver(delivery, res.store.get(submission.key),
+                                recheck=claimed.send_attempts > 1)
         crash_point("submit.after_send")
         with res.sessions() as session:
             marked = session.execute(update(Submission).where(mine).values(
-                status="SENT", sent_at=datetime.now()).returning(Submission.id))
+                status="SENT", sent_at=datetime.now(), sent_via=receipt.channel,
+                remote_name=receipt.remote_name or None).returning(Submission.id))
             if marked.first() is None:
                 return None  # our lease ran out and another run took it over
             moved = record_sent(session, submission.id, submission.tenant_id,
@@ -157,7 +165,8 @@ def _create_submissions(res: Resources, batch_id: str, payer: PayerDefinition
     settings = res.settings
     header = InterchangeHeader(Party(settings.sender_id, settings.sender_qualifier),
                                Party(payer.receiver_id, payer.receiver_qualifier),
-                               usage_indicator=settings.usage_indicator)
+                               usage_indicator=payer.usage_indicator
+                               or settings.usage_indicator)
     submitter = Submitter(settings.submitter_name, settings.sender_id,
                           settings.submitter_contact, settings.submitter_phone)
     receiver = Receiver(payer.name, payer.receiver_id)

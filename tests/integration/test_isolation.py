@@ -152,8 +152,8 @@ def test_a_broken_payer_module_disables_only_its_payer(tmp_path: Path,
         if path.name not in ("__init__.py", "mock_hmo.py"):
             os.symlink(path, modules / path.name)
     (modules / "mock_hmo_sftp.py").write_text(
-        (own / "mock_hmo.py").read_text().replace("PayerDefinition(",
-                                                  'PayerDefinition(channel="sftpp", ', 1))
+        "from revcycle.channels import ChannelSpec\n" + (own / "mock_hmo.py").read_text()
+        .replace("PayerDefinition(", 'PayerDefinition(channels=(ChannelSpec("sftpp"),), ', 1))
     monkeypatch.setattr(tasks.payers, "__path__", [str(modules)])
     day = _drop_day(payers=5)
     state, summary = _run(day.business_date)

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, event, text
 
-from revcycle.channels import Delivery, SimulatorChannel
+from revcycle.channels import Delivery, Receipt
+from revcycle.channels.simulator import SimulatorChannel
 from tests.integration.conftest import configure
 
 _SPEC = importlib.util.spec_from_file_location(
@@ -58,7 +59,15 @@ class FaultyChannel:
         self.timeouts = Counter[str]()
         self.lock = threading.Lock()
 
-    def send(self, delivery: Delivery, data: bytes) -> None:
+    label = "faulty"
+
+    def delivered(self, delivery: Delivery) -> bool:
+        return self.inner.delivered(delivery)
+
+    def close(self) -> None:
+        """Holds no connection."""
+
+    def send(self, delivery: Delivery, data: bytes) -> Receipt:
         number = delivery.interchange_control_number
         with self.lock:
             tried = self.tries[number]
@@ -69,9 +78,10 @@ class FaultyChannel:
                 self.timeouts[f"{fault} delivery"] += 1
         if fault == "before":
             raise TimeoutError("the payer's endpoint did not answer")
-        self.inner.send(delivery, data)
+        receipt = self.inner.send(delivery, data)
         if fault == "after":
             raise TimeoutError("the payer's endpoint did not answer")
+        return receipt
 
 
 def _through_channel(monkeypatch: pytest.MonkeyPatch, log: Path,
@@ -82,14 +92,14 @@ def _through_channel(monkeypatch: pytest.MonkeyPatch, log: Path,
 
     wrapper = FaultyChannel(None, **faults)
 
-    def channel_for(payer: Any, store: Any) -> FaultyChannel:
+    def payer_route(payer: Any, store: Any) -> FaultyChannel:
         receiving = harness.ReceivingChannel(SimulatorChannel(store, payer), log)
         channel = FaultyChannel(receiving, wrapper.faulty)
         channel.tries, channel.timeouts, channel.lock = (wrapper.tries, wrapper.timeouts,
                                                          wrapper.lock)
         return channel
 
-    monkeypatch.setattr(tasks.submit, "channel_for", channel_for)
+    monkeypatch.setattr(tasks.submit, "payer_route", payer_route)
     return wrapper
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from revcycle.channels import channel_for
+from revcycle.channels import route_for
 from revcycle.model.claim import Claim
 from revcycle.payers import PayerDefinition
 from revcycle.pipeline.acks import apply_acknowledgments
@@ -54,7 +54,7 @@ def submit_a_day(res: Resources, payer: PayerDefinition,  # noqa: F811
                  factory: ClaimFactory, claims: int = 8) -> dict[str, Any]:
     """Ready claims submitted to the payer through its channel, and what came back."""
     batch = ready_batch(res, "payertest", factory.claims(claims), factory.submitter)
-    sent = submit(res, batch, payer, channel_for(payer, res.store))
+    sent = submit(res, batch, payer, route_for(payer, res.store))
     acks = apply_acknowledgments(res, batch, payer.payer_id)
     posted = post_remittances(res, batch, payer.payer_id)
     return {"sent": sent, "acks": acks, "posted": posted}

@@ -17,8 +17,8 @@ PAYER = payer_module("testcare_commercial")
 
 
 def test_the_module_says_who_the_payer_is() -> None:
-    assert (PAYER.payer_id, PAYER.receiver_id, PAYER.channel) == ("SIMC1", "SIMC1",
-                                                                  "simulator")
+    assert (PAYER.payer_id, PAYER.receiver_id) == ("SIMC1", "SIMC1")
+    assert [spec.kind for spec in PAYER.channels] == ["simulator"]
 
 
 def test_claims_are_filed_within_90_days_of_service() -> None:

@@ -43,8 +43,8 @@ def test_every_broken_module_is_named_and_the_good_ones_load(package) -> None:
     registry = _load(
         package,
         acme=GOOD.format(pid="ACME1"),
-        typo=GOOD.format(pid="TYPO1").replace('receiver_id="TYPO1"',
-                                              'receiver_id="TYPO1", channel="sftpp"'),
+        typo="from revcycle.channels import ChannelSpec\n" + GOOD.format(pid="TYPO1").replace(
+            'receiver_id="TYPO1"', 'receiver_id="TYPO1", channels=(ChannelSpec("sftpp"),)'),
         half_written="from revcycle.payers import PayerDefinition\nPAYER = PayerDefinition(\n",
         no_payer="NAME = 'forgot the definition'\n",
         twin=GOOD.format(pid="ACME1"),
@@ -57,15 +57,16 @@ def test_every_broken_module_is_named_and_the_good_ones_load(package) -> None:
     assert sorted(broken) == ["acme", "half_written", "no_payer", "too_big", "twin", "typo"]
     assert "field payer_id: ACME1 is defined by module twin too" in broken["acme"].problem
     assert broken["typo"].payer_id == "TYPO1"
-    assert "field channel: unknown channel 'sftpp'" in broken["typo"].problem
+    assert "field channels[0].kind: unknown channel 'sftpp'" in broken["typo"].problem
     assert broken["half_written"].problem == "does not import: SyntaxError at line 2"
     assert "defines no PAYER" in broken["no_payer"].problem
     assert "field payer_id: ACME1 is defined by module acme too" in broken["twin"].problem
     assert "ValueError" in broken["too_big"].problem
     # Claims of a payer whose id is known wait with the reason; the modules that did not
     # import at all are named for the claims of unknown payers.
-    assert registry.disabled() == {"TYPO1": "payer module typo is disabled: field channel:"
-                                            " unknown channel 'sftpp' (known: simulator)",
+    assert registry.disabled() == {"TYPO1": "payer module typo is disabled: field"
+                                            " channels[0].kind: unknown channel 'sftpp'"
+                                            " (known: https, sftp, simulator)",
                                    "ACME1": "payer module twin is disabled: field payer_id:"
                                             " ACME1 is defined by module acme too"}
     assert sorted(registry.unknown_broken()) == ["half_written", "no_payer", "too_big"]

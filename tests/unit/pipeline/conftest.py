@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner, Result
 
-from revcycle.channels import Delivery
+from revcycle.channels import Delivery, Receipt
 from revcycle.db import models
 from revcycle.model.claim import Claim, ClaimType, Receiver, Submitter
 from revcycle.payers import PayerDefinition
@@ -166,8 +166,27 @@ def counts(res: Resources) -> dict[str, int]:
 class RecordingChannel:
     """A payer that takes files and answers nothing (the test answers for it)."""
 
+    label = "recording"
+
     def __init__(self) -> None:
         self.deliveries: list[tuple[Delivery, bytes]] = []
 
-    def send(self, delivery: Delivery, data: bytes) -> None:
+    def send(self, delivery: Delivery, data: bytes) -> Receipt:
         self.deliveries.append((delivery, data))
+        return Receipt(self.label, delivery.interchange_control_number)
+
+    def delivered(self, delivery: Delivery) -> bool:
+        return any(d.interchange_control_number == delivery.interchange_control_number
+                   for d, _ in self.deliveries)
+
+    def collect(self) -> Iterator[tuple[str, bytes]]:
+        return iter(())
+
+    def acknowledge(self, remote_name: str) -> None:
+        """Nothing is collected."""
+
+    def check(self) -> list[str]:
+        return []
+
+    def close(self) -> None:
+        """Holds no connection."""

@@ -12,7 +12,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from revcycle.channels import Delivery, SimulatorChannel, answer_key
+from revcycle.channels import Delivery
+from revcycle.channels.simulator import SimulatorChannel, answer_key
 from revcycle.db import models
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.acknowledgment import (

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from revcycle.channels import SimulatorChannel
+from revcycle.channels.simulator import SimulatorChannel
 from revcycle.codesets.carc import describe_carc, describe_rarc
 from revcycle.db import models
 from revcycle.db.models import Claim as ClaimRow

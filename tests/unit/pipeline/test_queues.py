@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, update
 
-from revcycle.channels import SimulatorChannel
+from revcycle.channels.simulator import SimulatorChannel
 from revcycle.db import models
 from revcycle.model.claim import ClaimType
 from revcycle.model.remittance import ClaimPayment

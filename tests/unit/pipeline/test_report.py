@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from revcycle.channels import channel_for
+from revcycle.channels import route_for
 from revcycle.db import models
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.demo import drop_business_day
@@ -48,7 +48,7 @@ def day(res: Resources) -> Resources:
             session.commit()
         scrub_batch(res, batch, rules)
         for payer in PAYERS.values():
-            submit(res, batch, payer, channel_for(payer, res.store))
+            submit(res, batch, payer, route_for(payer, res.store))
             apply_acknowledgments(res, batch, payer.payer_id)
             post_remittances(res, batch, payer.payer_id)
     return res

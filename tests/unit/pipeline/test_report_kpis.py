@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 import pytest
 from sqlalchemy import select
 
-from revcycle.channels import answer_key
+from revcycle.channels.simulator import answer_key
 from revcycle.codesets.carc import describe_carc
 from revcycle.db import models
 from revcycle.formatting import dollars

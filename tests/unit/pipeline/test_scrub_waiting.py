@@ -16,7 +16,7 @@ from tests.unit.pipeline.test_scrub_reference import validated_batch
 
 EVERY_PAYER = {pid: payer.scrub_rules(DEFAULT_RULES) for pid, payer in PAYERS.items()}
 ALL_BUT_SIMB1 = {pid: rules for pid, rules in EVERY_PAYER.items() if pid != "SIMB1"}
-WHY = "payer module blue is disabled: field channel: unknown channel 'sftpp'"
+WHY = "payer module blue is disabled: field channels[0].kind: unknown channel 'sftpp'"
 
 
 def _claims(res: Resources, batch: str) -> dict[str, Counter]:

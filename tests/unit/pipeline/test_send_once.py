@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from revcycle.channels import Delivery, SimulatorChannel
+from revcycle.channels import Delivery, Receipt
+from revcycle.channels.simulator import SimulatorChannel
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import LedgerEntry, Submission
 from revcycle.model.claim import ClaimType
@@ -41,7 +42,7 @@ PAYER = "SIMA1"
 FILES = 6
 
 
-class AppendingChannel:
+class AppendingChannel(RecordingChannel):
     """The receiving side of a payer: each delivery appends its interchange control number
     as one line to a file opened with O_APPEND, so deliveries from every process count."""
 
@@ -49,13 +50,17 @@ class AppendingChannel:
         self.received = received
         self.network_s = network_s
 
-    def send(self, delivery: Delivery, data: bytes) -> None:
+    def send(self, delivery: Delivery, data: bytes) -> Receipt:
         time.sleep(self.network_s)  # on the wire: the window two senders race in
         fd = os.open(self.received, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, f"{delivery.interchange_control_number}\n".encode())
         finally:
             os.close(fd)
+        return Receipt(self.label, delivery.interchange_control_number)
+
+    def delivered(self, delivery: Delivery) -> bool:
+        return _deliveries(self.received)[delivery.interchange_control_number] > 0
 
 
 def _deliveries(received: Path) -> Counter[str]:
@@ -164,7 +169,7 @@ def test_a_send_that_fails_gives_its_claim_back_at_once(res: Resources) -> None:
     batch = _pending_submissions(res)
 
     class Refusing(RecordingChannel):
-        def send(self, delivery: Delivery, data: bytes) -> None:
+        def send(self, delivery: Delivery, data: bytes) -> Receipt:
             raise ConnectionError("simulated network fault")
 
     with pytest.raises(ConnectionError):
@@ -182,7 +187,7 @@ def test_a_channel_failing_for_one_payer_fails_that_payer_s_step_only(
     batch = ready_batch(res, TENANT, f.claims(20), f.submitter)
 
     class Down(RecordingChannel):
-        def send(self, delivery: Delivery, data: bytes) -> None:
+        def send(self, delivery: Delivery, data: bytes) -> Receipt:
             raise ConnectionError("simulated network fault")
 
     with pytest.raises(ConnectionError):
@@ -225,9 +230,9 @@ class Answering(RecordingChannel):
         super().__init__()
         self.payer = SimulatorChannel(res.store, PAYERS[PAYER])
 
-    def send(self, delivery: Delivery, data: bytes) -> None:
+    def send(self, delivery: Delivery, data: bytes) -> Receipt:
         super().send(delivery, data)
-        self.payer.send(delivery, data)
+        return self.payer.send(delivery, data)
 
 
 def test_answers_to_a_file_whose_sender_died_complete_its_send(res: Resources) -> None:

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from revcycle.channels import Delivery, SimulatorChannel, answer_key
+from revcycle.channels import Delivery, Receipt
+from revcycle.channels.simulator import SimulatorChannel, answer_key
 from revcycle.csvclaims import write_csv_claims
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import ClaimEvent, ControlNumber, LedgerEntry, Submission
@@ -61,12 +62,12 @@ class StatusAtSend(RecordingChannel):
         self.res = res
         self.statuses: dict[str, str] = {}
 
-    def send(self, delivery: Delivery, data: bytes) -> None:
+    def send(self, delivery: Delivery, data: bytes) -> Receipt:
         with self.res.sessions() as session:
             self.statuses[delivery.interchange_control_number] = session.scalar(
                 select(Submission.status).where(Submission.interchange_control_number
                                                 == delivery.interchange_control_number))
-        super().send(delivery, data)
+        return super().send(delivery, data)
 
 
 class FailingOnce(RecordingChannel):
@@ -77,11 +78,11 @@ class FailingOnce(RecordingChannel):
         self.fail_on = fail_on
         self.attempts: list[str] = []
 
-    def send(self, delivery: Delivery, data: bytes) -> None:
+    def send(self, delivery: Delivery, data: bytes) -> Receipt:
         self.attempts.append(delivery.interchange_control_number)
         if len(self.attempts) == self.fail_on:
             raise ConnectionError("simulated network fault")
-        super().send(delivery, data)
+        return super().send(delivery, data)
 
 
 def test_ready_claims_become_one_837_per_payer_and_claim_type(res: Resources) -> None:

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from revcycle.channels import Delivery, SimulatorChannel, answer_key
+from revcycle.channels import Delivery
+from revcycle.channels.simulator import SimulatorChannel, answer_key
 from revcycle.db import models
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.acknowledgment import FunctionalAck, TransactionSetAck

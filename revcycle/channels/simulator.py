@@ -1,33 +1,20 @@
-"""Payer channels: how a submission file reaches a payer, and its answers come back.
+"""The payer simulator as a channel: the embedded default, behind the same interface.
 
-Every channel's ``send`` is idempotent by interchange control number: sending the same
-interchange again (a retry after a crash) does not deliver it twice. The built-in
-``SimulatorChannel`` is the embedded default: the payer simulator answers at once with a
-999, a 277CA and an 835, dropped into the tenant's inbound zone.
+It answers at once with a 999, a 277CA and an 835, written straight into the tenant's
+inbound zone under the batch that sent the file, where the acknowledgment and posting
+stages read them; so it has nothing to collect. ``delivered`` is whether its 999 exists:
+the 999 is written last, so a delivery is complete once it is there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from typing import Protocol
+from collections.abc import Iterator
 
+from revcycle.channels.base import Delivery, Receipt
 from revcycle.payers import PayerDefinition
 from revcycle.simulator.payer import PayerBehaviour, PayerSimulator
 from revcycle.storage import ObjectStore, object_key
 from revcycle.x12.writer import CounterControlNumbers
-
-
-@dataclass(frozen=True)
-class Delivery:
-    tenant: str
-    business_date: date
-    batch: str
-    interchange_control_number: str
-
-
-class PayerChannel(Protocol):
-    def send(self, delivery: Delivery, data: bytes) -> None: ...
 
 
 def answer_key(delivery: Delivery, payer_id: str, kind: str) -> str:
@@ -37,7 +24,7 @@ def answer_key(delivery: Delivery, payer_id: str, kind: str) -> str:
 
 
 class SimulatorChannel:
-    """The payer simulator as a channel: answers are written straight to inbound/."""
+    label = "simulator"
 
     def __init__(self, store: ObjectStore, payer: PayerDefinition, seed: int = 0,
                  behaviour: PayerBehaviour | None = None) -> None:
@@ -46,10 +33,13 @@ class SimulatorChannel:
         self.simulator = PayerSimulator((payer.name, payer.payer_id), seed=seed,
                                         behaviour=behaviour)
 
-    def send(self, delivery: Delivery, data: bytes) -> None:
+    def delivered(self, delivery: Delivery) -> bool:
+        return self.store.exists(answer_key(delivery, self.payer.payer_id, "999"))
+
+    def send(self, delivery: Delivery, data: bytes) -> Receipt:
         first = answer_key(delivery, self.payer.payer_id, "999")
         if self.store.exists(first):
-            return  # delivered before: the payer has it already
+            return Receipt(self.label, first, already_delivered=True)
         # The payer numbers its own three answers; three numbers per submission keep them
         # unique across submissions.
         first_number = int(delivery.interchange_control_number) % 333_333_333 * 3
@@ -62,9 +52,16 @@ class SimulatorChannel:
             if body is not None:
                 self.store.put(answer_key(delivery, self.payer.payer_id, kind), body)
         self.store.put(first, response.ack_999)  # last: marks the delivery complete
+        return Receipt(self.label, first)
 
+    def collect(self) -> Iterator[tuple[str, bytes]]:
+        return iter(())  # its answers are already in the inbound zone
 
-def channel_for(payer: PayerDefinition, store: ObjectStore) -> PayerChannel:
-    if payer.channel == "simulator":
-        return SimulatorChannel(store, payer, seed=int(payer.channel_options.get("seed", "0")))
-    raise ValueError(f"payer {payer.payer_id} names an unknown channel {payer.channel!r}")
+    def acknowledge(self, remote_name: str) -> None:
+        """Nothing to acknowledge: it leaves nothing to collect."""
+
+    def check(self) -> list[str]:
+        return ["simulator: runs in this process; answers go to the tenant's inbound zone"]
+
+    def close(self) -> None:
+        """Holds no connection."""

@@ -1,0 +1,37 @@
+"""Where channel secrets come from: never the payer module's source.
+
+A channel option ending in ``_secret`` names a secret. ``environment_secrets`` reads it
+from ``REVCYCLE_SECRET_<NAME>`` (the name upper-cased, anything not a letter or digit
+turned into ``_``); the tasks layer adds Prefect Secret blocks behind it. A missing secret
+is a ``SecretMissing`` naming the secret, never a value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+
+SecretLookup = Callable[[str], str | None]  # a secret's value by name, or None
+
+
+def environment_variable(name: str) -> str:
+    return "REVCYCLE_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def environment_secrets(name: str) -> str | None:
+    return os.environ.get(environment_variable(name))
+
+
+class Secrets:
+    """Looks a secret up in each source in turn."""
+
+    def __init__(self, sources: Sequence[SecretLookup] = (environment_secrets,)) -> None:
+        self.sources = tuple(sources)
+
+    def get(self, name: str) -> str | None:
+        for source in self.sources:
+            value = source(name)
+            if value:
+                return value
+        return None
