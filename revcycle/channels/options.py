@@ -72,6 +72,10 @@ class SftpOptions(CommonOptions):
     known_hosts: str = ""
     host_key: str = ""
     upload_dir: str = "inbound"  # where the partner picks up our files
+    # Where the partner moves a file it has picked up, if it does: ``delivered`` looks
+    # there too. (A partner that deletes picked-up files cannot be asked; its 999 is then
+    # the proof.)
+    processed_dir: str = ""
     download_dir: str = "outbound"  # where the partner leaves its answers
     archive_dir: str = ""  # acknowledge=archive moves collected files here
     acknowledge: Literal["delete", "archive"] = "delete"
