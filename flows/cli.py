@@ -12,9 +12,12 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from flows.payers_cli import payers_app
 from flows.summary import print_run
 from revcycle.cli import app
 from revcycle.demo import DEMO_DATE
+
+app.add_typer(payers_app, name="payers")
 
 TELEMETRY_OFF = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                  "GX_ANALYTICS_ENABLED": "false"}

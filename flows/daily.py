@@ -28,7 +28,7 @@ from tasks.post import post_task
 from tasks.quality import quality_task
 from tasks.report import report_task
 from tasks.scrub import scrub_task
-from tasks.submit import submit_task
+from tasks.submit import submit_to
 
 
 @flow(name="daily-revenue-cycle", flow_run_name=flow_run_title("daily"),
@@ -53,7 +53,7 @@ def daily_revenue_cycle(business_date: date | None = None,
         for payer in sorted(registry.payers):
             names = {"tenant": tenant, "payer_id": payer}
             sent = run.add("submit", run_name("submit", names),
-                           submit_task.submit(batch, payer, wait_for=[scrub]))
+                           submit_to(payer).submit(batch, payer, wait_for=[scrub]))
             acks = run.add("acks", run_name("acks", names),
                            acks_task.submit(batch, payer, wait_for=[sent]))
             run.add("post", run_name("post", names),

@@ -28,7 +28,7 @@ from tasks.post import post_task
 from tasks.quality import quality_task
 from tasks.report import report_task
 from tasks.scrub import scrub_task
-from tasks.submit import submit_task
+from tasks.submit import submit_to
 
 WORKERS = 8
 
@@ -99,7 +99,7 @@ def submit_flow(business_date: date | None = None, tenants: list[str] | None = N
     for tenant in tenants:
         for payer in sorted(load_payers()):
             run.add("submit", run_name("submit", {"tenant": tenant, "payer_id": payer}),
-                    submit_task.submit(batch_id(tenant, day), payer))
+                    submit_to(payer).submit(batch_id(tenant, day), payer))
     return run.finish()
 
 

@@ -57,6 +57,12 @@ class PayerDefinition:
         return CharacterPolicy(self.character_set, self.transliterate)
 
 
+def payer_tag(payer_id: str) -> str:
+    """The tag every submit step to the payer carries: a Prefect tag concurrency limit on
+    it caps the payer's sends at once (``revcycle payers limits``)."""
+    return f"payer:{payer_id}"
+
+
 class PayerModuleError(Exception):
     """A payer module that cannot be used. The message names the module and the field;
     the payer is disabled and its claims wait, the other payers go on."""

@@ -16,6 +16,7 @@ from prefect.runtime import flow_run
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import OperationalError as DatabaseUnavailable
 
+from revcycle.channels.errors import ChannelError, TransientChannelError
 from revcycle.payers import PayerModuleError
 from revcycle.pipeline.audit import record
 from revcycle.pipeline.batches import TenantError, batch_fingerprint, tenant_of
@@ -45,10 +46,11 @@ class StageFailed(RuntimeError):
 RETRIES = 3
 RETRY_DELAYS = [2, 10, 30]  # seconds, with jitter
 RETRY_JITTER = 0.5
-TRANSIENT = (TransientStorageError, TransientDatabaseError, ConnectionError, TimeoutError)
+TRANSIENT = (TransientStorageError, TransientDatabaseError, TransientChannelError,
+             ConnectionError, TimeoutError)
 # Errors whose messages are written to carry no claim values: they reach Prefect as they are.
 OWN_WORDS = (StageDatabaseError, StageFailed, X12Error, PayerModuleError, StorageError,
-             TenantError)
+             TenantError, ChannelError)
 
 
 @contextmanager
@@ -97,7 +99,11 @@ def _logger() -> logging.Logger | logging.LoggerAdapter[logging.Logger]:
 
 def _in_our_words(run_name: str, exc: Exception) -> Exception:
     logger = _logger()
-    if isinstance(exc, TRANSIENT):
+    if isinstance(exc, ChannelError) and exc.transient:
+        logger.warning("%s: %s. The step is retried up to %d times; the files wait (PENDING)"
+                       " until the payer can be reached. Check the connection with"
+                       " `revcycle payers check %s`.", run_name, exc, RETRIES, exc.payer_id)
+    elif isinstance(exc, TRANSIENT):
         logger.warning("%s: %s could not reach a service (%s); it is retried up to %d"
                        " times. If it keeps failing, check the database, the object store"
                        " and the network, then Retry the flow run.", run_name,
@@ -129,6 +135,10 @@ def _next_step(exc: Exception) -> str:
         return "Check the database (its log has the statement), then Retry the flow run."
     if isinstance(exc, StorageError):
         return "Check the object store and the key shown, then Retry the flow run."
+    if isinstance(exc, ChannelError):
+        return (f"Nothing was sent on that channel. Fix what is named (credentials, host key,"
+                f" the payer module's options), check it with `revcycle payers check"
+                f" {exc.payer_id}`, then Retry the flow run.")
     return ("This is a defect or an input the stage does not handle yet: report it with this"
             " run's id (the traceback below names the code, never the data); Retry once"
             " it is fixed.")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import get_run_logger, task
+from prefect import Task, get_run_logger, task
 from prefect.runtime import flow_run
 
+from revcycle.payers import payer_tag
 from revcycle.pipeline.resources import get_resources
 from revcycle.pipeline.submit import submit
 from tasks.channels import payer_route
@@ -22,6 +23,11 @@ def submit_task(batch_id: str, payer_id: str) -> dict[str, Any]:
     get_run_logger().info("submit %s to %s: %d claims in %d files sent", batch_id, payer_id,
                           result["claims"], result["sent"])
     return result
+
+
+def submit_to(payer_id: str) -> Task[..., dict[str, Any]]:
+    """The submit task tagged ``payer:<id>``, so the payer's tag concurrency limit holds."""
+    return submit_task.with_options(tags={payer_tag(payer_id)})
 
 
 def _submit(batch_id: str, payer_id: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from decimal import Decimal
 
@@ -316,3 +317,41 @@ def test_two_runs_submitting_at_once_send_each_claim_once(
         charges = Counter(session.scalars(select(LedgerEntry.claim_id).where(
             LedgerEntry.account == "AR")))
     assert charges == Counter({r.id: 1 for r in rows})  # booked once
+
+
+def test_a_payer_in_testing_gets_isa15_t_while_the_others_are_live(
+        res: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(res.settings, "usage_indicator", "P")
+    f = factory(TENANT, seed=25, payers=["SIMA1", "SIMB1"])
+    batch = ready_batch(res, TENANT, f.claims(20), f.submitter)
+    testing = dataclasses.replace(PAYERS["SIMB1"], usage_indicator="T")
+    for payer in (PAYERS["SIMA1"], testing):
+        submit(res, batch, payer, RecordingChannel())
+    usage = {s.payer_id: X12Reader(res.store.get(s.key), {"837": parse_837}).read()
+             .interchanges[0].usage_indicator for s in _submissions(res)}
+    assert usage == {"SIMA1": "P", "SIMB1": "T"}
+
+
+def test_a_file_tried_before_is_looked_for_at_the_payer_before_it_is_sent_again(
+        res: Resources) -> None:
+    """The first try reached the payer but failed before SENT was recorded: the retry
+    asks the channel, finds the file, and marks it SENT without sending it again. The
+    submission keeps its attempts and the channel that has it."""
+    f = factory(TENANT, seed=26, payers=["SIMA1"])
+    batch = ready_batch(res, TENANT, f.claims(10, ClaimType.PROFESSIONAL), f.submitter)
+
+    class ReplyLost(RecordingChannel):
+        def send(self, delivery: Delivery, data: bytes) -> Receipt:
+            super().send(delivery, data)
+            raise TimeoutError("the reply was lost")
+
+    channel = ReplyLost()
+    with pytest.raises(TimeoutError):
+        submit(res, batch, PAYERS["SIMA1"], channel)
+    [sub] = _submissions(res)
+    assert (sub.status, sub.send_attempts) == ("PENDING", 1)
+
+    assert submit(res, batch, PAYERS["SIMA1"], channel)["sent"] == 1
+    assert len(channel.deliveries) == 1  # asked, found, not sent again
+    [sub] = _submissions(res)
+    assert (sub.status, sub.send_attempts, sub.sent_via) == ("SENT", 2, "recording")
