@@ -192,6 +192,8 @@ class SftpChannel:
         return await asyncio.wait_for(step, self.options.timeout_s)
 
     async def _client(self) -> asyncssh.SFTPClient:
+        if self._conn is not None and self._conn.is_closed():  # the partner hung up idle
+            await self._drop()
         if self._sftp is None:
             assert self._connect_kwargs is not None
             o = self.options
