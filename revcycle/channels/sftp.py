@@ -291,8 +291,6 @@ class SftpChannel:
         maybe = isinstance(exc, _RenameSent)
         if isinstance(exc, _RenameSent):
             exc = exc.cause
-        if isinstance(exc, ChannelError):
-            return exc
         o = self.options
         where = f"{o.host}:{o.port}"
         permanent: tuple[type[ChannelError], str] | None = None
@@ -335,6 +333,8 @@ def _kind(exc: Exception) -> str:
         return "no connection"
     if isinstance(exc, asyncssh.SFTPError):
         return f"the server failed (SFTP status {exc.code})"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
     return f"{type(exc).__name__}"
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -229,6 +229,15 @@ def test_a_stalled_server_times_out_near_the_configured_timeout(server, make) ->
     assert server.arrivals == {f"{PAYER}_000000001.837": 1}
 
 
+def test_a_server_that_never_speaks_times_out_on_connect(make) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        channel = make(port=silent.getsockname()[1], connect_timeout_s=0.3)
+        started = time.monotonic()
+        with pytest.raises(TransientChannelError, match="timed out"):
+            channel.delivered(delivery())
+        assert time.monotonic() - started < 1.5
+
+
 def test_collect_skips_unfinished_and_hidden_files_and_delete_acknowledges(server, make) -> None:
     for name in ("b.277", "a.999", ".hidden", "c.part", "d.tmp", "e.filepart", "f.999.upl"):
         server.put_answer(USER, name, name.encode())
@@ -339,7 +348,6 @@ def test_the_server_counts_a_direct_write_under_a_final_name(server, make) -> No
     counts that too, so a channel that skipped the rename could not hide it."""
     channel = make()
     channel.check()
-    Path(server.folder(USER)).joinpath("x.tmp").write_bytes(b"")  # not via SFTP: no count
 
     async def direct(sftp) -> None:
         async with sftp.open("inbound/direct.837", "wb") as file:
