@@ -235,7 +235,7 @@ class SftpChannel:
                 self._thread = threading.Thread(target=loop.run_forever, daemon=True,
                                                 name=f"sftp-{self.payer_id}-{self.label}")
                 self._thread.start()
-                self._op_lock = asyncio.run_coroutine_threadsafe(_new_lock(), loop).result()
+                self._op_lock = asyncio.Lock()  # binds to the loop on first use
                 self._loop = loop
             return self._loop
 
@@ -336,7 +336,3 @@ def _kind(exc: Exception) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
     return f"{type(exc).__name__}"
-
-
-async def _new_lock() -> asyncio.Lock:
-    return asyncio.Lock()
