@@ -100,6 +100,8 @@ class HttpsChannel:
         """Each waiting answer as (answer id, bytes); ``acknowledge`` takes the id."""
         for answer_id, _name in self._waiting():
             response = self._request("GET", self._answer_path(answer_id))
+            if response.status_code == 404:
+                continue  # acknowledged elsewhere since the listing
             if response.status_code != 200:
                 self._fail(response)
             yield answer_id, response.content
@@ -139,11 +141,12 @@ class HttpsChannel:
 
     # -- HTTP ------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, **kwargs: object) -> httpx.Response:
+    def _request(self, method: str, path: str, content: bytes | None = None,
+                 headers: dict[str, str] | None = None) -> httpx.Response:
         client = self._connect()
         what = f"{method} {path}"
         try:
-            return client.request(method, path, **kwargs)  # type: ignore[arg-type]
+            return client.request(method, path, content=content, headers=headers)
         except httpx.RequestError as exc:
             raise self._transport_error(what, exc) from None
 
