@@ -1,0 +1,195 @@
+"""A real payer over real channels: the daily flow sends ACME1's files to an SFTP server
+(its first channel) and a clearinghouse API (its fallback), both started here on
+127.0.0.1, and every file is counted where it arrives. Exactly once holds through a
+re-run, an outage of the first channel, its return mid-run, and a crash between the send
+and its record."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from revcycle.db import models
+from revcycle.simulator.api_server import ApiServer
+from revcycle.simulator.sftp_server import SftpTestServer
+from tests.integration.conftest import configure
+
+TENANTS = ["lakeview", "northside"]
+PASSWORD, TOKEN = "sftp-password-for-tests", "api-token-for-tests"
+MODULE = '''"""ACME HEALTH: SFTP mailbox first, the clearinghouse API when it is down."""
+
+from revcycle.channels import ChannelSpec
+from revcycle.payers import PayerDefinition
+
+PAYER = PayerDefinition(
+    payer_id="ACME1",
+    name="ACME HEALTH",
+    receiver_id="ACME1",
+    max_claims_per_file=8,
+    channels=(
+        ChannelSpec("sftp", {{"host": "127.0.0.1", "port": {sftp_port}, "user": "revcycle",
+                             "password_secret": "acme-sftp", "host_key": "{host_key}",
+                             "retries": 1, "retry_delay_s": 0.05, "connect_timeout_s": 2.0,
+                             "timeout_s": 10.0}}),
+        ChannelSpec("https", {{"base_url": "{base_url}", "token_secret": "acme-api",
+                              "retries": 1, "retry_delay_s": 0.05, "timeout_s": 10.0}}),
+    ),
+)
+'''
+_modules = itertools.count()
+
+
+@dataclass
+class PayerWorld:
+    sftp: SftpTestServer
+    api: ApiServer
+
+    def arrived(self) -> Counter[str]:
+        """Interchange control number -> times it arrived, over both channels."""
+        by_number: Counter[str] = Counter()
+        for name, times in self.sftp.arrivals.items():
+            by_number[name.removesuffix(".837").rpartition("_")[2]] += times
+        by_number.update(self.api.posts)
+        return by_number
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PayerWorld]:
+    """The two servers, and a payer package holding only ACME1's module (a fresh module
+    name each time: imports are cached)."""
+    import tasks.payers
+
+    configure(monkeypatch, tmp_path / "home", send_lease_s="1")
+    monkeypatch.setenv("REVCYCLE_SECRET_ACME_SFTP", PASSWORD)
+    monkeypatch.setenv("REVCYCLE_SECRET_ACME_API", TOKEN)
+    with SftpTestServer() as sftp:
+        sftp.add_user("revcycle", password=PASSWORD)
+        api = ApiServer(token=TOKEN)
+        api.start()
+        try:
+            package = tmp_path / "payers"
+            package.mkdir()
+            (package / f"acme_{next(_modules)}.py").write_text(MODULE.format(
+                sftp_port=sftp.port, host_key=sftp.host_key_line, base_url=api.base_url))
+            monkeypatch.setattr(tasks.payers, "__path__", [str(package)])
+            yield PayerWorld(sftp, api)
+        finally:
+            api.stop()
+
+
+def _drop(day: date, claims: int = 40) -> None:
+    from revcycle.demo import drop_business_day
+    from revcycle.pipeline.resources import get_resources
+    from revcycle.simulator import profile_for
+
+    drop_business_day(get_resources().store, claims=claims, seed=day.day,
+                      tenants=tuple(TENANTS), payers=[profile_for("ACME1", "ACME HEALTH")],
+                      business_date=day)
+
+
+def _run(day: date) -> dict[str, Any]:
+    from flows.daily import daily_revenue_cycle
+
+    state = daily_revenue_cycle(business_date=day, tenants=TENANTS, return_state=True)
+    return state.result(raise_on_failure=False)
+
+
+def _submissions() -> list[models.Submission]:
+    from revcycle.pipeline.resources import get_resources
+
+    with get_resources().sessions() as session:
+        return list(session.scalars(select(models.Submission)))
+
+
+def _exactly_once(world: PayerWorld) -> list[models.Submission]:
+    """Every submission SENT and arrived once at one server; nothing else arrived."""
+    subs = _submissions()
+    assert subs and all(s.status == "SENT" for s in subs)
+    assert world.arrived() == Counter({s.interchange_control_number: 1 for s in subs})
+    return subs
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_day_reaches_the_payer_over_sftp_once_and_a_rerun_sends_nothing(
+        world: PayerWorld) -> None:
+    day = date(2026, 12, 1)
+    _drop(day)
+    assert _run(day)["failed_steps"] == []
+    subs = _exactly_once(world)
+    assert len(subs) >= 4 and {s.sent_via for s in subs} == {"sftp"}
+    assert not world.api.posts
+    assert all(s.remote_name and s.remote_name.endswith(".837") for s in subs)
+
+    assert _run(day)["failed_steps"] == []
+    _exactly_once(world)
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_the_fallback_takes_the_files_while_sftp_is_down_and_nothing_goes_twice(
+        world: PayerWorld) -> None:
+    """SFTP is down when the day starts; it comes back as soon as the API has taken the
+    first file. Each file arrives once, some over each channel; re-runs send nothing."""
+    day = date(2026, 12, 2)
+    _drop(day, claims=80)
+    world.sftp.down()
+
+    def sftp_returns_after_the_first_api_file() -> None:
+        deadline = time.monotonic() + 120
+        while not world.api.posts and time.monotonic() < deadline:
+            time.sleep(0.01)
+        world.sftp.up()
+
+    returning = threading.Thread(target=sftp_returns_after_the_first_api_file)
+    returning.start()
+    summary = _run(day)
+    returning.join()
+    assert summary["failed_steps"] == []
+    subs = _exactly_once(world)
+    assert {s.sent_via for s in subs} == {"sftp", "https"}
+
+    later = date(2026, 12, 3)
+    _drop(later)
+    assert _run(later)["failed_steps"] == [] and _run(day)["failed_steps"] == []
+    subs = _exactly_once(world)
+    assert {s.sent_via for s in subs if s.batch_id.endswith("20261203")} == {"sftp"}
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_crash_between_the_send_and_its_record_then_a_rerun_sends_nothing_twice(
+        world: PayerWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    import revcycle.pipeline.submit as submit_module
+
+    crashed: list[str] = []
+
+    def crash_once(name: str) -> None:
+        if name == "submit.after_send" and not crashed:
+            crashed.append(name)
+            raise RuntimeError("injected: the process died here")
+
+    monkeypatch.setattr(submit_module, "crash_point", crash_once)
+    day = date(2026, 12, 4)
+    _drop(day)
+    first = _run(day)
+    # The crashed step failed, and its own chain's acks and post did not run.
+    tenant = first["failed_steps"][0].split(" · ")[1]
+    assert crashed and first["failed_steps"] == [f"{stage} · {tenant} · ACME1"
+                                                 for stage in ("submit", "acks", "post")]
+    # The crashed send: tried once, given back unrecorded; the payer has it.
+    [unrecorded] = [s for s in _submissions() if s.status != "SENT" and s.send_attempts]
+    assert world.arrived()[unrecorded.interchange_control_number] == 1
+
+    time.sleep(1.1)  # the send lease (1 s here) of the crashed run's claim runs out
+    assert _run(day)["failed_steps"] == []
+    subs = _exactly_once(world)
+    again = next(s for s in subs if s.id == unrecorded.id)
+    assert again.send_attempts == 2 and again.sent_via == "sftp"
