@@ -22,7 +22,7 @@ from revcycle.model.acknowledgment import ClaimAckReport, FunctionalAck, Transac
 from revcycle.pipeline.batches import move
 from revcycle.pipeline.inbound import apply_new_files
 from revcycle.pipeline.resources import Resources
-from revcycle.pipeline.submit import record_sent
+from revcycle.pipeline.sending import record_sent
 from revcycle.status import Status
 from revcycle.x12.ack277 import parse_277
 from revcycle.x12.ack999 import parse_999
@@ -69,7 +69,7 @@ def _apply_999(session: Session, file_id: int, tenant: str, payer_id: str,
         # died after the send, or lost the answer): mark it here, so that the answers
         # apply to its claims and no run takes it over to send it again.
         batch = session.get_one(Batch, submission.batch_id)
-        record_sent(session, submission.id, submission.tenant_id, batch.business_date)
+        record_sent(session, [submission.id], submission.tenant_id, batch.business_date)
         submission.sent_at = datetime.now()
     rejected_sets = 0
     for set_ack in ack.set_acks:

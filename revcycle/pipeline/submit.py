@@ -5,31 +5,22 @@ outbound/, the claims linked to it) is committed before anything is sent. A clai
 writer refuses (a value scrub did not foresee) is taken out alone: REJECTED with an edit
 naming the field, and the rest of its file is written.
 
-Sending is claimed first: one conditional update takes a submission from PENDING to
-SENDING with this run's id and the time, so of two runs at once only one sends it; the
-other skips it. Sent, it is marked SENT and its claims SUBMITTED, its charges booked once.
-A send that fails gives the claim back (PENDING) at once; a claim whose sender died is
-taken over once it is older than the send lease (``Settings.send_lease_s``), and the file
-resent under the same interchange control number, which channels treat as the
-idempotency key; a claim the run could not give back (the database was down) is taken
-back at once by the same run's retry. No claim is ever put in a second submission, not
-even by two runs.
+Sending (``revcycle.pipeline.sending``) claims each submission before it is sent and
+records it after, so no file goes out twice, not even from two runs or after a crash; no
+claim is ever put in a second submission.
 """
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
-from revcycle.channels import Delivery, PayerChannel, PayerRoute, RetryPolicy
+from revcycle.channels import PayerChannel, PayerRoute, RetryPolicy
 from revcycle.channels.route import Leg
 from revcycle.crashpoints import crash_point
 from revcycle.db.models import Batch, Edit, File, Submission
@@ -39,8 +30,8 @@ from revcycle.payers import PayerDefinition
 from revcycle.pipeline.batches import claims_in, move
 from revcycle.pipeline.claimfiles import load_claims
 from revcycle.pipeline.control_numbers import DatabaseControlNumbers
-from revcycle.pipeline.post import book_charges
 from revcycle.pipeline.resources import Resources
+from revcycle.pipeline.sending import STAGE, send_pending
 from revcycle.scrub.corrections import autocorrect
 from revcycle.status import Status
 from revcycle.storage import object_key
@@ -54,7 +45,6 @@ from revcycle.x12.writer import (
     WrittenInterchange,
 )
 
-STAGE = "submit"
 REFUSED_RULE = "SUBMIT-01"
 
 
@@ -71,91 +61,16 @@ def submit(res: Resources, batch_id: str, payer: PayerDefinition,
     if not isinstance(route, PayerRoute):
         route = PayerRoute(payer.payer_id, [Leg(route, RetryPolicy(retries=0))])
     created, refused = _create_submissions(res, batch_id, payer)
-    run_id = run_id or uuid.uuid4().hex
-    sent = claims = 0
-    lease = timedelta(seconds=res.settings.send_lease_s)
     with res.sessions() as session:
-        due = _due(datetime.now() - lease, run_id)
-        pending = list(session.scalars(select(Submission).where(
-            Submission.batch_id == batch_id, Submission.payer_id == payer.payer_id, due)
-            .order_by(Submission.id)))
         batch = session.get_one(Batch, batch_id)
-    for submission in pending:
-        moved = _send(res, submission, batch, route, run_id, lease)
-        if moved is not None:
-            sent += 1
-            claims += moved
+    sent = send_pending(res, batch, payer.payer_id, route, run_id or uuid.uuid4().hex)
     with res.sessions() as session:
         in_flight = session.scalar(select(func.count()).select_from(Submission).where(
             Submission.batch_id == batch_id, Submission.payer_id == payer.payer_id,
             Submission.status == "SENDING"))
-    return {"batch": batch_id, "payer": payer.payer_id, "created": created, "sent": sent,
-            "claims": claims, "refused": refused, "in_flight": in_flight}
-
-
-def _due(stale_before: datetime, run_id: str) -> ColumnElement[bool]:
-    """Submissions a run may claim: pending, claimed by a run whose lease ran out, or
-    claimed by this very run (a task's retry, after a send whose claim could not be
-    given back: the database was down)."""
-    return or_(Submission.status == "PENDING",
-               and_(Submission.status == "SENDING",
-                    or_(Submission.sending_since < stale_before,
-                        Submission.sending_run == run_id)))
-
-
-def _send(res: Resources, submission: Submission, batch: Batch, route: PayerRoute,
-          run_id: str, lease: timedelta) -> int | None:
-    """Claim, send and mark one submission; the number of claims it moved to SUBMITTED, or
-    None when another run has it. A submission tried before is first looked for at the
-    payer (``recheck``): found there, it is marked SENT without being sent again."""
-    now = datetime.now()
-    mine = and_(Submission.id == submission.id, Submission.status == "SENDING",
-                Submission.sending_run == run_id)
-    with res.sessions() as session:
-        claimed = session.execute(
-            update(Submission).where(Submission.id == submission.id, _due(now - lease, run_id))
-            .values(status="SENDING", sending_run=run_id, sending_since=now,
-                    send_attempts=Submission.send_attempts + 1)
-            .returning(Submission.send_attempts)).first()
-        session.commit()
-    if claimed is None:
-        return None  # another run is sending it, or has sent it
-    crash_point("submit.after_claim")
-    try:
-        delivery = Delivery(submission.tenant_id, batch.business_date, batch.id,
-                            submission.interchange_control_number)
-        receipt = route.deliver(delivery, res.store.get(submission.key),
-                                recheck=claimed.send_attempts > 1)
-        crash_point("submit.after_send")
-        with res.sessions() as session:
-            marked = session.execute(update(Submission).where(mine).values(
-                status="SENT", sent_at=datetime.now(), sent_via=receipt.channel,
-                remote_name=receipt.remote_name or None).returning(Submission.id))
-            if marked.first() is None:
-                return None  # our lease ran out and another run took it over
-            moved = record_sent(session, submission.id, submission.tenant_id,
-                                batch.business_date)
-            session.commit()
-        crash_point("submit.after_sent")
-        return len(moved)
-    except BaseException:
-        # The send or its marking failed here: give the claim back, so a retry sends at
-        # once. Best effort: if the database is what failed, the lease frees it later.
-        with contextlib.suppress(Exception), res.sessions() as session:
-            session.execute(update(Submission).where(mine).values(
-                status="PENDING", sending_run=None, sending_since=None))
-            session.commit()
-        raise
-
-
-def record_sent(session: Session, submission_id: int, tenant: str, on: date) -> list[int]:
-    """A file the payer has: its claims READY -> SUBMITTED, the charges of those it moves
-    booked (a claim already moved by another run is neither moved nor booked again)."""
-    ids = list(session.scalars(select(ClaimRow.id).where(
-        ClaimRow.submission_id == submission_id)))
-    moved = move(session, ids, Status.READY, Status.SUBMITTED, STAGE)
-    book_charges(session, tenant, moved, on)
-    return moved
+    return {"batch": batch_id, "payer": payer.payer_id, "created": created,
+            "sent": sent.files, "claims": sent.claims, "refused": refused,
+            "in_flight": in_flight}
 
 
 def _create_submissions(res: Resources, batch_id: str, payer: PayerDefinition

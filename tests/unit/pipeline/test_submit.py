@@ -15,6 +15,7 @@ from revcycle.csvclaims import write_csv_claims
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import ClaimEvent, ControlNumber, LedgerEntry, Submission
 from revcycle.model.claim import ClaimBatch, ClaimType
+from revcycle.pipeline import sending
 from revcycle.pipeline import submit as submit_module
 from revcycle.pipeline.batches import claims_in, move
 from revcycle.pipeline.ingest import ingest
@@ -204,24 +205,22 @@ def test_a_send_that_fails_is_resent_under_the_same_interchange_number(
     assert charges == Counter({r.id: 1 for r in rows})
 
 
-def test_a_crash_after_delivery_resends_and_the_payer_answers_once(
+def test_a_crash_after_delivery_is_found_at_the_payer_and_not_sent_again(
         res: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Sent, but the crash came before SENT was recorded: the re-run sends the same
-    interchange again, and the channel (idempotent by control number) ignores it."""
+    """Sent, but the crash came before SENT was recorded: the re-run asks the payer first,
+    finds the interchange there and records it; the payer answered once."""
     f = factory(TENANT, seed=23, payers=["SIMC1"])
     batch = ready_batch(res, TENANT, f.claims(20, None), f.submitter)
     payer = PAYERS["SIMC1"]
     channel = SimulatorChannel(res.store, payer)
-    book = submit_module.book_charges
-    crashes: list[int] = []
+    crashes: list[str] = []
 
-    def crash_once(*args: object) -> None:
-        if not crashes:
-            crashes.append(1)
+    def crash_once(name: str) -> None:
+        if name == "submit.after_send" and not crashes:
+            crashes.append(name)
             raise ConnectionError("simulated crash after the send")
-        book(*args)
 
-    monkeypatch.setattr(submit_module, "book_charges", crash_once)
+    monkeypatch.setattr(sending, "crash_point", crash_once)
     with pytest.raises(ConnectionError):
         submit(res, batch, payer, channel)
     first = _submissions(res)[0]
