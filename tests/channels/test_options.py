@@ -65,3 +65,20 @@ def test_a_remote_name_comes_from_the_delivery_alone() -> None:
     delivery = Delivery("eastgate", date(2026, 12, 7), "eastgate-2026-12-07", "000000042")
     pattern = "RC_{payer}_{date}_{icn}.x12"
     assert remote_name(pattern, delivery, "ACME1") == "RC_ACME1_20261207_000000042.x12"
+
+
+def test_the_readmes_connecting_a_payer_examples_load() -> None:
+    """The worked SFTP module and the HTTPS channel of the README, as written there."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Connecting a payer"):readme.index("## Configuration")]
+    module, https = re.findall(r"```python\n(.*?)```", section, re.S)
+    namespace: dict[str, object] = {}
+    exec(module, namespace)
+    payer = namespace["PAYER"]
+    assert isinstance(payer, PayerDefinition) and definition_problems(payer) == []
+    assert [spec.kind for spec in payer.channels] == ["sftp", "https"]
+    spec = eval(https.strip().rstrip(","), {"ChannelSpec": ChannelSpec})
+    assert _problems(spec) == []
