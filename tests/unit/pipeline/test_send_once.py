@@ -269,3 +269,70 @@ def test_answers_to_a_file_whose_sender_died_complete_its_send(res: Resources) -
             LedgerEntry.account == "AR", LedgerEntry.memo == "charge")))
     assert not {c.status for c in claims} & {Status.READY, Status.SUBMITTED}
     assert charges == Counter({c.id: 1 for c in claims})
+
+
+SFTP_SEND = """
+import sys
+from pathlib import Path
+from revcycle.channels import ChannelSpec, route_for
+from revcycle.payers import PayerDefinition
+from revcycle.pipeline.resources import Resources
+from revcycle.pipeline.submit import submit
+from revcycle.settings import Settings
+home, url, batch, payer, port, host_key = sys.argv[1:7]
+res = Resources.from_settings(Settings(home=Path(home), database_url=url))
+definition = PayerDefinition(payer, "SFTP PAYER", payer, channels=(ChannelSpec("sftp", {
+    "host": "127.0.0.1", "port": int(port), "user": "revcycle", "host_key": host_key,
+    "password_secret": "payer-sftp"}),))
+submit(res, batch, definition, route_for(definition, res.store))
+"""
+
+
+@pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
+def test_a_sender_killed_after_delivering_over_sftp_is_not_sent_twice(
+        res: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real SIGKILL (``REVCYCLE_CRASH_AT``) in a process of its own, after the SFTP server
+    took the third file and before anything was recorded; the re-run, once the lease is
+    over, asks the server for each file it finds claimed and sends only the rest. Counted
+    at the server: every file once."""
+    import subprocess
+    import sys
+
+    from revcycle.channels import ChannelSpec, route_for
+    from revcycle.channels.secrets import Secrets
+    from revcycle.payers import PayerDefinition
+    from revcycle.simulator.sftp_server import SftpTestServer
+
+    batch = _pending_submissions(res)
+    password = "sftp-password-for-tests"
+    with SftpTestServer() as server:
+        server.add_user("revcycle", password=password)
+        killed = subprocess.run(
+            [sys.executable, "-W", "ignore", "-c", SFTP_SEND, str(res.settings.home),
+             res.settings.database_url, batch, PAYER, str(server.port),
+             server.host_key_line],
+            env={**os.environ, "REVCYCLE_CRASH_AT": "submit.after_send#3",
+                 "REVCYCLE_SECRET_PAYER_SFTP": password}, capture_output=True, timeout=120)
+        assert killed.returncode == -9, killed.stderr.decode()[-2000:]
+        assert sum(server.arrivals.values()) == 3
+        assert {s.status for s in _submissions(res)} == {"SENDING"}  # none recorded
+
+        monkeypatch.setattr(res.settings, "send_lease_s", 1)
+        time.sleep(1.1)
+        payer = PayerDefinition(PAYER, "SFTP PAYER", PAYER, channels=(ChannelSpec("sftp", {
+            "host": "127.0.0.1", "port": server.port, "user": "revcycle",
+            "host_key": server.host_key_line, "password_secret": "payer-sftp"}),))
+        route = route_for(payer, res.store, Secrets([lambda name: password]))
+        try:
+            result = submit(res, batch, payer, route, run_id="the-rerun")
+        finally:
+            route.close()
+        numbers = [s.interchange_control_number for s in _submissions(res)]
+        assert server.arrivals == Counter({f"{PAYER}_{n}.837": 1 for n in numbers})
+    assert result["sent"] == FILES
+    assert all((s.status, s.send_attempts) == ("SENT", 2) for s in _submissions(res))
+    with res.sessions() as session:
+        charges = Counter(session.scalars(select(LedgerEntry.claim_id).where(
+            LedgerEntry.account == "AR", LedgerEntry.memo == "charge")))
+        claims = session.scalars(select(ClaimRow.id)).all()
+    assert charges == Counter(dict.fromkeys(claims, 1))
