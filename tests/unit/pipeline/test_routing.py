@@ -11,11 +11,20 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from revcycle.channels import Delivery
+from revcycle.channels.simulator import answer_key
+from revcycle.db import models
 from revcycle.model.acknowledgment import ClaimAckReport, FunctionalAck
 from revcycle.model.claim import Claim, ClaimType, Receiver
 from revcycle.model.remittance import Remittance
+from revcycle.pipeline.acks import apply_acknowledgments
+from revcycle.pipeline.directory import DatabaseDirectory, payer_aliases
+from revcycle.pipeline.post import post_remittances
+from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.routing import Reason, Routed, Router, SubmissionRef, Unrouted
+from revcycle.pipeline.submit import submit
 from revcycle.simulator.payer import PayerResponse, PayerSimulator
 from revcycle.x12.ack277 import parse_277, write_277ca
 from revcycle.x12.ack999 import parse_999, write_999
@@ -23,7 +32,14 @@ from revcycle.x12.envelope import X12Reader
 from revcycle.x12.remit835 import parse_835, write_835
 from revcycle.x12.write837 import write_837
 from revcycle.x12.writer import CounterControlNumbers, InterchangeHeader, Party
-from tests.unit.pipeline.conftest import DAY, PAYERS, factory
+from tests.unit.pipeline.conftest import (
+    BOTH_DATABASES,
+    DAY,
+    PAYERS,
+    RecordingChannel,
+    factory,
+    ready_batch,
+)
 
 PAYER = PAYERS["SIMC1"]
 OTHER = PAYERS["SIMA1"] if "SIMA1" in PAYERS else next(p for p in PAYERS.values()
@@ -574,3 +590,115 @@ def test_a_day_of_answers_for_two_tenants_lands_where_it_belongs() -> None:
             results = router.route(data)
             assert {r.tenant for r in results if isinstance(r, Routed)} == {d.tenant}
             assert all(isinstance(r, Routed) for r in results)
+
+
+# --- through the database -------------------------------------------------------------
+
+
+@dataclass
+class SentDay:
+    """A tenant's batch sent to the payer, and the payer's answer to it."""
+
+    tenant: str
+    batch: str
+    delivery: Delivery
+    claims: tuple[Claim, ...]
+    response: PayerResponse
+
+
+def send_day(res: Resources, tenant: str, seed: int) -> SentDay:
+    f = factory(tenant, seed=seed, payers=[PAYER.payer_id])
+    claims = tuple(f.claims(12, ClaimType.PROFESSIONAL))
+    batch = ready_batch(res, tenant, claims, f.submitter)
+    channel = RecordingChannel()
+    submit(res, batch, PAYER, channel)
+    [(delivery, data)] = channel.deliveries
+    response = PayerSimulator((PAYER.name, PAYER.payer_id), seed=0).respond(
+        data, received=DAY, control_numbers=CounterControlNumbers(100 * seed))
+    return SentDay(tenant, batch, delivery, claims, response)
+
+
+def database_directory(res: Resources, *days: SentDay) -> DatabaseDirectory:
+    """The lead's wiring, with the providers (not in the database yet) as mappings."""
+    npis = {c.billing_provider.npi: d.tenant for d in days for c in d.claims}
+    tins: dict[str, set[str]] = {}
+    for d in days:
+        for c in d.claims:
+            tins.setdefault(c.billing_provider.tax_id, set()).add(d.tenant)
+    return DatabaseDirectory(res.sessions, npis=npis.get, tins=tins,
+                             payer_aliases=payer_aliases(PAYERS.values()))
+
+
+@pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
+def test_the_simulated_payers_answers_route_to_their_tenants_and_apply(
+        res: Resources) -> None:
+    days = [send_day(res, "alpha", 3), send_day(res, "beta", 4)]
+    router = Router(database_directory(res, *days), receiver_ids=[res.settings.sender_id])
+    # The payer answers both tenants in one mailbox, the 835 sets of both in one file.
+    both_835 = [r for d in days for r in remittances(d.response.remittance_835)]
+    files = [d.response.ack_999 for d in days] + [d.response.ack_277ca for d in days] \
+        + [write_remittances(both_835)]
+
+    results = [r for data in files for r in router.route(data)]
+
+    assert all(isinstance(r, Routed) for r in results), results
+    assert [(r.tenant, r.kind) for r in results if r.kind != "835"] == [
+        ("alpha", "999"), ("beta", "999"), ("alpha", "277CA"), ("beta", "277CA")]
+    assert sorted(r.tenant for r in results if r.kind == "835") == sorted(
+        d.tenant for d in days for _ in remittances(d.response.remittance_835))
+    for d in days:
+        [ack] = [r for r in results if r.kind == "999" and r.tenant == d.tenant]
+        assert ack.submission is not None and ack.submission.batch == d.batch
+        assert ack.payer == PAYER.payer_id
+
+    # Each routed piece is a file the stages apply as they are.
+    for number, routed in enumerate(results, 1):
+        [d] = [d for d in days if d.tenant == routed.tenant]
+        delivery = dataclasses.replace(d.delivery, interchange_control_number=f"{number:09d}")
+        res.store.put(answer_key(delivery, PAYER.payer_id, routed.kind), routed.data)
+    for d in days:
+        acks = apply_acknowledgments(res, d.batch, PAYER.payer_id)
+        assert (acks["files"], acks["unmatched"], acks["quarantined"]) == (2, 0, 0)
+        assert acks["accepted"] + acks["rejected"] == len(d.claims)
+        posted = post_remittances(res, d.batch, PAYER.payer_id)
+        payments = sum(len(r.claims) for r in remittances(d.response.remittance_835))
+        assert (posted["claims_posted"], posted["exceptions"], posted["held"]) == (
+            payments - d.response.duplicate_payments - d.response.unknown_claims,
+            d.response.duplicate_payments + d.response.unknown_claims, 0)
+
+
+@pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
+def test_the_database_directory_answers_from_our_records(res: Resources) -> None:
+    a = send_day(res, "alpha", 3)
+    directory = database_directory(res, a)
+    with res.sessions() as session:
+        [submission] = session.scalars(select(models.Submission))
+        submission_id, group = submission.id, submission.group_control_number
+    pcns = {c.patient_control_number for c in a.claims}
+
+    [ref] = directory.submissions_of_group(group.zfill(9))
+    assert (ref.id, ref.tenant, ref.batch, ref.payer) == (submission_id, "alpha", a.batch,
+                                                          PAYER.payer_id)
+    assert ref.set_control_numbers and directory.submissions_of_group("999999") == []
+    assert directory.claims_of(pcns | {"NOT-OURS"}) == {p: {"alpha"} for p in pcns}
+    assert directory.claims_of(pcns, PAYER.payer_id) == {p: {"alpha"} for p in pcns}
+    assert directory.claims_of(pcns, OTHER.payer_id) == {}
+    assert directory.claims_of_payer_numbers({"", "X1"}) == {}
+    assert directory.payer_of(PAYER.payer_id) == PAYER.payer_id
+    assert directory.payer_of(PAYER.receiver_id) == PAYER.payer_id
+    assert directory.payer_of(" ") is None and directory.payer_of("NOBODY") is None
+    with res.sessions() as session:
+        name = session.get_one(models.Payer, PAYER.payer_id).name
+    assert directory.payer_of(name.lower()) == PAYER.payer_id
+    assert directory.tenant_of_npi(a.claims[0].billing_provider.npi) == "alpha"
+    assert directory.tenants_of_tin(a.claims[0].billing_provider.tax_id) == {"alpha"}
+    assert directory.tenant_of_npi("1234567893") is None
+
+    # The payer's claim numbers are ours once its 277CA is applied.
+    res.store.put(answer_key(a.delivery, PAYER.payer_id, "277CA"), a.response.ack_277ca)
+    apply_acknowledgments(res, a.batch, PAYER.payer_id)
+    numbers = {c.payer_claim_control_number for r in reports(a.response.ack_277ca)
+               for c in r.claims} - {""}
+    assert numbers
+    assert directory.claims_of_payer_numbers(numbers, PAYER.payer_id) == {
+        n: {"alpha"} for n in numbers}
