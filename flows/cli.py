@@ -126,8 +126,10 @@ def demo(
 
     names = tuple(f"{DEMO_TENANTS[i % 3]}{'' if i < 3 else i // 3 + 1}" for i in range(tenants))
     day = _day(business_date) or DEMO_DATE
-    dropped = drop_business_day(get_resources().store, claims=claims, seed=seed, tenants=names,
-                                payers=_demo_payers(payers), business_date=day)
+    res = get_resources()
+    dropped = drop_business_day(res.store, claims=claims, seed=seed, tenants=names,
+                                payers=_demo_payers(payers), business_date=day,
+                                sessions=res.sessions)
     headline = (f"[bold]revcycle demo[/bold] business day {day}: {dropped.claims:,} synthetic"
                 f" claims from {len(names)} tenants in {dropped.files} files"
                 f" ({len(dropped.defects):,} claims with seeded defects) dropped into landing")

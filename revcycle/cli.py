@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -30,6 +30,9 @@ app.add_typer(ar_app, name="ar")
 queue_app = typer.Typer(help="The work queues posting leaves for a biller (our ids, amounts"
                         " and reasons; no patient data).", no_args_is_help=True)
 app.add_typer(queue_app, name="queue")
+tenants_app = typer.Typer(help="Tenants (provider clients) and their billing providers:"
+                          " NPIs, tax ids, names.", no_args_is_help=True)
+app.add_typer(tenants_app, name="tenants")
 
 
 @db_app.command("upgrade")
@@ -388,6 +391,104 @@ def audit_command(
         table.add_row(row["at"], row["run_id"], row["stage"], row["batch"], row["payer"],
                       ", ".join(f"{name} {value}" for name, value in row["counts"].items()))
     Console().print(table)
+
+
+def _provider_option(value: str) -> tuple[str, str, str]:
+    """``NPI:TIN:NAME`` (the name may hold colons) as its three parts."""
+    parts = value.split(":", 2)
+    if len(parts) != 3:
+        raise typer.BadParameter("expected NPI:TIN:NAME, e.g. 1234567893:12-3456789:NORTHSIDE"
+                                 " FAMILY MEDICINE")
+    npi, tin, name = parts
+    return npi, tin, name
+
+
+def _print_tenants(rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"tenants": rows}))
+        return
+    table = Table(title=f"tenants: {len(rows)}", title_justify="left")
+    for column in ("tenant", "name", "NPI", "TIN", "billing provider"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        providers = row["providers"] or [{"npi": "-", "tin": "", "name": "(none registered:"
+                                          " its claims' NPIs are not checked)"}]
+        for number, p in enumerate(providers):
+            first = number == 0
+            table.add_row(row["tenant"] if first else "", row["name"] if first else "",
+                          p["npi"], p["tin"], p["name"])
+    Console().print(table)
+
+
+@tenants_app.command("add")
+def tenants_add(
+    tenant: str = typer.Argument(..., help="The tenant id (its prefix in the store)."),
+    name: str = typer.Option(..., "--name", help="Its display name."),
+    providers: list[str] | None = typer.Option(
+        None, "--provider", help="A billing provider as NPI:TIN:NAME (repeat)."),
+) -> None:
+    """Add a tenant (or rename one) and register its billing providers, all or nothing."""
+    from revcycle.pipeline.batches import TenantError
+    from revcycle.pipeline.tenants import RegistryError, add_provider, add_tenant
+
+    parsed = [_provider_option(p) for p in providers or []]
+    with _sessions()() as session:
+        try:
+            made = add_tenant(session, tenant, name)
+            for npi, tin, provider_name in parsed:
+                add_provider(session, tenant, npi, tin, provider_name)
+        except (RegistryError, TenantError) as exc:
+            _fail(str(exc))
+        session.commit()
+    print(f"tenant {tenant} {'added' if made else 'updated'}"
+          + (f" with {len(parsed)} billing provider(s)" if parsed else ""))
+
+
+@tenants_app.command("add-provider")
+def tenants_add_provider(
+    tenant: str = typer.Argument(..., help="The tenant id."),
+    npi: str = typer.Option(..., "--npi", help="The billing provider's NPI (10 digits)."),
+    tin: str = typer.Option(..., "--tin", help="Its tax id: EIN or SSN, nine digits."),
+    name: str = typer.Option(..., "--name", help="Its name, as on its claims."),
+) -> None:
+    """Register a billing provider of a tenant (again: update its tax id and name)."""
+    from revcycle.pipeline.batches import TenantError
+    from revcycle.pipeline.tenants import RegistryError, add_provider
+
+    with _sessions()() as session:
+        try:
+            row = add_provider(session, tenant, npi, tin, name)
+        except (RegistryError, TenantError) as exc:
+            _fail(str(exc))
+        session.commit()
+    print(f"NPI {row.npi} is a billing provider of tenant {tenant}")
+
+
+@tenants_app.command("list")
+def tenants_list(as_json: bool = JSON_OPTION) -> None:
+    """Every tenant with its billing providers."""
+    from revcycle.pipeline.tenants import describe
+
+    with _sessions()() as session:
+        rows = describe(session)
+    _print_tenants(rows, as_json)
+
+
+@tenants_app.command("show")
+def tenants_show(tenant: str = typer.Argument(..., help="The tenant id."),
+                 as_json: bool = JSON_OPTION) -> None:
+    """One tenant with its billing providers."""
+    from revcycle.pipeline.tenants import UnknownTenant, describe
+
+    with _sessions()() as session:
+        try:
+            rows = describe(session, tenant)
+        except UnknownTenant as exc:
+            _fail(str(exc))
+    if as_json:
+        print(json.dumps(rows[0]))
+    else:
+        _print_tenants(rows, False)
 
 
 if __name__ == "__main__":

@@ -95,6 +95,20 @@ class Tenant(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
 
 
+class BillingProvider(Base):
+    """A tenant's billing provider (the 2010AA loop of its claims). An NPI is one tenant's in
+    the installation, so an NPI on an 835 or an 837 names one tenant; a tax id may be
+    several NPIs' (a group's practices)."""
+
+    __tablename__ = "billing_providers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    npi: Mapped[str] = mapped_column(String(10), unique=True)
+    tin: Mapped[str] = mapped_column(String(9), index=True)  # EIN or SSN: nine digits
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
 class Payer(Base):
     __tablename__ = "payers"
     id: Mapped[str] = mapped_column(String(80), primary_key=True)  # the payer id (NM109)

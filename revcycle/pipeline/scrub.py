@@ -4,6 +4,12 @@ Warnings are stored as edits too (the claim still goes out); a claim whose payer
 definition is rejected, since there is no channel to send it by. A claim whose payer module
 is broken waits (it stays VALIDATED, with a PAYER-02 edit saying why) until the module is
 fixed: the claim is not at fault.
+
+A tenant that has registered its billing providers (:mod:`revcycle.pipeline.tenants`) bills
+only as them: a claim whose billing provider NPI (2010AA NM109, as corrected) is a valid NPI
+but not one of the tenant's is rejected with TENANT-01 (a file dropped in the wrong
+tenant's landing zone, or a provider not registered yet). A tenant with none registered is
+not checked; an NPI with a wrong check digit is NPI-01's to report.
 """
 
 from __future__ import annotations
@@ -14,14 +20,16 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from revcycle.codesets import icd10
+from revcycle.codesets import icd10, npi
 from revcycle.codesets.tables import DatabaseReferenceData
 from revcycle.crashpoints import crash_point
 from revcycle.db.models import Batch, Edit, File
 from revcycle.db.models import Claim as ClaimRow
+from revcycle.model.claim import Claim
 from revcycle.pipeline.batches import claims_in, move
 from revcycle.pipeline.claimfiles import load_claims
 from revcycle.pipeline.resources import Resources
+from revcycle.pipeline.tenants import registered_npis
 from revcycle.scrub import RuleSet, ScrubContext, Severity, scrub
 from revcycle.status import Status
 from revcycle.x12.charset import CharacterPolicy
@@ -34,6 +42,7 @@ UNCONFIGURED_PAYER = {"rule_id": "PAYER-01", "severity": "ERROR", "field": "2010
                       "message": "the claim's payer is not configured: there is no channel"
                                  " to send it by"}
 WAITING_FOR_PAYER = {"rule_id": "PAYER-02", "severity": "ERROR", "field": "2010BB NM109"}
+FOREIGN_PROVIDER = {"rule_id": "TENANT-01", "severity": "ERROR", "field": "2010AA NM109"}
 
 
 def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet],
@@ -69,13 +78,14 @@ def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet
                            timely_filing_days=timely_filing_days or {},
                            character_policies=character_policies or {})
         outcome = scrub([claim for _, claim in loaded], ctx)
+        foreign = _foreign_providers(session, batch.tenant_id, loaded)
         edits: list[dict[str, Any]] = []
         ready: list[int] = []
         rejected: list[int] = []
         keys: list[dict[str, Any]] = []
         waiting: dict[int, str] = {}
         for index, (row, _) in enumerate(loaded):
-            if row.payer_id not in payer_rules:
+            if row.payer_id not in payer_rules and row.id not in foreign:
                 why = _why_waiting(row.payer_id, disabled_payers, unloaded_modules)
                 if why:
                     waiting[row.id] = why
@@ -83,10 +93,13 @@ def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet
             edits += [{"claim_id": row.id, "line_number": f.line_number, "stage": STAGE,
                        "rule_id": f.rule_id, "severity": f.severity.name, "message": f.message,
                        "field": f.field, "code_set": f.code_set} for f in outcome[index]]
+            if row.id in foreign:
+                edits.append({"claim_id": row.id, "stage": STAGE, "message": foreign[row.id],
+                              **FOREIGN_PROVIDER})
             if row.payer_id not in payer_rules:
                 edits.append({"claim_id": row.id, "stage": STAGE, **UNCONFIGURED_PAYER})
-                rejected.append(row.id)
-            elif outcome.blocked(index):
+            if (row.payer_id not in payer_rules or row.id in foreign
+                    or outcome.blocked(index)):
                 rejected.append(row.id)
             else:
                 ready.append(row.id)
@@ -107,9 +120,27 @@ def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet
         result["waiting"] = _record_waiting(session, waiting)
         result["warnings"] = sum(1 for e in edits if e["severity"] == Severity.WARNING.name)
         result["edits"] = dict(outcome.rule_counts())
+        if foreign:
+            result["edits"][FOREIGN_PROVIDER["rule_id"]] = len(foreign)
         result["not_run"] = sorted(ctx.not_run)
         session.commit()
     return result
+
+
+def _foreign_providers(session: Session, tenant: str,
+                       loaded: Sequence[tuple[ClaimRow, Claim]]) -> dict[int, str]:
+    """Claim id -> TENANT-01 message, for each claim billed under a valid NPI that is not
+    one of the tenant's billing providers; none when the tenant has registered none."""
+    mine = registered_npis(session, tenant)
+    if not mine:
+        return {}
+    found = {}
+    for row, claim in loaded:
+        billing = claim.billing_provider.npi
+        if billing not in mine and npi.is_valid(billing):
+            found[row.id] = (f"the billing provider NPI {billing} is not a registered billing"
+                             f" provider of tenant {tenant} (revcycle tenants show {tenant})")
+    return found
 
 
 def _why_waiting(payer_id: str, disabled: Mapping[str, str],

@@ -657,6 +657,12 @@ class ClaimFactory:
                           for code, fee in _REVENUE_FEES.items()})
             self._prices[provider.npi] = table
 
+    @property
+    def billing_providers(self) -> tuple[Provider, ...]:
+        """The providers this tenant's claims are billed under (2010AA): its two groups and
+        its hospital, each with an NPI, an EIN and a name."""
+        return (self.primary_group, self.hospital_group, self.hospital)
+
     def _npi(self, first: str) -> str:
         rng = self._rng
         while True:

@@ -36,7 +36,7 @@ def _run_day(claims: int = 240) -> tuple[Any, Any, dict[str, Any]]:
 
     res = get_resources()
     day = drop_business_day(res.store, claims=claims, seed=11, tenants=TENANTS, payers=3,
-                            defect_rate=0.1)
+                            defect_rate=0.1, sessions=res.sessions)
     outcome = daily_revenue_cycle(business_date=day.business_date, tenants=list(TENANTS))
     return res, day, outcome
 
@@ -85,6 +85,8 @@ def _check_day(res: Any, day: Any, outcome: dict[str, Any]) -> None:
     for pcn, row in defective.items():
         assert row.status in (Status.REJECTED, Status.DQ_FAILED)
         assert any((row.id, tag) in edits for tag in day.defects[pcn])
+    # The tenants' billing providers are registered and checked: their own claims pass.
+    assert not any(rule == "TENANT-01" for _, rule in edits)
 
 
 def _check_second_run_changes_nothing(res: Any, before: dict[str, int]) -> None:
@@ -93,7 +95,7 @@ def _check_second_run_changes_nothing(res: Any, before: dict[str, int]) -> None:
 
     # The providers drop the very same files again; the day is run again.
     drop_business_day(res.store, claims=240, seed=11, tenants=TENANTS, payers=3,
-                      defect_rate=0.1)
+                      defect_rate=0.1, sessions=res.sessions)
     daily_revenue_cycle(business_date=DEMO_DATE, tenants=list(TENANTS))
     assert _counts(res) == before
 
