@@ -25,7 +25,7 @@ TELEMETRY_OFF = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false
 # enough on a busy 2-core machine. Overridable like every default here.
 EPHEMERAL_STARTUP_S = "180"
 STARTUP_TIMEOUT = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
-STAGES = ("daily", "ingest", "quality", "scrub", "submit", "acks-and-post", "report")
+STAGES = ("daily", "ingest", "quality", "scrub", "submit", "mailbox", "report")
 
 
 def _orchestration_settings(*, serving: bool = False) -> None:
@@ -186,7 +186,7 @@ def run(
 
     flows = {"daily": daily_revenue_cycle, "ingest": stages.ingest_flow,
              "quality": stages.quality_flow, "scrub": stages.scrub_flow,
-             "submit": stages.submit_flow, "acks-and-post": stages.acks_and_post_flow,
+             "submit": stages.submit_flow, "mailbox": stages.mailbox_flow,
              "report": stages.report_flow}
     ok, summary = run_flow(flows[stage], business_date=day, tenants=tenant or None)
     _finish(ok, summary, as_json)

@@ -1,30 +1,31 @@
-"""The daily run: every stage, in order, for every tenant and payer.
+"""The daily run, in two parts: the submission part per tenant batch (ingest, quality,
+scrub, then submit per payer) and the mailbox part per day (collect each payer's channels,
+route what came, then acks and post per tenant and payer), then the report.
 
 It submits the stage tasks directly rather than calling the stage flows, so that one flow
 run holds every task run: the dashboard's Retry re-runs the flow and finished tasks come
-back Cached instead of running again. Each tenant's chain (ingest, quality, scrub, then
-submit, acks and post per payer) runs concurrently with the others through the flow's task
-runner; a step waits only for the steps whose output it needs, so one tenant's or one
-payer's failure never holds up the rest.
+back Cached instead of running again. Each tenant's chain runs concurrently with the
+others through the flow's task runner; a step waits only for the steps whose output it
+needs, so one tenant's or one payer's failure never holds up the rest.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from prefect import flow
+from prefect.futures import PrefectFuture
 from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.dayrun import DayRun
-from flows.stages import WORKERS, business_day, flow_run_title, tenants_of
+from flows.stages import WORKERS, add_mailbox_part, business_day, flow_run_title, tenants_of
 from revcycle.pipeline.batches import batch_id
-from tasks.acks import acks_task
 from tasks.ingest import ingest_task
 from tasks.payer_modules import payer_module_task
 from tasks.payers import payer_registry
 from tasks.policy import run_name
-from tasks.post import post_task
 from tasks.quality import quality_task
 from tasks.report import report_task
 from tasks.scrub import scrub_task
@@ -39,6 +40,8 @@ def daily_revenue_cycle(business_date: date | None = None,
     tenants = tenants_of(tenants)
     registry = payer_registry()
     run = DayRun(day, tenants)
+    payers = sorted(registry.payers)
+    sent: dict[tuple[str, str], PrefectFuture[Any]] = {}
     for broken in registry.broken:
         run.add("payers", run_name("payer module", {"module": broken.module}),
                 payer_module_task.submit(broken.module, broken.problem))
@@ -50,14 +53,11 @@ def daily_revenue_cycle(business_date: date | None = None,
                           quality_task.submit(batch, wait_for=[ingest]))
         scrub = run.add("scrub", run_name("scrub", {"tenant": tenant}),
                         scrub_task.submit(batch, wait_for=[quality]))
-        for payer in sorted(registry.payers):
-            names = {"tenant": tenant, "payer_id": payer}
-            sent = run.add("submit", run_name("submit", names),
-                           submit_to(payer).submit(batch, payer, wait_for=[scrub]))
-            acks = run.add("acks", run_name("acks", names),
-                           acks_task.submit(batch, payer, wait_for=[sent]))
-            run.add("post", run_name("post", names),
-                    post_task.submit(batch, payer, wait_for=[acks]))
+        for payer in payers:
+            sent[tenant, payer] = run.add(
+                "submit", run_name("submit", {"tenant": tenant, "payer_id": payer}),
+                submit_to(payer).submit(batch, payer, wait_for=[scrub]))
+    add_mailbox_part(run, day, tenants, payers, sent)
     report = report_task.submit(day, tenants, wait_for=run.every_step())
     run.add("report", run_name("report", {"business_date": day}), report)
     return run.finish()

@@ -18,7 +18,7 @@ from flows.daily import daily_revenue_cycle
 
 DAILY_CRON = "0 6 * * *"  # every day at 06:00, for the day before's drop-offs: see README
 STAGE_FLOWS = (stages.ingest_flow, stages.quality_flow, stages.scrub_flow,
-               stages.submit_flow, stages.acks_and_post_flow, stages.report_flow)
+               stages.submit_flow, stages.mailbox_flow, stages.report_flow)
 
 
 def deployments(cron: str = DAILY_CRON, timezone: str = "UTC") -> list[Any]:

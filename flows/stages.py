@@ -10,7 +10,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from prefect import flow
+from prefect import allow_failure, flow
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -22,6 +23,7 @@ from revcycle.pipeline.batches import batch_id
 from revcycle.pipeline.resources import get_resources
 from tasks.acks import acks_task
 from tasks.ingest import ingest_task
+from tasks.mailbox import collect_task, route_task
 from tasks.payers import load_payers
 from tasks.policy import run_name
 from tasks.post import post_task
@@ -103,19 +105,34 @@ def submit_flow(business_date: date | None = None, tenants: list[str] | None = N
     return run.finish()
 
 
-@_stage_flow("acks-and-post")
-def acks_and_post_flow(business_date: date | None = None,
-                       tenants: list[str] | None = None) -> State:
+@_stage_flow("mailbox")
+def mailbox_flow(business_date: date | None = None,
+                 tenants: list[str] | None = None) -> State:
     day, tenants = business_day(business_date), tenants_of(tenants)
     run = DayRun(day, tenants)
-    for tenant in tenants:
-        for payer in sorted(load_payers()):
-            names = {"tenant": tenant, "payer_id": payer}
-            acks = run.add("acks", run_name("acks", names),
-                           acks_task.submit(batch_id(tenant, day), payer))
-            run.add("post", run_name("post", names),
-                    post_task.submit(batch_id(tenant, day), payer, wait_for=[acks]))
+    add_mailbox_part(run, day, tenants, sorted(load_payers()))
     return run.finish()
+
+
+def add_mailbox_part(run: DayRun, day: date, tenants: list[str], payers: list[str],
+                     sent: dict[tuple[str, str], PrefectFuture[Any]] | None = None) -> None:
+    """The day's mailbox part: collect each payer's channels, route what came, then each
+    tenant's acknowledgments and posting per payer (after its submit step, in the daily
+    flow: the simulator answers at once). A failed collect or route holds nothing up: the
+    acks and post steps apply what did arrive."""
+    collects = [run.add("collect", run_name("collect", {"payer_id": payer}),
+                        collect_task.submit(payer, day)) for payer in payers]
+    routed = run.add("route", run_name("route", {"business_date": day}),
+                     route_task.submit(day, wait_for=[allow_failure(c) for c in collects]))
+    for tenant in tenants:
+        batch = batch_id(tenant, day)
+        for payer in payers:
+            names = {"tenant": tenant, "payer_id": payer}
+            before = [allow_failure(routed), *([sent[tenant, payer]] if sent else [])]
+            acks = run.add("acks", run_name("acks", names),
+                           acks_task.submit(batch, payer, wait_for=before))
+            run.add("post", run_name("post", names),
+                    post_task.submit(batch, payer, wait_for=[acks]))
 
 
 @_stage_flow("report")

@@ -299,6 +299,18 @@ def queue_exceptions(tenant: str | None = TENANT_OPTION, payer: str | None = PAY
                  as_json)
 
 
+@queue_app.command("unrouted")
+def queue_unrouted(payer: str | None = PAYER_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """Sets of payer files the mailbox could route to no tenant (or to two), with the
+    reason; each is looked at again on every route run (revcycle run --stage mailbox)."""
+    from revcycle.pipeline.mailbox import unrouted
+
+    with _sessions()() as session:
+        rows = unrouted(session, payer)
+    _print_queue("unrouted", rows, ("id", "payer", "channel", "collected_on", "file", "set",
+                                    "kind", "reason", "message"), as_json)
+
+
 @queue_app.command("held")
 def queue_held(tenant: str | None = TENANT_OPTION, payer: str | None = PAYER_OPTION,
                as_json: bool = JSON_OPTION) -> None:

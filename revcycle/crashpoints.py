@@ -30,6 +30,8 @@ POINTS = (
     "submit.after_claim",           # claimed SENDING, not sent
     "submit.after_send",            # delivered to the payer, not marked SENT
     "submit.after_sent",            # marked SENT and charges booked, next file not begun
+    "collect.after_store",          # a mailbox file stored and recorded, not acknowledged
+    "route.after_file",             # a mailbox file's sets routed, the next file not begun
     "inbound.after_apply",          # an answer file applied and committed, next not begun
     "post.after_remittance",        # one 835 posted in the session, not committed
 )

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal, get_args
 
-Zone = Literal["landing", "raw", "quarantine", "outbound", "inbound", "archive", "reports"]
+Zone = Literal["landing", "raw", "quarantine", "outbound", "inbound", "archive", "reports",
+               "mailbox"]
 ZONES: tuple[str, ...] = get_args(Zone)
 
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")

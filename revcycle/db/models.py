@@ -268,6 +268,46 @@ class Submission(Base):
     remote_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
+class MailboxFile(Base):
+    """A file collected from a payer's channel, kept as it came (tenant-neutral): routed by
+    what it says, one transaction set at a time (``mailbox_routes``)."""
+
+    __tablename__ = "mailbox_files"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    payer_id: Mapped[str] = mapped_column(String(80))  # whose channel it came from
+    channel: Mapped[str] = mapped_column(String(40))
+    remote_name: Mapped[str] = mapped_column(String(400))
+    key: Mapped[str] = mapped_column(String(400))
+    size: Mapped[int] = mapped_column(BigInteger)
+    collected_on: Mapped[date] = mapped_column(Date)
+    collected_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    status: Mapped[str] = mapped_column(String(20))  # COLLECTED, ROUTED, PARTLY_ROUTED, ...
+
+
+class MailboxRoute(Base):
+    """Where one transaction set of a mailbox file went: a tenant (its piece in the
+    tenant's inbound zone), or nowhere, with the reason (the unrouted queue)."""
+
+    __tablename__ = "mailbox_routes"
+    __table_args__ = (UniqueConstraint("file_id", "set_index"),
+                      Index("ix_mailbox_routes_tenant_payer_kind", "tenant_id", "payer_id",
+                            "kind"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("mailbox_files.id"))
+    set_index: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))  # 999, 277CA, 835 ("" if unreadable)
+    control_number: Mapped[str] = mapped_column(String(9), default="")  # ST02
+    tenant_id: Mapped[str | None] = mapped_column(ForeignKey("tenants.id"), nullable=True)
+    payer_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    key: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    matched_by: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    message: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    routed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 class Acknowledgment(Base):
     __tablename__ = "acknowledgments"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

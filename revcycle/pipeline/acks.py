@@ -19,7 +19,7 @@ from revcycle.db.bulk import update_rows
 from revcycle.db.models import Acknowledgment, Batch, Edit, File, Submission
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.acknowledgment import ClaimAckReport, FunctionalAck, TransactionSetAck
-from revcycle.pipeline.batches import move
+from revcycle.pipeline.batches import batch_of, move
 from revcycle.pipeline.inbound import apply_new_files
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.sending import record_sent
@@ -36,7 +36,7 @@ def apply_acknowledgments(res: Resources, batch_id: str, payer_id: str) -> dict[
     result = {"batch": batch_id, "payer": payer_id, "files": 0, "quarantined": 0,
               "sets_rejected": 0, "accepted": 0, "rejected": 0, "unmatched": 0}
     with res.sessions() as session:
-        batch = session.get(Batch, batch_id)
+        batch = batch_of(session, batch_id)
 
     def apply_999(session: Session, file: File, document: X12Document) -> None:
         for ack in document.bodies(FunctionalAck):

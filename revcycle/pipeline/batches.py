@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,7 @@ from revcycle.status import Status, check_transition
 # Whose reports zone holds the combined report of a run over several tenants (every
 # tenant's figures): no provider client may have this id, or that report would be its.
 ALL_TENANTS = "_all"
+MAILBOX = "_mailbox"  # the tenant-neutral prefix of what payers' mailboxes hold
 
 
 class TenantError(ValueError):
@@ -26,6 +27,8 @@ def check_tenant(tenant: str) -> None:
     if tenant == ALL_TENANTS:
         raise TenantError(f"tenant id {ALL_TENANTS!r} is reserved for the combined report"
                           " of a run over several tenants")
+    if tenant == MAILBOX:
+        raise TenantError(f"tenant id {MAILBOX!r} is reserved for the payers' mailboxes")
 
 
 def batch_id(tenant: str, business_date: date) -> str:
@@ -93,6 +96,16 @@ def move(session: Session, claim_ids: Sequence[int], current: Status, target: St
 def tenant_of(batch: str) -> str:
     """The tenant of a batch id (``<tenant>-<yyyymmdd>``)."""
     return batch.rsplit("-", 1)[0]
+
+
+def batch_of(session: Session, batch: str) -> Batch:
+    """The batch of an id, made if missing: the mailbox part of a day applies answers for
+    a tenant that dropped no claims that day."""
+    found = session.get(Batch, batch)
+    if found is not None:
+        return found
+    tenant, day = batch.rsplit("-", 1)
+    return ensure_batch(session, tenant, datetime.strptime(day, "%Y%m%d").date())
 
 
 def batch_fingerprint(session: Session, batch: str, payer: str | None = None) -> str:

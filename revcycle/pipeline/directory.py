@@ -1,9 +1,9 @@
 """The routing :class:`~revcycle.pipeline.routing.Directory` over the pipeline's tables.
 
 Submissions, claims and payers are read from the database. Which tenant a provider (NPI,
-tax id) belongs to is not in these tables yet: it is passed in, as a mapping or a function
-(``npis``: NPI -> tenant, ``tins``: tax id -> tenants), so the ``billing_providers`` table
-plugs in when it lands, e.g. ``npis=lambda npi: <tenant_id of the row with that npi>``.
+tax id) belongs to is passed in, as a mapping or a function (``npis``: NPI -> tenant,
+``tins``: tax id -> tenants); :func:`directory_for` passes the tenants' registered billing
+providers (``revcycle.pipeline.tenants``).
 
 ``payer_aliases`` maps other names of a payer to its id: the receiver ids of the payer
 modules (:func:`payer_aliases`) and the TRN03 payer ids of its 835s, which no table holds.
@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 from revcycle.db.bulk import CHUNK, among
 from revcycle.db.models import Claim, Payer, Submission
 from revcycle.payers import PayerDefinition
+from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.routing import SubmissionRef
+from revcycle.pipeline.tenants import tenant_of_npi, tenant_of_tin
 
 NpiLookup = Mapping[str, str] | Callable[[str], str | None]
 TinLookup = Mapping[str, Collection[str]] | Callable[[str], Collection[str]]
@@ -98,3 +100,18 @@ class DatabaseDirectory:
                 for number, tenant in session.execute(query):
                     owners[number].add(tenant)
         return dict(owners)
+
+
+def directory_for(res: Resources, payers: Iterable[PayerDefinition]) -> DatabaseDirectory:
+    """The installation's directory: its submissions, claims and payers, the payer
+    modules' receiver ids as payer aliases, the tenants' registered billing providers."""
+    def npi_owner(npi: str) -> str | None:
+        with res.sessions() as session:
+            return tenant_of_npi(session, npi)
+
+    def tin_owners(tin: str) -> tuple[str, ...]:
+        with res.sessions() as session:
+            return tenant_of_tin(session, tin).tenants
+
+    return DatabaseDirectory(res.sessions, npis=npi_owner, tins=tin_owners,
+                             payer_aliases=payer_aliases(payers))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from revcycle.crashpoints import crash_point
 from revcycle.db.models import Batch, File
+from revcycle.pipeline.mailbox import pending_pieces
 from revcycle.pipeline.resources import Resources
 from revcycle.storage import object_key
 from revcycle.x12.envelope import BodyParser, X12Document, X12Reader
@@ -66,12 +67,20 @@ class InboundFile:
 
 def new_inbound_files(res: Resources, batch: Batch, payer_id: str,
                       kind: str) -> Iterator[InboundFile]:
-    """A payer's inbound files of ``kind`` for the batch that were not applied yet."""
+    """A payer's inbound files of ``kind`` not applied yet: those in the batch's folder
+    (the simulator answers there), then the sets the mailbox routed to the tenant on any
+    day (``revcycle.pipeline.mailbox``)."""
     prefix = object_key(batch.tenant_id, "inbound", batch.business_date, batch.id,
                         f"{payer_id}-")
-    for key in res.store.list(prefix):
-        if not key.endswith(f"-{kind}.x12"):
-            continue
+    listed = [key for key in res.store.list(prefix) if key.endswith(f"-{kind}.x12")]
+    yield from _unapplied(res, batch, kind, listed)
+    routed = [key for key, _ in pending_pieces(res, batch.tenant_id, payer_id, kind)]
+    yield from _unapplied(res, batch, kind, routed)
+
+
+def _unapplied(res: Resources, batch: Batch, kind: str,
+               keys: list[str]) -> Iterator[InboundFile]:
+    for key in keys:
         data = res.store.get(key)
         sha = hashlib.sha256(data).hexdigest()
         with res.sessions() as session:

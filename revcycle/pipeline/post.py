@@ -55,6 +55,7 @@ from revcycle.model.remittance import (
     ServicePayment,
     balance_problems,
 )
+from revcycle.pipeline.batches import batch_of
 from revcycle.pipeline.inbound import apply_new_files
 from revcycle.pipeline.resources import Resources
 from revcycle.status import ADJUDICATED, Status, check_transition
@@ -93,7 +94,7 @@ def post_remittances(res: Resources, batch_id: str, payer_id: str) -> dict[str, 
               "reversals": 0}
     paid = ZERO
     with res.sessions() as session:
-        batch = session.get(Batch, batch_id)
+        batch = batch_of(session, batch_id)
 
     def apply(session: Session, file: File, document: X12Document) -> None:
         nonlocal paid

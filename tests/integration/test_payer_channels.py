@@ -92,9 +92,10 @@ def _drop(day: date, claims: int = 40) -> None:
     from revcycle.pipeline.resources import get_resources
     from revcycle.simulator import profile_for
 
-    drop_business_day(get_resources().store, claims=claims, seed=day.day,
-                      tenants=tuple(TENANTS), payers=[profile_for("ACME1", "ACME HEALTH")],
-                      business_date=day)
+    res = get_resources()
+    drop_business_day(res.store, claims=claims, seed=day.day, tenants=tuple(TENANTS),
+                      payers=[profile_for("ACME1", "ACME HEALTH")], business_date=day,
+                      sessions=res.sessions)
 
 
 def _run(day: date) -> dict[str, Any]:
@@ -193,3 +194,43 @@ def test_a_crash_between_the_send_and_its_record_then_a_rerun_sends_nothing_twic
     subs = _exactly_once(world)
     again = next(s for s in subs if s.id == unrecorded.id)
     assert again.send_attempts == 2 and again.sent_via == "sftp"
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_answers_left_in_the_sftp_mailbox_days_later_are_collected_routed_and_posted(
+        world: PayerWorld) -> None:
+    """The payer answers a week later, all tenants' answers in its one outbound folder, the
+    835s of both tenants in one file. The daily run of that later day collects them (and
+    deletes them from the mailbox only once stored), routes each set to its tenant and
+    posts it to claims sent on the first day."""
+    from revcycle.pipeline.resources import get_resources
+    from revcycle.simulator.payer import PayerSimulator
+    from revcycle.x12.split import split_sets
+
+    sent_on, later = date(2026, 12, 7), date(2026, 12, 14)
+    _drop(sent_on)
+    assert _run(sent_on)["failed_steps"] == []
+    payer = PayerSimulator(("ACME HEALTH", "ACME1"), seed=1)
+    answers: dict[str, bytes] = {}
+    remits = []
+    for name, data in world.sftp.received("revcycle").items():
+        response = payer.respond(data, received=later)
+        answers[f"999_{name}"] = response.ack_999
+        answers[f"277_{name}"] = response.ack_277ca
+        remits += split_sets(response.remittance_835)
+    answers["ERA_week50.835"] = b"".join(remits)
+    for name, data in answers.items():
+        world.sftp.put_answer("revcycle", name, data)
+
+    summary = _run(later)
+
+    assert summary["failed_steps"] == []
+    assert not list(world.sftp.folder("revcycle", "outbound").iterdir())  # collected, gone
+    with get_resources().sessions() as session:
+        collected = session.scalars(select(models.MailboxFile)).all()
+        routes = session.scalars(select(models.MailboxRoute)).all()
+        statuses = Counter(session.scalars(select(models.Claim.status).where(
+            models.Claim.batch_id.endswith("20261207"))))
+    assert len(collected) == len(answers) and {f.status for f in collected} == {"ROUTED"}
+    assert {r.tenant_id for r in routes} == set(TENANTS)
+    assert statuses and not set(statuses) & {"READY", "SUBMITTED"}, statuses

@@ -46,12 +46,12 @@ def test_the_stage_flows_one_by_one(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         "quality": lambda s: "RECEIVED" not in s and s["VALIDATED"] > 0,
         "scrub": lambda s: "VALIDATED" not in s and s["READY"] > 0,
         "submit": lambda s: "READY" not in s and s["SUBMITTED"] > 0,
-        "acks-and-post": lambda s: "SUBMITTED" not in s and s["PAID"] > 0,
+        "mailbox": lambda s: "SUBMITTED" not in s and s["PAID"] > 0,
         "report": lambda s: s["PAID"] > 0,
     }
     flows = {"ingest": stages.ingest_flow, "quality": stages.quality_flow,
              "scrub": stages.scrub_flow, "submit": stages.submit_flow,
-             "acks-and-post": stages.acks_and_post_flow, "report": stages.report_flow}
+             "mailbox": stages.mailbox_flow, "report": stages.report_flow}
     for name, flow in flows.items():
         state = flow(business_date=day, tenants=TENANTS, return_state=True)
         assert state.is_completed(), (name, state.message)

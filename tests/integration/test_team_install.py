@@ -38,7 +38,7 @@ def test_deploy_and_a_worker_run_the_stage_flows(prefect_server: None,
         flows = {client.read_flow(d.flow_id).name: d for d in pooled}
     assert {d.name for d in pooled} == {"daily", "on-demand"}
     assert set(flows) == {"daily-revenue-cycle", "ingest", "quality", "scrub", "submit",
-                          "acks-and-post", "report"}
+                          "mailbox", "report"}
     daily = flows["daily-revenue-cycle"]
     assert [s.schedule.cron for s in daily.schedules] == ["0 6 * * *"]
     assert daily.pull_steps == [{"prefect.deployments.steps.set_working_directory": {

@@ -16,7 +16,7 @@ def test_daily_on_its_schedule_and_every_stage_on_demand() -> None:
     built = {d.name + "@" + d.flow_name: d for d in deployments()}
     daily = built["daily@daily-revenue-cycle"]
     assert [s.schedule.cron for s in daily.schedules] == [DAILY_CRON]
-    stages = {"ingest", "quality", "scrub", "submit", "acks-and-post", "report"}
+    stages = {"ingest", "quality", "scrub", "submit", "mailbox", "report"}
     assert {d.flow_name for d in built.values() if d.name == "on-demand"} == stages
     assert all(not d.schedules for d in built.values() if d.name == "on-demand")
     # Runs take only the business date and tenants, never claim data, and nothing is

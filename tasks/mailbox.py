@@ -1,0 +1,55 @@
+"""Mailbox tasks: collect each payer's channels once a day, then route what came.
+
+Not cached across runs: payers leave files at any time. Within a run (a dashboard Retry)
+they are cached.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import get_run_logger, task
+
+from revcycle.pipeline.directory import directory_for
+from revcycle.pipeline.mailbox import collect_mailbox, route_mailbox
+from revcycle.pipeline.resources import get_resources
+from revcycle.pipeline.routing import Router
+from tasks.channels import payer_route
+from tasks.payers import load_payers
+from tasks.policy import in_stage, run_name, stage_task_options
+
+
+@task(**stage_task_options("collect", across_runs=False))
+def collect_task(payer_id: str, business_date: date) -> dict[str, Any]:
+    result = in_stage(run_name("collect", {"payer_id": payer_id}), _collect, payer_id,
+                      business_date)
+    get_run_logger().info("collect %s: %d new files, %d collected before", payer_id,
+                          result["collected"], result["duplicates"])
+    return result
+
+
+def _collect(payer_id: str, business_date: date) -> dict[str, Any]:
+    res = get_resources()
+    route = payer_route(load_payers()[payer_id], res.store)
+    try:
+        return collect_mailbox(res, payer_id, route, business_date)
+    finally:
+        route.close()
+
+
+@task(**stage_task_options("route", across_runs=False))
+def route_task(business_date: date) -> dict[str, Any]:
+    result = in_stage(run_name("route", {"business_date": business_date}), _route,
+                      business_date)
+    get_run_logger().info("route %s: %d files, %d sets routed, %d unrouted (revcycle queue"
+                          " unrouted)", business_date, result["files"], result["routed"],
+                          result["unrouted"])
+    return result
+
+
+def _route(business_date: date) -> dict[str, Any]:
+    res = get_resources()
+    router = Router(directory_for(res, load_payers().values()),
+                    receiver_ids=(res.settings.sender_id,))
+    return route_mailbox(res, router, business_date)
