@@ -1,0 +1,405 @@
+"""A payer world: simulated payers answering through real servers on a payer's timetable.
+
+:class:`PayerWorld` plays payers on the far side of an :class:`SftpTestServer` (and/or an
+:class:`ApiServer`), driven by a clock the caller moves with :meth:`PayerWorld.advance`.
+Each day it takes the 837s that arrived since it last looked, adjudicates each with a
+:class:`PayerSimulator` as received that day, and leaves the answers in the payer's
+mailbox on the day a payer would:
+
+- the **999** the same day;
+- the **277CA** one to three days later; about one claim in ten in **two steps**: first
+  ``A1`` (received, no payer claim number yet), a few days later a rejection (``A3``/``A7``)
+  in a second 277CA; such a claim is never paid;
+- the **835** on the payer's weekly payment run (a fixed weekday per payer): per payee
+  (billing provider NPI/TIN), every claim adjudicated since the last run whose 277CA is
+  out, from whatever submission day, in one ERA file with one ST set per payee. A run
+  may also **take back** (CLP02 ``22``) a claim paid in the previous run; a remittance
+  that takes back more than it pays is written as a debit (BPR03 ``D``).
+
+Claims whose service is older than the payer's timely-filing limit (the payer module's
+``timely_filing_days``) on the day they arrive are denied CO-29 by the simulator. The
+simulator's own provider-level adjustments are turned off: they are computed per file
+and would not balance once claims of several files share a remittance.
+
+Every choice comes from a hash of the payer's seed, never a random stream or the wall
+clock, so the same uploads on the same days give the same bytes. Nothing here touches our
+database: this is the payer's side. :meth:`PayerWorld.summary` holds counts only, no PHI.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from revcycle.model.acknowledgment import ClaimAckReport, ClaimStatus, EntityStatus, StatusInfo
+from revcycle.model.remittance import ClaimPayment, Remittance, balance_problems
+from revcycle.payers import PayerDefinition
+from revcycle.simulator.api_server import ApiServer
+from revcycle.simulator.payer import PayerBehaviour, PayerSimulator, _reversal
+from revcycle.simulator.sftp_server import SftpTestServer
+from revcycle.x12.ack277 import parse_277, write_277ca
+from revcycle.x12.envelope import X12Reader
+from revcycle.x12.errors import X12Error
+from revcycle.x12.remit835 import parse_835, write_835
+from revcycle.x12.writer import CounterControlNumbers, InterchangeHeader, Party
+
+ZERO = Decimal("0.00")
+PAID_STATUSES = frozenset({"1", "2", "3"})  # CLP02: processed as primary/secondary/tertiary
+RECEIVED_ONLY = ("A1", "19", "PR")  # the payer acknowledges receipt; no decision yet
+# The second step's rejection: subscriber not found, or the member id is wrong.
+LATE_REJECTIONS = (("A3", "33", "IL"), ("A7", "164", "IL"))
+_BANK_FIELDS = ("payment_format", "sender_dfi_qualifier", "sender_dfi_id",
+                "sender_account_qualifier", "sender_account_number", "originating_company_id",
+                "receiver_dfi_qualifier", "receiver_dfi_id", "receiver_account_qualifier",
+                "receiver_account_number")
+
+Via = Literal["sftp", "api"]
+Payee = tuple[str, str]  # (NPI, TIN)
+
+
+@dataclass(frozen=True)
+class WorldPayer:
+    """One payer the world plays, and where it answers."""
+
+    payer_id: str
+    name: str
+    seed: int = 0
+    timely_filing_days: int = 365  # from the payer module: late claims are denied CO-29
+    sftp: SftpTestServer | None = None
+    sftp_user: str = ""  # the user folder on ``sftp`` whose inbound this payer reads
+    api: ApiServer | None = None
+    payment_weekday: int | None = None  # 0 Monday .. 6 Sunday; None: drawn (Mon-Fri)
+    behaviour: PayerBehaviour | None = None  # the simulator's rates (default ones if None)
+    two_step_rate: float = 0.1  # accepted claims answered A1 first, rejected days later
+    take_back_rate: float = 0.03  # paid claims reversed in the next payment run
+
+    def __post_init__(self) -> None:
+        if self.sftp is None and self.api is None:
+            raise ValueError("a world payer answers through an SFTP server or an API server")
+        if self.sftp is not None and not self.sftp_user:
+            raise ValueError("an SFTP payer needs the user folder it reads")
+        if self.payment_weekday is not None and not 0 <= self.payment_weekday <= 6:
+            raise ValueError("payment_weekday is 0 (Monday) to 6 (Sunday)")
+        for name in ("two_step_rate", "take_back_rate"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+
+    @classmethod
+    def of(cls, definition: PayerDefinition, **where: object) -> WorldPayer:
+        """The payer of a payer module (its id, name and filing limit) answering ``where``."""
+        return cls(definition.payer_id, definition.name,  # type: ignore[arg-type]
+                   timely_filing_days=definition.timely_filing_days, **where)
+
+
+@dataclass(slots=True)
+class _Answer:
+    day: date
+    rank: int  # the order within a day: 999s, then 277CAs, then ERAs
+    kind: str
+    name: str
+    data: bytes
+    via: Via
+
+
+@dataclass(slots=True)
+class _Payment:
+    payee: Payee
+    claim: ClaimPayment
+    due: date  # the day its 277CA is out: not paid before
+
+
+@dataclass(slots=True)
+class _Played:
+    """What the world knows and owes as one payer."""
+
+    config: WorldPayer
+    simulator: PayerSimulator
+    numbers: CounterControlNumbers
+    weekday: int
+    taken: set[tuple[str, str]] = field(default_factory=set)  # (where and name, sha256)
+    outbox: list[_Answer] = field(default_factory=list)
+    pending: list[_Payment] = field(default_factory=list)
+    last_paid: list[tuple[Payee, ClaimPayment]] = field(default_factory=list)
+    templates: dict[Payee, Remittance] = field(default_factory=dict)  # payer/payee/bank
+    addressee: Party = field(default_factory=lambda: Party("REVCYCLE"))
+    usage_indicator: str = "T"
+
+
+class PayerWorld:
+    """Payers answering on their own timetable; see the module docstring.
+
+    ``advance(to)`` plays each day after the last one played up to ``to``; the first
+    day played is ``start``.
+    """
+
+    def __init__(self, payers: list[WorldPayer], start: date) -> None:
+        if len({p.payer_id for p in payers}) != len(payers):
+            raise ValueError("each payer is played once")
+        self.today = start - timedelta(days=1)  # the last day played
+        self.take_backs: list[tuple[str, str]] = []  # (payer id, CLP07) reversed by a run
+        self._counts: Counter[tuple[date, str, str]] = Counter()
+        self._payers = [self._play(p) for p in payers]
+
+    @staticmethod
+    def _play(config: WorldPayer) -> _Played:
+        behaviour = replace(config.behaviour or PayerBehaviour(),
+                            timely_filing_days=config.timely_filing_days,
+                            provider_adjustment_rate=0.0)
+        simulator = PayerSimulator((config.name, config.payer_id), config.seed,
+                                   behaviour=behaviour)
+        first = 1 + _number(config, "control-numbers", "") % 800_000_000
+        weekday = (config.payment_weekday if config.payment_weekday is not None
+                   else _number(config, "payment-weekday", "") % 5)
+        return _Played(config, simulator, CounterControlNumbers(first, first), weekday)
+
+    def payment_weekday(self, payer_id: str) -> int:
+        """The weekday (0 Monday) of a payer's payment run."""
+        return next(p.weekday for p in self._payers if p.config.payer_id == payer_id)
+
+    def advance(self, to: date) -> None:
+        """Play every day after the last one played, up to and including ``to``."""
+        while self.today < to:
+            self.today += timedelta(days=1)
+            for payer in self._payers:
+                self._intake(payer, self.today)
+                if self.today.weekday() == payer.weekday:
+                    self._payment_run(payer, self.today)
+                self._deliver(payer, self.today)
+
+    def summary(self, payer_id: str | None = None) -> dict[str, dict[str, int]]:
+        """Counts per day (ISO date) per kind, for every payer or one; no PHI.
+
+        Kinds: ``837`` files taken, ``unreadable`` 837s (no 999 possible), ``999``,
+        ``277CA`` files (``277CA-second`` the second steps), ``ERA`` files, and claims:
+        ``two-step``, ``paid``, ``denied``, ``reversed`` (take-backs).
+        """
+        days: dict[str, dict[str, int]] = {}
+        for (day, payer, kind), count in sorted(self._counts.items()):
+            if payer_id in (None, payer):
+                kinds = days.setdefault(day.isoformat(), {})
+                kinds[kind] = kinds.get(kind, 0) + count
+        return days
+
+    def _count(self, day: date, payer: _Played, kind: str, n: int = 1) -> None:
+        if n:
+            self._counts[day, payer.config.payer_id, kind] += n
+
+    # -- a day's submissions --------------------------------------------------------
+
+    def _arrivals(self, payer: _Played) -> list[tuple[Via, str, bytes]]:
+        """The 837s at the payer's servers not taken yet, in name order per server."""
+        config = payer.config
+        found: list[tuple[Via, str, bytes]] = []
+        if config.sftp is not None:
+            found += [("sftp", name, data)
+                      for name, data in config.sftp.received(config.sftp_user).items()]
+        if config.api is not None:
+            found += [("api", key, data) for key, data in sorted(config.api.received.items())]
+        fresh = []
+        for via, name, data in found:
+            mark = (f"{via}:{name}", hashlib.sha256(data).hexdigest())
+            if mark not in payer.taken:
+                payer.taken.add(mark)
+                fresh.append((via, name, data))
+        return fresh
+
+    def _intake(self, payer: _Played, day: date) -> None:
+        for via, _, data in self._arrivals(payer):
+            self._count(day, payer, "837")
+            try:
+                response = payer.simulator.respond(data, received=day,
+                                                   control_numbers=payer.numbers)
+            except X12Error:
+                self._count(day, payer, "unreadable")  # a real gateway would send a TA1
+                continue
+            icn = _interchange_number(data)
+            payer.outbox.append(_Answer(day, 0, "999", f"999_{icn}_{day:%Y%m%d}.x12",
+                                        response.ack_999, via))
+            if response.ack_277ca is None:
+                continue
+            sha = hashlib.sha256(data).hexdigest()
+            acked = day + timedelta(days=1 + _number(payer.config, "277-delay", sha) % 3)
+            held = self._acknowledge(payer, response.ack_277ca, acked, icn, sha, via)
+            if response.remittance_835 is not None:
+                self._hold(payer, response.remittance_835, acked, held)
+
+    def _acknowledge(self, payer: _Played, data: bytes, day: date, icn: str, sha: str,
+                     via: Via) -> set[str]:
+        """Schedule the 277CA (and second steps); the payer claim numbers never to pay."""
+        document = X12Reader(data, {"277": parse_277}).read()
+        interchange = document.interchanges[0]
+        payer.addressee = Party(interchange.receiver_id, interchange.receiver_qualifier,
+                                interchange.groups[0].receiver_code)
+        payer.usage_indicator = interchange.usage_indicator
+        reports: list[ClaimAckReport] = document.bodies(ClaimAckReport)
+        config = payer.config
+        held: set[str] = set()
+        later: list[ClaimAckReport] = []
+        second = day + timedelta(days=2 + _number(config, "second-step", sha) % 4)
+        for report in reports:
+            two_step = [c for c in report.claims if c.categories == ("A2",)
+                        and _draw(config, "two-step", c.patient_control_number)
+                        < config.two_step_rate]
+            if not two_step:
+                continue
+            rejected = copy.deepcopy(report)
+            keep = {c.patient_control_number for c in two_step}
+            rejected.claims = [c for c in rejected.claims if c.patient_control_number in keep]
+            for claim in two_step:
+                held.add(claim.payer_claim_control_number)
+                claim.statuses = [StatusInfo(*RECEIVED_ONLY)]
+                claim.payer_claim_control_number = ""
+            for claim in rejected.claims:
+                pick = _number(config, "late-rejection", claim.patient_control_number)
+                claim.statuses = [StatusInfo(*LATE_REJECTIONS[pick % len(LATE_REJECTIONS)])]
+                claim.action_code, claim.effective_date = "U", second
+                claim.payer_claim_control_number = ""
+            rejected.created = rejected.process_date = second
+            later.append(_recount(rejected))
+        for report in reports:
+            report.created = report.process_date = day
+            _recount(report)
+        self._count(day, payer, "two-step", len(held))
+        payer.outbox.append(_Answer(day, 1, "277CA", f"277CA_{icn}_{day:%Y%m%d}.x12",
+                                    self._write_277(payer, reports, day), via))
+        if later:
+            payer.outbox.append(_Answer(second, 1, "277CA-second",
+                                        f"277CA_{icn}_{second:%Y%m%d}.x12",
+                                        self._write_277(payer, later, second), via))
+        return held
+
+    def _write_277(self, payer: _Played, reports: list[ClaimAckReport], day: date) -> bytes:
+        return write_277ca(reports, self._header(payer, day, 7), payer.numbers).text.encode()
+
+    def _header(self, payer: _Played, day: date, hour: int) -> InterchangeHeader:
+        return InterchangeHeader(Party(payer.config.payer_id), payer.addressee,
+                                 usage_indicator=payer.usage_indicator,
+                                 created=datetime.combine(day, time(hour, 0)))
+
+    @staticmethod
+    def _hold(payer: _Played, data: bytes, due: date, held: set[str]) -> None:
+        """Keep the simulator's claim payments for the payment run after ``due``."""
+        for remittance in X12Reader(data, {"835": parse_835}).read().bodies(Remittance):
+            payee = (remittance.payee.id, remittance.payee.tax_id)
+            known = payer.templates.get(payee)
+            if known is None or (known.payment_method == "NON"
+                                 and remittance.payment_method != "NON"):
+                payer.templates[payee] = remittance  # one that carries bank details
+            for claim in remittance.claims:
+                number = claim.payer_claim_control_number
+                if number in held or number[:-2] in held:  # its correction or repeat too
+                    continue
+                payer.pending.append(_Payment(payee, claim, due))
+
+    # -- the payment run ------------------------------------------------------------
+
+    def _payment_run(self, payer: _Played, day: date) -> None:
+        """One ERA: per payee, what is due since the last run, and last run's take-backs."""
+        due = [p for p in payer.pending if p.due <= day]
+        payer.pending = [p for p in payer.pending if p.due > day]
+        claims: dict[Payee, list[ClaimPayment]] = {}
+        for payment in due:
+            claims.setdefault(payment.payee, []).append(payment.claim)
+        config = payer.config
+        for payee, claim in payer.last_paid:
+            number = claim.payer_claim_control_number
+            if _draw(config, "take-back", number) < config.take_back_rate:
+                claims.setdefault(payee, []).append(_reversal(claim))
+                self.take_backs.append((config.payer_id, number))
+                self._count(day, payer, "reversed")
+        payer.last_paid = [(p.payee, p.claim) for p in due if p.claim.paid > 0
+                           and p.claim.status_code in PAID_STATUSES]
+        if not claims:
+            return
+        remittances = [self._remittance(payer, payee, items, day, number)
+                       for number, (payee, items) in enumerate(claims.items(), 1)]
+        data = write_835(remittances, self._header(payer, day, 8), payer.numbers).text.encode()
+        via: Via = "sftp" if config.sftp is not None else "api"
+        payer.outbox.append(_Answer(day, 2, "ERA", f"ERA_{config.payer_id}_{day:%Y%m%d}_1.835",
+                                    data, via))
+        new = [p.claim for p in due if not p.claim.is_reversal]
+        self._count(day, payer, "denied", sum(c.is_denial for c in new))
+        self._count(day, payer, "paid", sum(not c.is_denial for c in new))
+
+    def _remittance(self, payer: _Played, payee: Payee, claims: list[ClaimPayment],
+                    day: date, number: int) -> Remittance:
+        """One payee's set: the payer's and payee's details from an earlier 835 of the
+        simulator, the totals and the trace number of this run."""
+        total = sum((c.paid for c in claims), ZERO)
+        template = payer.templates[payee]
+        banked = template.payment_method != "NON"
+        remittance = replace(
+            template, claims=claims, provider_adjustments=[], total_paid=abs(total),
+            credit_debit_flag="D" if total < 0 else "C", handling_code="I" if total else "H",
+            payment_method=("NON" if not total else template.payment_method if banked
+                            else "CHK"),
+            payment_date=day, production_date=day,
+            trace_number=f"{day:%y%m%d}{_number(payer.config, 'trace', str(day)) % 10**6:06d}"
+                         f"{number:03d}")
+        if not total:
+            remittance = replace(remittance, **dict.fromkeys(_BANK_FIELDS, ""))
+        problems = balance_problems(remittance)
+        if problems:  # the world's own bug: never write an unbalanced 835
+            raise ValueError(f"payment run remittance does not balance: {problems}")
+        return remittance
+
+    # -- the mailbox ----------------------------------------------------------------
+
+    def _deliver(self, payer: _Played, day: date) -> None:
+        """Leave the answers due today in the payer's mailbox."""
+        today = sorted((a for a in payer.outbox if a.day <= day), key=lambda a: a.rank)
+        payer.outbox = [a for a in payer.outbox if a.day > day]
+        config = payer.config
+        for answer in today:
+            if answer.via == "sftp":
+                assert config.sftp is not None
+                config.sftp.put_answer(config.sftp_user, answer.name, answer.data)
+            else:
+                assert config.api is not None
+                config.api.put_answer(answer.name, answer.data)
+            self._count(day, payer, answer.kind)
+
+
+def _recount(report: ClaimAckReport) -> ClaimAckReport:
+    """The accepted/rejected quantities and amounts of each level, from its claims."""
+    def charges(claims: list[ClaimStatus]) -> Decimal:
+        return sum((c.total_charge or ZERO for c in claims), ZERO)
+
+    def fill(level: EntityStatus, claims: list[ClaimStatus]) -> None:
+        accepted = [c for c in claims if not c.rejected]
+        rejected = [c for c in claims if c.rejected]
+        level.accepted_quantity = len(accepted) or None
+        level.rejected_quantity = len(rejected) or None
+        level.accepted_amount = charges(accepted) if accepted else None
+        level.rejected_amount = charges(rejected) if rejected else None
+        level.total_charge = charges(claims)
+
+    report.billing_providers = [p for p in report.billing_providers
+                                if any(c.billing_provider is p for c in report.claims)]
+    for provider in report.billing_providers:
+        fill(provider, [c for c in report.claims if c.billing_provider is provider])
+    if report.receiver is not None:
+        fill(report.receiver, report.claims)
+    return report
+
+
+def _interchange_number(data: bytes) -> str:
+    """ISA13 of a file (the ISA is fixed width: its fourth byte is the separator)."""
+    elements = data[:106].decode("ascii", "replace").split(data[3:4].decode("ascii", "replace"))
+    return elements[13].strip() if len(elements) > 13 else hashlib.sha256(data).hexdigest()[:9]
+
+
+def _number(payer: WorldPayer, purpose: str, key: str) -> int:
+    """A 64-bit number fixed by the payer's seed, the purpose and the key."""
+    text = f"{payer.seed}|{payer.payer_id}|world|{purpose}|{key}".encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+
+
+def _draw(payer: WorldPayer, purpose: str, key: str) -> float:
+    """A number in [0, 1) fixed by the payer's seed, the purpose and the key."""
+    return _number(payer, purpose, key) / 2.0**64
