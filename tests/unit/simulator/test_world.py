@@ -9,23 +9,28 @@ from decimal import Decimal
 from functools import cache
 
 from revcycle.channels import Delivery
-from revcycle.channels.options import SftpOptions
+from revcycle.channels.https import HttpsChannel
+from revcycle.channels.options import HttpsOptions, SftpOptions
 from revcycle.channels.secrets import Secrets
 from revcycle.channels.sftp import SftpChannel
 from revcycle.model.acknowledgment import ClaimAckReport, FunctionalAck
-from revcycle.model.claim import ClaimType, Receiver
+from revcycle.model.claim import Claim, ClaimBatch, ClaimType, Receiver
 from revcycle.model.remittance import REVERSAL, Remittance, balance_problems
 from revcycle.payers import PayerDefinition
+from revcycle.pipeline.routing import Routed, Router
 from revcycle.simulator import DEFAULT_PAYERS, ClaimFactory
+from revcycle.simulator.api_server import ApiServer
 from revcycle.simulator.sftp_server import SftpTestServer
 from revcycle.simulator.world import PayerWorld, WorldPayer
 from revcycle.x12.ack277 import parse_277
 from revcycle.x12.ack999 import parse_999
 from revcycle.x12.envelope import X12Reader
+from revcycle.x12.read837 import parse_837
 from revcycle.x12.remit835 import parse_835
 from revcycle.x12.write837 import write_837
 from revcycle.x12.writer import CounterControlNumbers, InterchangeHeader, Party
 from tasks.payers import load_payers
+from tests.unit.pipeline.test_routing import FakeDirectory
 
 PAYER: PayerDefinition = load_payers()["SIMC1"]
 PROFILE = next(p for p in DEFAULT_PAYERS if p.payer_id == PAYER.payer_id)
@@ -38,6 +43,11 @@ END = START + timedelta(days=30)
 
 def remittances(data: bytes) -> list[Remittance]:
     return X12Reader(data, {"835": parse_835}).read().bodies(Remittance)
+
+
+def claims(data: bytes) -> list[Claim]:
+    return [c for batch in X12Reader(data, {"837": parse_837}).read().bodies(ClaimBatch)
+            for c in batch.claims]
 
 
 def reports(data: bytes) -> list[ClaimAckReport]:
@@ -72,6 +82,7 @@ class Played:
     appeared: dict[str, date]
     uploaded: dict[str, date]  # ICN -> the day its 837 was sent
     collected: dict[str, bytes]  # what the SFTP channel collected at the end
+    tenants: dict[str, str]  # billing provider NPI -> the tenant that billed with it
 
 
 def play(seed: int = 7) -> Played:
@@ -83,6 +94,7 @@ def play(seed: int = 7) -> Played:
         outbound = server.folder(USER, "outbound")
         appeared: dict[str, date] = {}
         uploaded: dict[str, date] = {}
+        tenants: dict[str, str] = {}
         day = START
         try:
             while day <= END:
@@ -91,7 +103,9 @@ def play(seed: int = 7) -> Played:
                     for number, tenant in enumerate(TENANTS):
                         icn = 100 + 10 * offset + number
                         delivery = Delivery(tenant, day, f"B{offset}", f"{icn:09d}")
-                        channel.send(delivery, an_837(tenant, day, icn))
+                        data = an_837(tenant, day, icn)
+                        channel.send(delivery, data)
+                        tenants.update({c.billing_provider.npi: tenant for c in claims(data)})
                         uploaded[f"{icn:09d}"] = day
                 world.advance(day)
                 for path in outbound.iterdir():
@@ -101,7 +115,7 @@ def play(seed: int = 7) -> Played:
             collected = dict(channel.collect())
         finally:
             channel.close()
-    return Played(world, answers, appeared, uploaded, collected)
+    return Played(world, answers, appeared, uploaded, collected, tenants)
 
 
 @cache
@@ -194,6 +208,19 @@ def test_every_accepted_claim_is_paid_or_denied_in_exactly_one_era() -> None:
     assert len(taken_back) == len(p.world.take_backs)
 
 
+def test_the_router_sends_each_payees_set_of_an_era_to_its_tenant() -> None:
+    p = played()
+    directory = FakeDirectory(npis=p.tenants, payers={PAYER.payer_id: PAYER.payer_id,
+                                                      PAYER.name: PAYER.payer_id})
+    for name in (n for n in p.answers if kind(n) == "ERA"):
+        sets = remittances(p.answers[name])
+        routed = Router(directory).route(p.answers[name])
+        assert all(isinstance(r, Routed) and r.kind == "835" for r in routed)
+        assert [r.tenant for r in routed if isinstance(r, Routed)] == [
+            p.tenants[s.payee.id] for s in sets]
+    assert set(p.tenants.values()) == set(TENANTS)
+
+
 def test_the_same_seed_gives_the_same_bytes_and_another_seed_other_answers() -> None:
     again = play()
     assert again.answers == played().answers and again.appeared == played().appeared
@@ -250,3 +277,29 @@ def test_a_take_back_larger_than_the_payment_is_a_debit() -> None:
     assert sum((r.total_paid for r in second), Decimal(0)) == paid
     assert all(balance_problems(r) == [] for r in second)
 
+
+
+def test_a_payer_behind_the_api_answers_there_on_its_days() -> None:
+    with ApiServer(token="synthetic-token") as api:
+        world = PayerWorld([WorldPayer.of(PAYER, api=api, payment_weekday=START.weekday(),
+                                          two_step_rate=0.0)], START)
+        channel = HttpsChannel(PAYER.payer_id, "https", HttpsOptions(
+            base_url=api.base_url, token_secret="token", timeout_s=5.0,
+            connect_timeout_s=5.0), Secrets([{"token": "synthetic-token"}.get]))
+        try:
+            channel.send(Delivery("ALPHA", START, "B0", "000000950"),
+                         an_837("ALPHA", START, 950))
+            world.advance(START)
+            same_day = list(dict(channel.collect()).values())
+            assert [name for name, _ in api.answers.values()] == [
+                f"999_000000950_{START:%Y%m%d}.x12"]
+            world.advance(START + timedelta(days=7))
+            answers = dict(api.answers.values())
+            collected = dict(channel.collect())
+        finally:
+            channel.close()
+    assert same_day == [answers[f"999_000000950_{START:%Y%m%d}.x12"]]
+    assert sorted(kind(n) for n in answers) == ["277CA", "999", "ERA"]
+    assert sorted(collected.values()) == sorted(answers.values())
+    era = next(data for name, data in answers.items() if kind(name) == "ERA")
+    assert all(balance_problems(r) == [] for r in remittances(era))
