@@ -14,7 +14,9 @@ mailbox on the day a payer would:
   (billing provider NPI/TIN), every claim adjudicated since the last run whose 277CA is
   out, from whatever submission day, in one ERA file with one ST set per payee. A run
   may also **take back** (CLP02 ``22``) a claim paid in the previous run; a remittance
-  that takes back more than it pays is written as a debit (BPR03 ``D``).
+  that takes back more than it pays is written as a debit (BPR03 ``D``). A few claims
+  are **pended**: held three to five weeks, then paid (or denied) with **L6 interest**
+  (a PLB) for the days past the prompt-pay limit.
 
 Claims whose service is older than the payer's timely-filing limit (the payer module's
 ``timely_filing_days``) on the day they arrive are denied CO-29 by the simulator. The
@@ -37,7 +39,12 @@ from decimal import Decimal
 from typing import Literal
 
 from revcycle.model.acknowledgment import ClaimAckReport, ClaimStatus, EntityStatus, StatusInfo
-from revcycle.model.remittance import ClaimPayment, Remittance, balance_problems
+from revcycle.model.remittance import (
+    ClaimPayment,
+    ProviderAdjustment,
+    Remittance,
+    balance_problems,
+)
 from revcycle.payers import PayerDefinition
 from revcycle.simulator.api_server import ApiServer
 from revcycle.simulator.payer import PayerBehaviour, PayerSimulator, _reversal
@@ -49,6 +56,9 @@ from revcycle.x12.remit835 import parse_835, write_835
 from revcycle.x12.writer import CounterControlNumbers, InterchangeHeader, Party
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+PROMPT_PAY_DAYS = 30  # a clean claim paid later than this earns interest
+INTEREST_RATE = Decimal("0.08")  # a year, on the amount paid
 PAID_STATUSES = frozenset({"1", "2", "3"})  # CLP02: processed as primary/secondary/tertiary
 RECEIVED_ONLY = ("A1", "19", "PR")  # the payer acknowledges receipt; no decision yet
 # The second step's rejection: subscriber not found, or the member id is wrong.
@@ -77,6 +87,7 @@ class WorldPayer:
     behaviour: PayerBehaviour | None = None  # the simulator's rates (default ones if None)
     two_step_rate: float = 0.1  # accepted claims answered A1 first, rejected days later
     take_back_rate: float = 0.03  # paid claims reversed in the next payment run
+    pend_rate: float = 0.05  # paid claims held three to five weeks (paid with interest)
 
     def __post_init__(self) -> None:
         if self.sftp is None and self.api is None:
@@ -85,7 +96,7 @@ class WorldPayer:
             raise ValueError("an SFTP payer needs the user folder it reads")
         if self.payment_weekday is not None and not 0 <= self.payment_weekday <= 6:
             raise ValueError("payment_weekday is 0 (Monday) to 6 (Sunday)")
-        for name in ("two_step_rate", "take_back_rate"):
+        for name in ("two_step_rate", "take_back_rate", "pend_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1")
 
@@ -110,7 +121,8 @@ class _Answer:
 class _Payment:
     payee: Payee
     claim: ClaimPayment
-    due: date  # the day its 277CA is out: not paid before
+    received: date  # the day its 837 arrived
+    due: date  # not paid before: the day its 277CA is out, or later when pended
 
 
 @dataclass(slots=True)
@@ -176,7 +188,8 @@ class PayerWorld:
 
         Kinds: ``837`` files taken, ``unreadable`` 837s (no 999 possible), ``999``,
         ``277CA`` files (``277CA-second`` the second steps), ``ERA`` files, and claims:
-        ``two-step``, ``paid``, ``denied``, ``reversed`` (take-backs).
+        ``two-step``, ``pended``, ``paid``, ``denied``, ``reversed`` (take-backs) and
+        ``interest`` (L6 adjustments).
         """
         days: dict[str, dict[str, int]] = {}
         for (day, payer, kind), count in sorted(self._counts.items()):
@@ -226,7 +239,7 @@ class PayerWorld:
             acked = day + timedelta(days=1 + _number(payer.config, "277-delay", sha) % 3)
             held = self._acknowledge(payer, response.ack_277ca, acked, icn, sha, via)
             if response.remittance_835 is not None:
-                self._hold(payer, response.remittance_835, acked, held)
+                self._hold(payer, response.remittance_835, day, acked, held)
 
     def _acknowledge(self, payer: _Played, data: bytes, day: date, icn: str, sha: str,
                      via: Via) -> set[str]:
@@ -281,9 +294,11 @@ class PayerWorld:
                                  usage_indicator=payer.usage_indicator,
                                  created=datetime.combine(day, time(hour, 0)))
 
-    @staticmethod
-    def _hold(payer: _Played, data: bytes, due: date, held: set[str]) -> None:
-        """Keep the simulator's claim payments for the payment run after ``due``."""
+    def _hold(self, payer: _Played, data: bytes, received: date, due: date,
+              held: set[str]) -> None:
+        """Keep the simulator's claim payments for the payment run after ``due`` (or some
+        weeks later when pended); ``held``: payer claim numbers never to pay."""
+        config = payer.config
         for remittance in X12Reader(data, {"835": parse_835}).read().bodies(Remittance):
             payee = (remittance.payee.id, remittance.payee.tax_id)
             known = payer.templates.get(payee)
@@ -294,7 +309,12 @@ class PayerWorld:
                 number = claim.payer_claim_control_number
                 if number in held or number[:-2] in held:  # its correction or repeat too
                     continue
-                payer.pending.append(_Payment(payee, claim, due))
+                pcn = claim.patient_control_number  # a reversal pends with its claim
+                pended = _draw(config, "pend", pcn) < config.pend_rate
+                weeks = 3 + _number(config, "pend-weeks", pcn) % 3 if pended else 0
+                payer.pending.append(_Payment(payee, claim, received,
+                                              due + timedelta(weeks=weeks)))
+                self._count(received, payer, "pended", pended and not claim.is_reversal)
 
     # -- the payment run ------------------------------------------------------------
 
@@ -303,8 +323,13 @@ class PayerWorld:
         due = [p for p in payer.pending if p.due <= day]
         payer.pending = [p for p in payer.pending if p.due > day]
         claims: dict[Payee, list[ClaimPayment]] = {}
+        interest: dict[Payee, list[ProviderAdjustment]] = {}
         for payment in due:
             claims.setdefault(payment.payee, []).append(payment.claim)
+            owed = _interest(payment, day)
+            if owed is not None:
+                interest.setdefault(payment.payee, []).append(owed)
+                self._count(day, payer, "interest")
         config = payer.config
         for payee, claim in payer.last_paid:
             number = claim.payer_claim_control_number
@@ -316,7 +341,8 @@ class PayerWorld:
                            and p.claim.status_code in PAID_STATUSES]
         if not claims:
             return
-        remittances = [self._remittance(payer, payee, items, day, number)
+        remittances = [self._remittance(payer, payee, items, interest.get(payee, []), day,
+                                        number)
                        for number, (payee, items) in enumerate(claims.items(), 1)]
         data = write_835(remittances, self._header(payer, day, 8), payer.numbers).text.encode()
         via: Via = "sftp" if config.sftp is not None else "api"
@@ -327,14 +353,16 @@ class PayerWorld:
         self._count(day, payer, "paid", sum(not c.is_denial for c in new))
 
     def _remittance(self, payer: _Played, payee: Payee, claims: list[ClaimPayment],
-                    day: date, number: int) -> Remittance:
+                    adjustments: list[ProviderAdjustment], day: date,
+                    number: int) -> Remittance:
         """One payee's set: the payer's and payee's details from an earlier 835 of the
         simulator, the totals and the trace number of this run."""
-        total = sum((c.paid for c in claims), ZERO)
+        total = (sum((c.paid for c in claims), ZERO)
+                 - sum((a.amount for a in adjustments), ZERO))
         template = payer.templates[payee]
         banked = template.payment_method != "NON"
         remittance = replace(
-            template, claims=claims, provider_adjustments=[], total_paid=abs(total),
+            template, claims=claims, provider_adjustments=adjustments, total_paid=abs(total),
             credit_debit_flag="D" if total < 0 else "C", handling_code="I" if total else "H",
             payment_method=("NON" if not total else template.payment_method if banked
                             else "CHK"),
@@ -363,6 +391,17 @@ class PayerWorld:
                 assert config.api is not None
                 config.api.put_answer(answer.name, answer.data)
             self._count(day, payer, answer.kind)
+
+
+def _interest(payment: _Payment, day: date) -> ProviderAdjustment | None:
+    """L6 interest (a negative PLB: it adds to the payment) on a claim paid late."""
+    claim = payment.claim
+    late = (day - payment.received).days - PROMPT_PAY_DAYS
+    if late <= 0 or claim.paid <= 0 or claim.status_code not in PAID_STATUSES:
+        return None
+    amount = max(CENT, (claim.paid * INTEREST_RATE * late / 365).quantize(CENT))
+    return ProviderAdjustment(payment.payee[0], date(day.year, 12, 31), "L6", -amount,
+                              claim.payer_claim_control_number)
 
 
 def _recount(report: ClaimAckReport) -> ClaimAckReport:

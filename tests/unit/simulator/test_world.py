@@ -38,7 +38,7 @@ USER, PASSWORD, SECRET = "revcycle", "not-a-real-password", "simc1_sftp"
 START = date(2026, 11, 2)  # a Monday
 UPLOAD_DAYS = (0, 1, 2, 4, 7, 8, 10)  # days after START: seven files, three weeks
 TENANTS = ("ALPHA", "BETA")
-END = START + timedelta(days=30)
+END = START + timedelta(days=56)  # long enough for claims pended five weeks
 
 
 def remittances(data: bytes) -> list[Remittance]:
@@ -303,3 +303,30 @@ def test_a_payer_behind_the_api_answers_there_on_its_days() -> None:
     assert sorted(collected.values()) == sorted(answers.values())
     era = next(data for name, data in answers.items() if kind(name) == "ERA")
     assert all(balance_problems(r) == [] for r in remittances(era))
+
+
+def test_pended_claims_are_paid_weeks_later_with_interest_past_the_prompt_pay_limit() -> None:
+    with SftpTestServer() as server:
+        server.add_user(USER, password=PASSWORD)
+        world = PayerWorld([WorldPayer.of(PAYER, sftp=server, sftp_user=USER,
+                                          payment_weekday=START.weekday(), pend_rate=1.0,
+                                          two_step_rate=0.0, take_back_rate=0.0)], START)
+        server.folder(USER).joinpath("one.837").write_bytes(an_837("EPSILON", START, 902))
+        world.advance(START + timedelta(weeks=6))
+        eras = {p.name: p.read_bytes() for p in server.folder(USER, "outbound").iterdir()
+                if p.name.startswith("ERA_")}
+    runs = {datetime.strptime(n.split("_")[2], "%Y%m%d").date(): remittances(d)
+            for n, d in eras.items()}
+    assert runs and min(runs) >= START + timedelta(weeks=3)
+    paid = [c for items in runs.values() for r in items for c in r.claims]
+    summary = world.summary()
+    assert len(paid) == sum(d.get("pended", 0) for d in summary.values()) >= 2
+    for day, items in runs.items():
+        for remittance in items:
+            assert balance_problems(remittance) == []
+            interest = {a.reference: a for a in remittance.provider_adjustments}
+            late = (day - START).days > 30
+            for claim in remittance.claims:
+                owed = claim.paid > 0 and late
+                assert (claim.payer_claim_control_number in interest) == owed
+            assert all(a.reason_code == "L6" and a.amount < 0 for a in interest.values())
