@@ -36,7 +36,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from revcycle.model.acknowledgment import ClaimAckReport, ClaimStatus, EntityStatus, StatusInfo
 from revcycle.model.remittance import (
@@ -101,10 +101,11 @@ class WorldPayer:
                 raise ValueError(f"{name} must be between 0 and 1")
 
     @classmethod
-    def of(cls, definition: PayerDefinition, **where: object) -> WorldPayer:
-        """The payer of a payer module (its id, name and filing limit) answering ``where``."""
-        return cls(definition.payer_id, definition.name,  # type: ignore[arg-type]
-                   timely_filing_days=definition.timely_filing_days, **where)
+    def of(cls, definition: PayerDefinition, **options: Any) -> WorldPayer:
+        """The payer of a payer module (its id, name and filing limit); ``options``: the
+        other fields (where it answers, seed, rates)."""
+        return cls(definition.payer_id, definition.name,
+                   timely_filing_days=definition.timely_filing_days, **options)
 
 
 @dataclass(slots=True)

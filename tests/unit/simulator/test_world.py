@@ -55,7 +55,7 @@ def reports(data: bytes) -> list[ClaimAckReport]:
 
 
 def channel_to(server: SftpTestServer) -> SftpChannel:
-    options = SftpOptions(host=server.host, port=server.port, user=USER,  # type: ignore[call-arg]
+    options = SftpOptions(host=server.host, port=server.port, user=USER,
                           password_secret=SECRET, host_key=server.host_key_line,
                           connect_timeout_s=5.0, timeout_s=5.0)
     return SftpChannel(PAYER.payer_id, "sftp", options, Secrets([{SECRET: PASSWORD}.get]))
