@@ -168,7 +168,7 @@ def test_the_fallback_takes_the_files_while_sftp_is_down_and_nothing_goes_twice(
 @pytest.mark.usefixtures("prefect_server")
 def test_a_crash_between_the_send_and_its_record_then_a_rerun_sends_nothing_twice(
         world: PayerWorld, monkeypatch: pytest.MonkeyPatch) -> None:
-    import revcycle.pipeline.submit as submit_module
+    import revcycle.pipeline.sending as sending
 
     crashed: list[str] = []
 
@@ -177,7 +177,7 @@ def test_a_crash_between_the_send_and_its_record_then_a_rerun_sends_nothing_twic
             crashed.append(name)
             raise RuntimeError("injected: the process died here")
 
-    monkeypatch.setattr(submit_module, "crash_point", crash_once)
+    monkeypatch.setattr(sending, "crash_point", crash_once)
     day = date(2026, 12, 4)
     _drop(day)
     first = _run(day)
@@ -185,8 +185,9 @@ def test_a_crash_between_the_send_and_its_record_then_a_rerun_sends_nothing_twic
     tenant = first["failed_steps"][0].split(" · ")[1]
     assert crashed and first["failed_steps"] == [f"{stage} · {tenant} · ACME1"
                                                  for stage in ("submit", "acks", "post")]
-    # The crashed send: tried once, given back unrecorded; the payer has it.
-    [unrecorded] = [s for s in _submissions() if s.status != "SENT" and s.send_attempts]
+    # The crashed send: the payer has it, and it is not recorded SENT.
+    [unrecorded] = [s for s in _submissions() if s.status != "SENT"
+                    and world.arrived()[s.interchange_control_number]]
     assert world.arrived()[unrecorded.interchange_control_number] == 1
 
     time.sleep(1.1)  # the send lease (1 s here) of the crashed run's claim runs out
@@ -206,6 +207,7 @@ def test_answers_left_in_the_sftp_mailbox_days_later_are_collected_routed_and_po
     from revcycle.pipeline.resources import get_resources
     from revcycle.simulator.payer import PayerSimulator
     from revcycle.x12.split import split_sets
+    from revcycle.x12.writer import CounterControlNumbers
 
     sent_on, later = date(2026, 12, 7), date(2026, 12, 14)
     _drop(sent_on)
@@ -213,8 +215,9 @@ def test_answers_left_in_the_sftp_mailbox_days_later_are_collected_routed_and_po
     payer = PayerSimulator(("ACME HEALTH", "ACME1"), seed=1)
     answers: dict[str, bytes] = {}
     remits = []
-    for name, data in world.sftp.received("revcycle").items():
-        response = payer.respond(data, received=later)
+    for number, (name, data) in enumerate(world.sftp.received("revcycle").items()):
+        response = payer.respond(data, received=later,
+                                 control_numbers=CounterControlNumbers(900 + 3 * number))
         answers[f"999_{name}"] = response.ack_999
         answers[f"277_{name}"] = response.ack_277ca
         remits += split_sets(response.remittance_835)
@@ -234,3 +237,49 @@ def test_answers_left_in_the_sftp_mailbox_days_later_are_collected_routed_and_po
     assert len(collected) == len(answers) and {f.status for f in collected} == {"ROUTED"}
     assert {r.tenant_id for r in routes} == set(TENANTS)
     assert statuses and not set(statuses) & {"READY", "SUBMITTED"}, statuses
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_weeks_of_a_payer_world_on_the_daily_flow(world: PayerWorld) -> None:
+    """A week of submission days, then the payer world's clock runs on: 999s the same day,
+    277CAs days later, ERAs on the payer's weekly payment day mixing submission days and
+    payees, take-backs and late payments with interest. The daily runs collect, route and
+    post it all: every file routed, every claim answered, no remittance held, and the
+    ledger balances to the cent."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from revcycle.pipeline.resources import get_resources
+    from revcycle.simulator.world import PayerWorld as World
+    from revcycle.simulator.world import WorldPayer
+    from tasks.payers import load_payers
+
+    start = date(2026, 11, 2)  # a Monday
+    payers = World([WorldPayer.of(load_payers()["ACME1"], seed=11, sftp=world.sftp,
+                                  sftp_user="revcycle")], start)
+    for offset in range(5):
+        day = start + timedelta(days=offset)
+        _drop(day, claims=24)
+        assert _run(day)["failed_steps"] == []
+        payers.advance(day)
+    for later in (start + timedelta(weeks=3), start + timedelta(weeks=8)):
+        payers.advance(later)
+        assert _run(later)["failed_steps"] == []
+
+    res = get_resources()
+    with res.sessions() as session:
+        files = session.scalars(select(models.MailboxFile)).all()
+        unrouted = session.scalars(select(models.MailboxRoute).where(
+            models.MailboxRoute.tenant_id.is_(None))).all()
+        statuses = Counter(session.scalars(select(models.Claim.status)))
+        held = session.scalars(select(models.Remittance).where(
+            models.Remittance.status == "HELD")).all()
+        ledger = session.execute(select(models.LedgerEntry.account,
+                                        models.LedgerEntry.amount)).all()
+    summary = payers.summary()
+    assert sum(day.get("ERA", 0) for day in summary.values()) >= 2
+    assert files and {f.status for f in files} == {"ROUTED"} and unrouted == []
+    assert statuses["SUBMITTED"] == 0 and statuses["PAID"] > 0, statuses
+    assert held == []
+    assert sum((amount for _, amount in ledger), Decimal(0)) == 0
+    assert not list(world.sftp.folder("revcycle", "outbound").iterdir())

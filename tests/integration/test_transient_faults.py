@@ -246,11 +246,11 @@ def _statement(start: str, **values: Any) -> Callable[[str, Any], bool]:
 
 
 # Where the stage's own connection is killed, mid-transaction, once each: ingest storing a
-# file's claims; submit marking a file SENT once the payer has it, and then giving its claim
-# back (the outage lasts); post drawing its payments' ids (the remittance row written).
+# file's claims; submit recording the files the payer has (the claims stay with the run: its
+# retry asks the payer and records them, sending nothing twice); post drawing its payments'
+# ids (the remittance row written).
 KILL_AT = {"ingest: claims": _statement("INSERT INTO claims"),
            "submit: SENT": _statement("UPDATE submissions", status="SENT"),
-           "submit: claim given back": _statement("UPDATE submissions", status="PENDING"),
            "post: payments": _statement("SELECT nextval(pg_get_serial_sequence(",
                                         table="payments")}
 
