@@ -24,8 +24,13 @@ from tasks.policy import in_stage, run_name, stage_task_options
 def collect_task(payer_id: str, business_date: date) -> dict[str, Any]:
     result = in_stage(run_name("collect", {"payer_id": payer_id}), _collect, payer_id,
                       business_date)
-    get_run_logger().info("collect %s: %d new files, %d collected before", payer_id,
-                          result["collected"], result["duplicates"])
+    logger = get_run_logger()
+    logger.info("collect %s: %d new files, %d collected before", payer_id,
+                result["collected"], result["duplicates"])
+    if result["unreachable"]:
+        logger.warning("collect %s: channel %s could not be reached; its files wait there for"
+                       " the next collect (check it with `revcycle payers check %s`)",
+                       payer_id, ", ".join(result["unreachable"]), payer_id)
     return result
 
 

@@ -140,10 +140,16 @@ class PayerRoute:
         self.sleep(leg.policy.delay(attempt, exc.retry_after))
 
     def collect(self) -> Iterator[tuple[PayerChannel, str, bytes]]:
-        """Every channel's waiting files, with the channel that holds each."""
+        """Every channel's waiting files, with the channel that holds each. A channel that
+        cannot be reached is skipped (its files wait there for the next collect) and its
+        error kept in ``unreachable``; the other channels are still collected."""
+        self.unreachable: list[ChannelError] = []
         for channel in self.channels:
-            for name, data in channel.collect():
-                yield channel, name, data
+            try:
+                for name, data in channel.collect():
+                    yield channel, name, data
+            except TransientChannelError as exc:
+                self.unreachable.append(exc)
 
     def close(self) -> None:
         for channel in self.channels:

@@ -60,7 +60,10 @@ def collect_mailbox(res: Resources, payer_id: str, route: PayerRoute,
                 duplicates += 1
         crash_point("collect.after_store")
         channel.acknowledge(name)
-    return {"payer": payer_id, "collected": collected, "duplicates": duplicates}
+    if route.unreachable and len(route.unreachable) == len(route.channels):
+        raise route.unreachable[0]  # no channel of the payer could be read: an outage
+    return {"payer": payer_id, "collected": collected, "duplicates": duplicates,
+            "unreachable": [error.channel for error in route.unreachable]}
 
 
 def route_mailbox(res: Resources, router: Router, day: date) -> dict[str, Any]:

@@ -5,8 +5,8 @@ Submissions are claimed a chunk at a time: one conditional update takes up to
 ``SEND_CHUNK`` of them from PENDING (or a run's lapsed claim) to SENDING with this run's id
 and the time, so of two runs at once only one sends each. Each is then delivered; what
 was delivered is recorded in one transaction per chunk (SENT, its claims SUBMITTED, their
-charges booked once), and what was not is given back (PENDING) at once. A run stops
-sending a chunk once half its lease has gone, so its claims never lapse while it sends.
+charges booked once), and what was not is given back (PENDING) at once. A run renews its
+claims whenever half its lease has gone, so they never lapse while it sends.
 
 A claim whose sender died lapses after the lease (``Settings.send_lease_s``) and is taken
 over: a submission tried before is looked for at the payer first (the route's
@@ -96,12 +96,16 @@ def _send_chunk(res: Resources, ids: Sequence[int], batch: Batch, route: PayerRo
             .execution_options(synchronize_session=False)).all()
         session.commit()
     crash_point("submit.after_claim")
-    stop_at = time.monotonic() + lease.total_seconds() / 2
+    renew_at = time.monotonic() + lease.total_seconds() / 2
+    held = {row.id for row in claimed}
     delivered: list[tuple[int, Receipt]] = []
     try:
         for row in sorted(claimed, key=lambda r: r.id):
-            if time.monotonic() > stop_at:
-                break  # the rest is given back; a later run sends it
+            if time.monotonic() > renew_at:
+                held = _renew(res, held, run_id)
+                renew_at = time.monotonic() + lease.total_seconds() / 2
+            if row.id not in held:
+                continue  # our claim lapsed before we renewed it: another run has it
             delivery = Delivery(row.tenant_id, batch.business_date, batch.id,
                                 row.interchange_control_number)
             receipt = route.deliver(delivery, res.store.get(row.key),
@@ -127,6 +131,17 @@ def _settle(res: Resources, claimed: Sequence[Row[Any]], delivered: list[tuple[i
     sent = {submission for submission, _ in delivered}
     _give_back(res, [row.id for row in claimed if row.id not in sent], run_id)
     return moved
+
+
+def _renew(res: Resources, ids: set[int], run_id: str) -> set[int]:
+    """Renew this run's claims (half the lease has gone); the ones it still holds."""
+    with res.sessions() as session:
+        renewed = session.scalars(update(Submission).where(
+            Submission.id.in_(ids), Submission.status == "SENDING",
+            Submission.sending_run == run_id).values(sending_since=datetime.now())
+            .returning(Submission.id).execution_options(synchronize_session=False)).all()
+        session.commit()
+    return set(renewed)
 
 
 def _record(res: Resources, delivered: list[tuple[int, Receipt]], run_id: str,

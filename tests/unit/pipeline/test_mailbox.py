@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from revcycle.channels import Delivery, Receipt
+from revcycle.channels.errors import TransientChannelError
 from revcycle.channels.route import Leg, PayerRoute, RetryPolicy
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import MailboxFile, MailboxRoute
@@ -188,3 +189,22 @@ def test_a_route_run_killed_after_a_file_routes_the_rest_and_nothing_twice(
     for d in days:
         assert apply_acknowledgments(res, batch_id(d.tenant, LATER),
                                      PAYER.payer_id)["files"] == 1
+
+
+class Down(Mailbox):
+    label = "sftp"
+
+    def collect(self) -> Iterator[tuple[str, bytes]]:
+        raise TransientChannelError(PAYER.payer_id, self.label, "connection refused")
+
+
+def test_a_channel_down_is_skipped_and_named_unless_every_channel_is(res: Resources) -> None:
+    up = Mailbox(b"ISA*from-the-api~")
+    half = PayerRoute(PAYER.payer_id, [Leg(Down(), RetryPolicy(0)), Leg(up, RetryPolicy(0))])
+
+    result = collect_mailbox(res, PAYER.payer_id, half, LATER)
+
+    assert (result["collected"], result["unreachable"]) == (1, ["sftp"]) and not up.waiting
+    down = PayerRoute(PAYER.payer_id, [Leg(Down(), RetryPolicy(0))])
+    with pytest.raises(TransientChannelError, match=r"payer .*, channel sftp"):
+        collect_mailbox(res, PAYER.payer_id, down, LATER)

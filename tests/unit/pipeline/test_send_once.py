@@ -336,3 +336,19 @@ def test_a_sender_killed_after_delivering_over_sftp_is_not_sent_twice(
             LedgerEntry.account == "AR", LedgerEntry.memo == "charge")))
         claims = session.scalars(select(ClaimRow.id)).all()
     assert charges == Counter(dict.fromkeys(claims, 1))
+
+
+def test_a_run_slower_than_its_lease_renews_its_claims_and_sends_every_file(
+        res: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each file takes longer than half the lease: the run renews its claims as it goes,
+    so none lapses, none is given back unsent, and another run finds nothing to take."""
+    batch = _pending_submissions(res)
+    monkeypatch.setattr(res.settings, "send_lease_s", 1)
+    channel = AppendingChannel(res.settings.home / "received.lines", network_s=0.6)
+
+    result = submit(res, batch, PAYERS[PAYER], channel, run_id="slow")
+
+    assert (result["sent"], result["in_flight"]) == (FILES, 0)
+    assert all(s.status == "SENT" for s in _submissions(res))
+    assert _deliveries(res.settings.home / "received.lines") == Counter(
+        {s.interchange_control_number: 1 for s in _submissions(res)})
