@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/x12_bench.py
 	$(BIN)/python bench/scrub_quality.py
 	$(BIN)/python bench/posting_bench.py
+	$(BIN)/python bench/channel_bench.py
 
 # A team install (infra/prefect.yaml): the work pool and the deployments, on the Prefect
 # server of PREFECT_API_URL. Then run `prefect worker start --pool revcycle` from here.
