@@ -117,9 +117,17 @@ def demo(
     drop_only: bool = typer.Option(False, "--drop-only", help="Drop the day's provider"
                                    " files into landing and stop (run it later, e.g. from"
                                    " the dashboard)."),
+    days: int = typer.Option(1, min=1, help="Business days in a row (--claims each), the"
+                             " simulator's payers answering days and weeks later over SFTP"
+                             " from a payer world; then weekly runs while they pay."),
+    settle_weeks: int = typer.Option(5, min=0, help="With --days above 1: the weekly runs"
+                                     " with no new claims after the last day."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Simulate a business day and run the daily flow on it, on the embedded default."""
+    """Simulate a business day (or --days of them) and run the daily flow on it, on the
+    embedded default."""
+    if days > 1 and drop_only:
+        raise typer.BadParameter("--drop-only drops one day: leave --days out")
     _orchestration_settings()
     from revcycle.demo import DEMO_TENANTS, drop_business_day
     from revcycle.pipeline.resources import get_resources
@@ -127,6 +135,9 @@ def demo(
     names = tuple(f"{DEMO_TENANTS[i % 3]}{'' if i < 3 else i // 3 + 1}" for i in range(tenants))
     day = _day(business_date) or DEMO_DATE
     res = get_resources()
+    if days > 1:
+        _demo_days(days, settle_weeks, day, claims, seed, names, _demo_payers(payers), as_json)
+        return
     dropped = drop_business_day(res.store, claims=claims, seed=seed, tenants=names,
                                 payers=_demo_payers(payers), business_date=day,
                                 sessions=res.sessions)
@@ -147,6 +158,62 @@ def demo(
     summary.update(files_dropped=dropped.files, claims_generated=dropped.claims,
                    seeded_defects=len(dropped.defects))
     _finish(ok, summary, as_json, headline)
+
+
+def _demo_days(days: int, settle_weeks: int, start: date, claims: int, seed: int,
+               tenants: tuple[str, ...], payers: int | list[Any], as_json: bool) -> None:
+    """``demo --days``: see ``flows.demo_days``."""
+    import time
+
+    from flows import demo_days
+    from flows.daily import daily_revenue_cycle
+    from revcycle.demo import drop_business_day
+    from revcycle.pipeline.resources import get_resources
+    from tasks.payers import load_payers
+
+    started = time.monotonic()
+    res = get_resources()
+    console = Console()
+    dates = demo_days.business_days(start, days)
+
+    def drop(day: date, number: int) -> int:
+        # A seed per day and tenant (tenants add 0-8 to it): new patients every day.
+        return drop_business_day(res.store, claims=claims, seed=seed + 10 * number,
+                                 tenants=tenants, payers=payers, business_date=day,
+                                 sessions=res.sessions).claims
+
+    def figures(day: date) -> dict[str, Any]:
+        with res.sessions() as session:
+            return demo_days.books(session, day, list(tenants))
+
+    def show(line: str) -> None:
+        if not as_json:
+            console.print(line, soft_wrap=True)
+
+    played = demo_days.world_payers(load_payers())
+    show(f"[bold]revcycle demo[/bold] {days} business days from {dates[0]}, {claims:,}"
+         f" synthetic claims a day from {len(tenants)} tenants; payers"
+         f" {', '.join(p.payer_id for p in played)} answer from a payer world over SFTP")
+    with demo_days.payer_world(res.settings.home / "payer-world", played, dates[0],
+                               seed) as world:
+        rows, summary = demo_days.run_days(
+            world, dates, settle_weeks,
+            lambda day: run_flow(daily_revenue_cycle, business_date=day,
+                                 tenants=list(tenants)),
+            drop, figures, show)
+    final = figures(date.fromisoformat(rows[-1].business_date))
+    failed = sum(row.steps_failed for row in rows)
+    if as_json:
+        print(demo_days.as_json(rows, final, world, summary, started))
+    else:
+        demo_days.print_books(final, console)
+        print_run(summary)
+        console.print(f"{len(rows)} runs in {time.monotonic() - started:,.0f} s.")
+        if failed:
+            console.print(f"[red]{failed} steps did not finish[/red] over the runs above:"
+                          " the lines of the last run say why; the dashboard has them all.")
+    if failed:
+        raise typer.Exit(1)
 
 
 def _demo_payers(value: str) -> int | list[Any]:

@@ -6,8 +6,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PayerWorldAddress(BaseModel):
+    """The SFTP server of a simulated payer world (``revcycle demo --days`` starts one)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(ge=1, le=65535)
+    host_key: str = Field(min_length=1, description="The server's public host key line.")
+    password_secret: str = Field("payer-world", description="Name of the secret holding"
+                                 " the password of every payer's user.")
 
 
 class Settings(BaseSettings):
@@ -67,6 +77,11 @@ class Settings(BaseSettings):
     reports_link_expiry_s: int = Field(604800, ge=1, le=604800, description="How long a"
                                        " presigned S3 link to a report works, in seconds"
                                        " (at most 7 days, SigV4's limit).")
+
+    payer_world: PayerWorldAddress | None = Field(
+        None, description="A simulated payer world serving the payers whose only channel is"
+        " the simulator, over SFTP as user <payer id lower-cased> (JSON: host, port,"
+        " host_key, password_secret); unset: the simulator answers at once.")
 
     def database_url_or_default(self) -> str:
         if self.database_url:

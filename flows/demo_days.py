@@ -1,0 +1,189 @@
+"""``revcycle demo --days N``: N business days in a row on a payer world.
+
+The simulator's payers (payer modules whose only channel is ``simulator``) are played by
+a :class:`~revcycle.simulator.world.PayerWorld` behind a real SFTP server under the demo
+home: the daily flow uploads there and collects there, and the world answers on a payer's
+timetable (999 the same day, 277CA days later, the 835 on its weekly payment run). After
+the submission days, the flow runs on once a week with no new claims while the payers
+pay. Each run prints one line; the end shows A/R by age and the totals. Counts and
+amounts only, no PHI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from revcycle.channels.secrets import environment_variable
+from revcycle.db.models import Claim, LedgerEntry, Money
+from revcycle.payers import PayerDefinition
+from revcycle.pipeline.aging import BUCKETS, ar_aging_for
+from revcycle.settings import get_settings
+from revcycle.simulator.sftp_server import SftpTestServer
+from revcycle.simulator.world import PayerWorld, WorldPayer
+
+WORLD_SECRET = "payer-world"
+SETTING = "REVCYCLE_PAYER_WORLD"
+ZERO = Decimal("0.00")
+
+RunDay = Callable[[date], tuple[bool, dict[str, Any]]]  # the daily flow on a day
+DropDay = Callable[[date, int], int]  # drop the i-th submission day; claims dropped
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """One run: its day, the claims dropped before it, its steps, and the books after it."""
+
+    business_date: str
+    claims_dropped: int
+    steps_ok: int
+    steps_failed: int
+    claims_paid: int
+    claims_denied: int
+    open_ar: str
+
+    def line(self) -> str:
+        failed = f"[red]{self.steps_failed} failed[/red]" if self.steps_failed else "0 failed"
+        return (f"{self.business_date}  dropped {self.claims_dropped:>5,}  steps"
+                f" {self.steps_ok:>3} ok {failed}  paid {self.claims_paid:>6,}"
+                f"  open A/R ${Decimal(self.open_ar):,.2f}")
+
+
+def business_days(start: date, count: int) -> list[date]:
+    """``count`` weekdays from ``start`` on (a weekend start moves to Monday)."""
+    days: list[date] = []
+    day = start
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def world_payers(payers: dict[str, PayerDefinition]) -> list[PayerDefinition]:
+    """The payers a payer world plays: those whose only channel is the simulator."""
+    return [p for _, p in sorted(payers.items())
+            if all(spec.kind == "simulator" for spec in p.channels)]
+
+
+@contextmanager
+def payer_world(root: Path, payers: list[PayerDefinition], start: date,
+                seed: int) -> Iterator[PayerWorld]:
+    """An SFTP server under ``root`` with one user per payer, the world playing them, and
+    ``REVCYCLE_PAYER_WORLD`` (and its password secret) pointing the payers' routes at it
+    for as long as it runs. Stops the server and restores the environment on the way out,
+    however it is left (an error, Ctrl-C)."""
+    server = SftpTestServer(root=root)
+    saved = {name: os.environ.get(name) for name in (SETTING,
+                                                     environment_variable(WORLD_SECRET))}
+    try:
+        server.start()
+        password = secrets.token_urlsafe(24)
+        for payer in payers:
+            server.add_user(payer.payer_id.lower(), password=password)
+        os.environ[SETTING] = json.dumps({"host": server.host, "port": server.port,
+                                          "host_key": server.host_key_line,
+                                          "password_secret": WORLD_SECRET})
+        os.environ[environment_variable(WORLD_SECRET)] = password
+        get_settings.cache_clear()
+        yield PayerWorld([WorldPayer.of(p, seed=seed, sftp=server,
+                                        sftp_user=p.payer_id.lower()) for p in payers], start)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
+        server.stop()
+
+
+def books(session: Session, as_of: date, tenants: list[str]) -> dict[str, Any]:
+    """Claims paid and denied, A/R aging and the ledger's totals as of a day."""
+    statuses = dict(session.execute(
+        select(Claim.status, func.count()).where(Claim.tenant_id.in_(tenants))
+        .group_by(Claim.status)).all())
+    accounts = dict(session.execute(
+        select(LedgerEntry.account, func.sum(LedgerEntry.amount, type_=Money()))
+        .where(LedgerEntry.tenant_id.in_(tenants), LedgerEntry.entry_date <= as_of)
+        .group_by(LedgerEntry.account)).all())
+    aging = ar_aging_for(session, as_of, tenants)
+
+    def account(*names: str) -> Decimal:
+        return sum((accounts.get(name) or ZERO for name in names), ZERO)
+
+    return {"claims_paid": statuses.get("PAID", 0) + statuses.get("PARTIALLY_PAID", 0),
+            "claims_denied": statuses.get("DENIED", 0), "aging": aging,
+            "totals": {"billed": str(-account("REVENUE")), "paid": str(account("CASH")),
+                       "patient_responsibility": str(account("PATIENT_AR")),
+                       "adjustments": str(account("CONTRACTUAL", "OTHER_ADJUSTMENT")),
+                       "open_ar": aging["total"]}}
+
+
+def run_days(world: PayerWorld, days: list[date], settle_weeks: int, run: RunDay,
+             drop: DropDay, figures: Callable[[date], dict[str, Any]],
+             show: Callable[[str], None]) -> tuple[list[DayFigures], dict[str, Any]]:
+    """The daily flow on each submission day (dropping its claims first), then once a week
+    for ``settle_weeks`` with no new claims. Before each run the world plays up to the day
+    before (what it left over a weekend is in the mailbox); after it, the day itself (it
+    takes the day's uploads). The figures of each run, and the last run's summary."""
+    later = [days[-1] + timedelta(weeks=week) for week in range(1, settle_weeks + 1)]
+    rows: list[DayFigures] = []
+    summary: dict[str, Any] = {}
+    for number, day in enumerate([*days, *later]):
+        if number == len(days) and later:
+            show(f"No new claims from here on: a run every 7 days for {settle_weeks} weeks"
+                 " while the payers answer.")
+        world.advance(day - timedelta(days=1))
+        dropped = drop(day, number) if number < len(days) else 0
+        _, summary = run(day)
+        world.advance(day)
+        steps = [step for stage in summary["stages"].values() for step in stage]
+        now = figures(day)
+        rows.append(DayFigures(day.isoformat(), dropped, len(steps) - len(summary[
+            "failed_steps"]), len(summary["failed_steps"]), now["claims_paid"],
+            now["claims_denied"], now["aging"]["total"]))
+        show(rows[-1].line())
+    return rows, summary
+
+
+def print_books(final: dict[str, Any], console: Console) -> None:
+    """A/R by age bucket, then the totals."""
+    aging = final["aging"]
+    table = Table(title=f"A/R as of {aging['as_of']}")
+    for column in ("days since submission", "claims", "open A/R"):
+        table.add_column(column, justify="right")
+    for name in BUCKETS:
+        bucket = aging["buckets"][name]
+        table.add_row(name, f"{bucket['claims']:,}", f"${Decimal(bucket['amount']):,.2f}")
+    table.add_row("total", f"{aging['claims']:,}", f"${Decimal(aging['total']):,.2f}")
+    console.print(table)
+    totals = Table(title="totals")
+    totals.add_column("")
+    totals.add_column("amount", justify="right")
+    for name, value in final["totals"].items():
+        totals.add_row(name.replace("_", " ").replace("open ar", "open A/R"),
+                       f"${Decimal(value):,.2f}")
+    console.print(totals)
+
+
+def as_json(rows: list[DayFigures], final: dict[str, Any], world: PayerWorld,
+            summary: dict[str, Any], started: float) -> str:
+    return json.dumps({"runs": [asdict(row) for row in rows], "aging": final["aging"],
+                       "totals": final["totals"], "payer_world": world.summary(),
+                       "wall_time_s": round(time.monotonic() - started, 1),
+                       "last_run": summary}, default=str)
