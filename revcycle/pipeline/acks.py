@@ -115,7 +115,10 @@ def _apply_277(session: Session, file_id: int, tenant: str, payer_id: str,
     claim_ids = {number: claim_id for claim_id, number in session.execute(
         select(ClaimRow.id, ClaimRow.patient_control_number).where(
             ClaimRow.tenant_id == tenant, ClaimRow.payer_id == payer_id,
-            ClaimRow.patient_control_number.in_(pcns), ClaimRow.status == Status.SUBMITTED))}
+            ClaimRow.patient_control_number.in_(pcns),
+            # ACCEPTED too: a payer may reject, days later, a claim it first answered A1
+            # ("received").
+            ClaimRow.status.in_((Status.SUBMITTED, Status.ACCEPTED))))}
     accepted: list[int] = []
     payer_numbers: list[tuple[int, str]] = []
     rejected: list[int] = []
@@ -141,8 +144,11 @@ def _apply_277(session: Session, file_id: int, tenant: str, payer_id: str,
                                + (f", entity {info.entity_code}" if info.entity_code else ""),
                     "field": "277CA STC01"})
     update_rows(session, ClaimRow.__table__, payer_numbers, ("payer_claim_control_number",))
-    move(session, accepted, Status.SUBMITTED, Status.ACCEPTED, STAGE)
-    move(session, rejected, Status.SUBMITTED, Status.PAYER_REJECTED, STAGE)
+    accepted = move(session, accepted, Status.SUBMITTED, Status.ACCEPTED, STAGE)
+    rejected = (move(session, rejected, Status.SUBMITTED, Status.PAYER_REJECTED, STAGE)
+                + move(session, rejected, Status.ACCEPTED, Status.PAYER_REJECTED, STAGE))
+    moved = set(rejected)
+    edits = [edit for edit in edits if edit["claim_id"] in moved]
     if edits:
         session.execute(insert(Edit), edits)
     counts["accepted"], counts["rejected"] = len(accepted), len(rejected)

@@ -247,6 +247,34 @@ def test_a_999_that_rejects_a_set_rejects_its_claims_with_the_detail(res: Resour
     assert events == Counter(dict.fromkeys(pro_claims, 1))
 
 
+def test_a_rejection_after_a_received_277ca_rejects_the_claim(res: Resources) -> None:
+    """Payers answer in two steps: A1 ("received") first, then, days later, a rejection
+    (A3) for the same claim. The rejection applies to the claim the A1 left ACCEPTED;
+    before, it found no SUBMITTED claim and was counted unmatched, and the claim waited
+    for a payment that never came."""
+    batch, [(delivery, data)] = _submitted(res, n=6, seed=35)
+    answer = PayerSimulator((PAYER.name, PAYER.payer_id), seed=0).respond(
+        data, received=date(2026, 11, 2), control_numbers=CounterControlNumbers(700))
+    assert answer.ack_277ca is not None and b"STC*A2:20" in answer.ack_277ca
+    received = answer.ack_277ca.replace(b"STC*A2:20", b"STC*A1:19")
+    rejected = answer.ack_277ca.replace(b"STC*A2:20", b"STC*A3:33")
+    first = dataclasses.replace(delivery, interchange_control_number="000000701")
+    res.store.put(answer_key(first, PAYER.payer_id, "277CA"), received)
+    step_one = apply_acknowledgments(res, batch, PAYER.payer_id)
+    later = dataclasses.replace(delivery, interchange_control_number="000000702")
+    res.store.put(answer_key(later, PAYER.payer_id, "277CA"), rejected)
+
+    step_two = apply_acknowledgments(res, batch, PAYER.payer_id)
+
+    taken = answer.claims_accepted
+    assert (step_one["accepted"], step_two["rejected"], step_two["unmatched"]) == (
+        taken, taken, answer.claims_rejected)
+    statuses = Counter(r.status for r in _rows(res).values())
+    assert statuses[Status.ACCEPTED] == 0 and statuses[Status.PAYER_REJECTED] == len(
+        _rows(res))
+    assert {e.rule_id for e in _all(res, models.Edit)} >= {"277CA-A3:33"}
+
+
 # --- 835 posting ------------------------------------------------------------------------
 
 
