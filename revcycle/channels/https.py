@@ -36,11 +36,10 @@ from revcycle.channels.errors import (
     AuthenticationFailed,
     ChannelError,
     PermanentChannelError,
-    SecretMissing,
     TransientChannelError,
 )
 from revcycle.channels.options import HttpsOptions
-from revcycle.channels.secrets import Secrets, environment_variable
+from revcycle.channels.secrets import Secrets
 
 E = TypeVar("E", bound=BaseException)
 
@@ -201,12 +200,7 @@ class HttpsChannel:
         headers = {"Accept": "application/json", "User-Agent": "revcycle"}
         if self.options.auth == "none":
             return headers
-        name = self.options.token_secret
-        token = self.secrets.get(name)
-        if not token:
-            raise SecretMissing(self.payer_id, self.label,
-                                f"secret {name!r} is not set (environment variable"
-                                f" {environment_variable(name)} or a Secret block)")
+        token = self.secrets.require(self.options.token_secret, self.payer_id, self.label)
         if self.options.auth == "bearer":
             headers["Authorization"] = f"Bearer {token}"
         else:

@@ -12,6 +12,8 @@ import os
 import re
 from collections.abc import Callable, Sequence
 
+from revcycle.channels.errors import SecretMissing
+
 SecretLookup = Callable[[str], str | None]  # a secret's value by name, or None
 
 
@@ -35,3 +37,12 @@ class Secrets:
             if value:
                 return value
         return None
+
+    def require(self, name: str, payer_id: str, channel: str) -> str:
+        """The secret's value, or ``SecretMissing`` naming it and where it is looked for."""
+        value = self.get(name)
+        if not value:
+            raise SecretMissing(payer_id, channel,
+                                f"secret {name!r} is not set (environment variable"
+                                f" {environment_variable(name)} or a Secret block)")
+        return value

@@ -31,11 +31,10 @@ from revcycle.channels.errors import (
     ChannelError,
     HostKeyMismatch,
     PermanentChannelError,
-    SecretMissing,
     TransientChannelError,
 )
 from revcycle.channels.options import SftpOptions
-from revcycle.channels.secrets import Secrets, environment_variable
+from revcycle.channels.secrets import Secrets
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", CryptographyDeprecationWarning)
@@ -246,10 +245,12 @@ class SftpChannel:
         kwargs: dict[str, Any] = {"known_hosts": self._known_hosts(), "agent_path": None,
                                   "config": (), "client_keys": None, "password": None}
         if o.password_secret:
-            kwargs["password"] = self._secret(o.password_secret)
+            kwargs["password"] = self.secrets.require(o.password_secret, self.payer_id,
+                                                      self.label)
         elif o.key_secret:
-            kwargs["client_keys"] = [self._key(lambda: asyncssh.import_private_key(
-                self._secret(o.key_secret)), f"secret {o.key_secret!r}")]
+            key = self.secrets.require(o.key_secret, self.payer_id, self.label)
+            kwargs["client_keys"] = [self._key(lambda: asyncssh.import_private_key(key),
+                                               f"secret {o.key_secret!r}")]
         else:
             kwargs["client_keys"] = [self._key(lambda: asyncssh.read_private_key(o.key_file),
                                                f"key_file {o.key_file}")]
@@ -271,14 +272,6 @@ class SftpChannel:
         except (OSError, ValueError, asyncssh.KeyImportError) as exc:
             raise self._permanent(f"cannot use the private key in {where}"
                                   f" ({type(exc).__name__})") from None
-
-    def _secret(self, name: str) -> str:
-        value = self.secrets.get(name)
-        if value is None:
-            raise SecretMissing(self.payer_id, self.label,
-                                f"secret {name!r} is not set (environment variable"
-                                f" {environment_variable(name)} or a Secret block)")
-        return value
 
     # Errors
 
