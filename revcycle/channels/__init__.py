@@ -37,20 +37,7 @@ __all__ = ["ChannelError", "ChannelSpec", "Delivery", "PayerChannel", "PayerRout
 def build_channel(payer: PayerDefinition, spec: ChannelSpec, store: ObjectStore,
                   secrets: Secrets | None = None) -> PayerChannel:
     """One channel of a payer from its spec."""
-    options = parse_options(spec)
-    secrets = secrets or Secrets()
-    if isinstance(options, SimulatorOptions):
-        from revcycle.channels.simulator import SimulatorChannel
-
-        return SimulatorChannel(store, payer, seed=options.seed)
-    if isinstance(options, SftpOptions):
-        from revcycle.channels.sftp import SftpChannel
-
-        return SftpChannel(payer.payer_id, spec.name, options, secrets)
-    assert isinstance(options, HttpsOptions)
-    from revcycle.channels.https import HttpsChannel
-
-    return HttpsChannel(payer.payer_id, spec.name, options, secrets)
+    return _channel(payer, spec.name, parse_options(spec), store, secrets or Secrets())
 
 
 def route_for(payer: PayerDefinition, store: ObjectStore, secrets: Secrets | None = None,
@@ -58,8 +45,24 @@ def route_for(payer: PayerDefinition, store: ObjectStore, secrets: Secrets | Non
     """The payer's channels in its module's order, each with its retry policy."""
     legs = []
     for spec in payer.channels:
-        options: CommonOptions = parse_options(spec)
-        legs.append(Leg(build_channel(payer, spec, store, secrets),
+        options = parse_options(spec)
+        legs.append(Leg(_channel(payer, spec.name, options, store, secrets or Secrets()),
                         RetryPolicy(options.retries, options.retry_delay_s,
                                     options.max_retry_delay_s)))
     return PayerRoute(payer.payer_id, legs, sleep)
+
+
+def _channel(payer: PayerDefinition, label: str, options: CommonOptions, store: ObjectStore,
+             secrets: Secrets) -> PayerChannel:
+    if isinstance(options, SimulatorOptions):
+        from revcycle.channels.simulator import SimulatorChannel
+
+        return SimulatorChannel(store, payer, seed=options.seed)
+    if isinstance(options, SftpOptions):
+        from revcycle.channels.sftp import SftpChannel
+
+        return SftpChannel(payer.payer_id, label, options, secrets)
+    assert isinstance(options, HttpsOptions)
+    from revcycle.channels.https import HttpsChannel
+
+    return HttpsChannel(payer.payer_id, label, options, secrets)
