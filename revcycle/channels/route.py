@@ -66,6 +66,7 @@ class PayerRoute:
         self.payer_id = payer_id
         self.legs = list(legs)
         self.sleep = sleep
+        self.unreachable: list[ChannelError] = []  # the last collect's channels down
 
     @property
     def channels(self) -> list[PayerChannel]:
@@ -143,7 +144,7 @@ class PayerRoute:
         """Every channel's waiting files, with the channel that holds each. A channel that
         cannot be reached is skipped (its files wait there for the next collect) and its
         error kept in ``unreachable``; the other channels are still collected."""
-        self.unreachable: list[ChannelError] = []
+        self.unreachable = []
         for channel in self.channels:
             try:
                 for name, data in channel.collect():

@@ -72,15 +72,9 @@ def new_inbound_files(res: Resources, batch: Batch, payer_id: str,
     day (``revcycle.pipeline.mailbox``)."""
     prefix = object_key(batch.tenant_id, "inbound", batch.business_date, batch.id,
                         f"{payer_id}-")
-    listed = [key for key in res.store.list(prefix) if key.endswith(f"-{kind}.x12")]
-    yield from _unapplied(res, batch, kind, listed)
-    routed = [key for key, _ in pending_pieces(res, batch.tenant_id, payer_id, kind)]
-    yield from _unapplied(res, batch, kind, routed)
-
-
-def _unapplied(res: Resources, batch: Batch, kind: str,
-               keys: list[str]) -> Iterator[InboundFile]:
-    for key in keys:
+    for key in res.store.list(prefix):
+        if not key.endswith(f"-{kind}.x12"):
+            continue
         data = res.store.get(key)
         sha = hashlib.sha256(data).hexdigest()
         with res.sessions() as session:
@@ -89,6 +83,9 @@ def _unapplied(res: Resources, batch: Batch, kind: str,
                 File.sha256 == sha))
         if seen is None:
             yield InboundFile(key, kind, sha, data)
+    # Asked after the folder's files were applied: the query leaves out what they applied.
+    for key, sha in pending_pieces(res, batch.tenant_id, payer_id, kind):
+        yield InboundFile(key, kind, sha, res.store.get(key))
 
 
 def apply_new_files(res: Resources, batch: Batch, payer_id: str, kind: str,

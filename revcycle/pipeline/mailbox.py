@@ -110,9 +110,9 @@ def _route_file(res: Resources, router: Router, file: MailboxFile, day: date) ->
             else:
                 for name, value in values.items():
                     setattr(row, name, value)
-        status = ("ROUTED" if not unrouted else "UNROUTED" if not routed and not any(
-            r.tenant_id for r in done.values()) else "PARTLY_ROUTED")
-        session.get_one(MailboxFile, file.id).status = status
+        placed = routed + sum(r.tenant_id is not None for r in done.values())
+        session.get_one(MailboxFile, file.id).status = (
+            "ROUTED" if not unrouted else "PARTLY_ROUTED" if placed else "UNROUTED")
         session.commit()
     return _Outcome(routed, unrouted)
 
