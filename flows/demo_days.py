@@ -76,8 +76,7 @@ def business_days(start: date, count: int) -> list[date]:
 
 def world_payers(payers: dict[str, PayerDefinition]) -> list[PayerDefinition]:
     """The payers a payer world plays: those whose only channel is the simulator."""
-    return [p for _, p in sorted(payers.items())
-            if all(spec.kind == "simulator" for spec in p.channels)]
+    return [p for _, p in sorted(payers.items()) if p.simulated]
 
 
 @contextmanager

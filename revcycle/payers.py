@@ -53,6 +53,11 @@ class PayerDefinition:
             raise ValueError(f"character_set must be one of {', '.join(CHARACTER_SETS)}")
 
     @property
+    def simulated(self) -> bool:
+        """Whether the payer simulator is its only channel (a payer world may play it)."""
+        return all(spec.kind == "simulator" for spec in self.channels)
+
+    @property
     def character_policy(self) -> CharacterPolicy:
         return CharacterPolicy(self.character_set, self.transliterate)
 

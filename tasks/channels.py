@@ -37,7 +37,7 @@ def in_payer_world(payer: PayerDefinition,
     """The payer as a payer world serves it: a payer whose only channel is the simulator
     gets the world's SFTP server instead (user: its payer id lower-cased), so its answers
     come days and weeks later, as a real payer's do. Any other payer, or no world: as is."""
-    if world is None or any(spec.kind != "simulator" for spec in payer.channels):
+    if world is None or not payer.simulated:
         return payer
     sftp = ChannelSpec("sftp", {"host": world.host, "port": world.port,
                                 "user": payer.payer_id.lower(), "host_key": world.host_key,
