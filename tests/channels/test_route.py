@@ -5,7 +5,6 @@ test_sftp_channel.py and test_https_channel.py, and both together in test_failov
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -19,11 +18,12 @@ from revcycle.channels.errors import (
     TransientChannelError,
 )
 from revcycle.channels.route import Leg, PayerRoute, RetryPolicy
+from tests.unit.pipeline.conftest import RecordingChannel
 
 DELIVERY = Delivery("eastgate", date(2026, 12, 7), "eastgate-2026-12-07", "000000101")
 
 
-class Partner:
+class Partner(RecordingChannel):
     """A channel whose partner holds files by control number. ``script`` lists what each
     send does in turn: "ok"; "refused" (never arrived); "lost-reply" (arrived, the reply
     lost); "lost-request" (the same error, but it never arrived); "busy" (429 with a
@@ -31,6 +31,7 @@ class Partner:
     ``delivered`` fail too."""
 
     def __init__(self, label: str, *script: str) -> None:
+        super().__init__()
         self.label = label
         self.script = list(script)
         self.held: Counter[str] = Counter()
@@ -62,18 +63,6 @@ class Partner:
         if self.unreachable:
             raise TransientChannelError("P1", self.label, "connection refused")
         return self.held[delivery.interchange_control_number] > 0
-
-    def collect(self) -> Iterator[tuple[str, bytes]]:
-        return iter(())
-
-    def acknowledge(self, remote_name: str) -> None:
-        """Nothing to collect."""
-
-    def check(self) -> list[str]:
-        return []
-
-    def close(self) -> None:
-        """No connection."""
 
 
 def _route(*partners: Partner, retries: int = 3) -> tuple[PayerRoute, list[float]]:

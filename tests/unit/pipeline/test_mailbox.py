@@ -25,18 +25,19 @@ from revcycle.pipeline.routing import Router
 from revcycle.pipeline.tenants import register_providers
 from revcycle.status import ADJUDICATED
 from revcycle.x12.split import split_sets
-from tests.unit.pipeline.conftest import BOTH_DATABASES, DAY, PAYERS
+from tests.unit.pipeline.conftest import BOTH_DATABASES, DAY, PAYERS, RecordingChannel
 from tests.unit.pipeline.test_routing import PAYER, SentDay, send_day
 
 LATER = DAY + timedelta(days=9)  # the answers are collected more than a week later
 
 
-class Mailbox:
+class Mailbox(RecordingChannel):
     """A payer's outbound folder: files wait until acknowledged."""
 
     label = "mailbox"
 
     def __init__(self, *files: bytes) -> None:
+        super().__init__()
         self.waiting = {f"answer-{n}.x12": data for n, data in enumerate(files)}
         self.acknowledged: list[str] = []
 
@@ -49,15 +50,6 @@ class Mailbox:
 
     def send(self, delivery: Delivery, data: bytes) -> Receipt:
         raise AssertionError("nothing is sent by collecting")
-
-    def delivered(self, delivery: Delivery) -> bool:
-        return False
-
-    def check(self) -> list[str]:
-        return []
-
-    def close(self) -> None:
-        """No connection."""
 
 
 def _route(box: Mailbox) -> PayerRoute:

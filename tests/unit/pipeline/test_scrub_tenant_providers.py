@@ -32,17 +32,22 @@ def _register(res: Resources, tenant: str, f: ClaimFactory) -> None:
         session.commit()
 
 
-def _scrub(res: Resources, tenant: str, claims: Sequence[Claim],
-           f: ClaimFactory) -> tuple[dict, dict[str, ClaimRow], list[Edit]]:
-    """Ingest the claims, take them to VALIDATED, scrub; the result, the rows by patient
-    control number and the TENANT-01 edits."""
-    drop_claims(res, tenant, claims, f.submitter)
+def _ingest_and_scrub(res: Resources, tenant: str) -> dict:
+    """The tenant's landing files ingested, their claims taken to VALIDATED, scrubbed."""
     batch = ingest(res, tenant, DAY)["batch"]
     with res.sessions() as session:
         move(session, [r.id for r in claims_in(session, batch, Status.RECEIVED)],
              Status.RECEIVED, Status.VALIDATED, "test")
         session.commit()
-    result = scrub_batch(res, batch, RULES)
+    return scrub_batch(res, batch, RULES)
+
+
+def _scrub(res: Resources, tenant: str, claims: Sequence[Claim],
+           f: ClaimFactory) -> tuple[dict, dict[str, ClaimRow], list[Edit]]:
+    """Ingest the claims, take them to VALIDATED, scrub; the result, the rows by patient
+    control number and the TENANT-01 edits."""
+    drop_claims(res, tenant, claims, f.submitter)
+    result = _ingest_and_scrub(res, tenant)
     with res.sessions() as session:
         rows = {r.patient_control_number: r for r in session.scalars(select(ClaimRow))}
         edits = list(session.scalars(select(Edit).where(Edit.rule_id == "TENANT-01")))
@@ -104,12 +109,7 @@ def test_the_demo_registers_its_providers_and_its_day_has_no_tenant_01(
     for tenant in tenants:
         with res.sessions() as session:
             assert len(registered_npis(session, tenant)) == 3  # two groups and a hospital
-        batch = ingest(res, tenant, DAY)["batch"]
-        with res.sessions() as session:
-            move(session, [r.id for r in claims_in(session, batch, Status.RECEIVED)],
-                 Status.RECEIVED, Status.VALIDATED, "test")
-            session.commit()
-        result = scrub_batch(res, batch, RULES)
+        result = _ingest_and_scrub(res, tenant)
         assert "TENANT-01" not in result["edits"]
         rejected += result["rejected"]
     with res.sessions() as session:
