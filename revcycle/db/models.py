@@ -338,7 +338,7 @@ class Remittance(Base):
     file_id: Mapped[int] = mapped_column(ForeignKey("files.id"))
     trace_number: Mapped[str] = mapped_column(String(50))
     payment_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    total_paid: Mapped[Decimal]
+    total_paid: Mapped[Decimal]  # BPR02, signed: negative for a debit (BPR03 D)
     status: Mapped[str] = mapped_column(String(10))  # POSTED, HELD
     reason: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 

@@ -121,9 +121,12 @@ def _post(session: Session, file: File, batch: Batch, payer_id: str,
             RemittanceRow.status == "POSTED")) is not None:
         return {"duplicates": 1}
     problems = balance_problems(remittance)
+    # Signed: a debit remittance (BPR03 D) is money the payer took back.
+    cash = -remittance.total_paid if remittance.credit_debit_flag == "D" else (
+        remittance.total_paid)
     row = RemittanceRow(tenant_id=batch.tenant_id, payer_id=payer_id, file_id=file.id,
                         trace_number=trace, payment_date=remittance.payment_date,
-                        total_paid=remittance.total_paid,
+                        total_paid=cash,
                         status="HELD" if problems else "POSTED",
                         reason={"unbalanced": problems} if problems else None)
     session.add(row)
@@ -139,7 +142,7 @@ def _post(session: Session, file: File, batch: Batch, payer_id: str,
         # Provider-level: a positive amount was withheld from the payment.
         posting.book(None, "PROVIDER_ADJUSTMENT", "CASH", plb.amount, f"PLB {plb.reason_code}")
     posting.write()
-    posting.outcome["paid"] = remittance.total_paid
+    posting.outcome["paid"] = cash
     return posting.outcome
 
 
