@@ -381,7 +381,8 @@ def queue_post(
 @app.command("audit")
 def audit_command(
     batch: str | None = typer.Option(None, "--batch", help="One batch (tenant-yyyymmdd)."),
-    tenant: str | None = typer.Option(None, "--tenant", help="One provider client."),
+    tenant: str | None = typer.Option(None, "--tenant", help="One provider client, or"
+                                      " _mailbox for the mailbox stages (collect, route)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Which run touched which batch: stage, when, and what it did in counts (the

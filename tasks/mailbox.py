@@ -11,13 +11,14 @@ from typing import Any
 
 from prefect import get_run_logger, task
 
+from revcycle.pipeline.batches import mailbox_batch
 from revcycle.pipeline.directory import directory_for
 from revcycle.pipeline.mailbox import collect_mailbox, route_mailbox
 from revcycle.pipeline.resources import get_resources
 from revcycle.pipeline.routing import Router
 from tasks.channels import payer_route
 from tasks.payers import load_payers
-from tasks.policy import in_stage, run_name, stage_task_options
+from tasks.policy import audited, in_stage, run_name, stage_task_options
 
 
 @task(**stage_task_options("collect", across_runs=False))
@@ -38,9 +39,10 @@ def _collect(payer_id: str, business_date: date) -> dict[str, Any]:
     res = get_resources()
     route = payer_route(load_payers()[payer_id], res.store)
     try:
-        return collect_mailbox(res, payer_id, route, business_date)
+        result = collect_mailbox(res, payer_id, route, business_date)
     finally:
         route.close()
+    return audited(res, "collect", mailbox_batch(business_date), result)
 
 
 @task(**stage_task_options("route", across_runs=False))
@@ -57,4 +59,5 @@ def _route(business_date: date) -> dict[str, Any]:
     res = get_resources()
     router = Router(directory_for(res, load_payers().values()),
                     receiver_ids=(res.settings.sender_id,))
-    return route_mailbox(res, router, business_date)
+    return audited(res, "route", mailbox_batch(business_date),
+                   route_mailbox(res, router, business_date))

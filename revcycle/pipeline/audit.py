@@ -9,6 +9,7 @@ names, never a claim value, an amount or an object key.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -18,6 +19,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from revcycle.db.models import Batch, StageRun
+from revcycle.pipeline.batches import MAILBOX
 from revcycle.pipeline.resources import Resources
 
 # A process outside any Prefect flow run is one run: its rows share this id.
@@ -39,9 +41,10 @@ def record(res: Resources, stage: str, batch_id: str, result: Mapping[str, Any],
            run_id: str = "", payer: str = "") -> None:
     """Append one row: ``run_id`` (default: this process's) touched ``batch_id`` (``payer``'s
     part of it, "" for all) in ``stage`` and did ``result``'s counts. Committed at once, in
-    its own transaction."""
+    its own transaction. The mailbox stages record under ``batches.mailbox_batch``."""
     with res.sessions() as session:
-        tenant = session.scalar(select(Batch.tenant_id).where(Batch.id == batch_id))
+        tenant = (MAILBOX if re.fullmatch(rf"{MAILBOX}-\d{{8}}", batch_id) else
+                  session.scalar(select(Batch.tenant_id).where(Batch.id == batch_id)))
         if not stage or tenant is None:
             raise AuditError(f"no batch {batch_id!r} to record stage {stage!r} on")
         session.execute(insert(StageRun), [{

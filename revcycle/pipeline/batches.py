@@ -35,6 +35,12 @@ def batch_id(tenant: str, business_date: date) -> str:
     return f"{tenant}-{business_date:%Y%m%d}"
 
 
+def mailbox_batch(business_date: date) -> str:
+    """The audit trail's name for a day of the mailbox stages (collect, route): they work
+    for no tenant, so there is no batch row behind it."""
+    return batch_id(MAILBOX, business_date)
+
+
 def ensure_batch(session: Session, tenant: str, business_date: date) -> Batch:
     """The tenant's batch for the day; it and the tenant are made and committed if missing."""
     check_tenant(tenant)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from revcycle.db.models import StageRun
 from revcycle.pipeline.audit import PROCESS_RUN_ID, AuditError, record, trail
-from revcycle.pipeline.batches import ensure_batch
+from revcycle.pipeline.batches import MAILBOX, ensure_batch, mailbox_batch
 from revcycle.pipeline.resources import Resources
 from tests.unit.pipeline.conftest import BOTH_DATABASES, DAY, run_cli
 
@@ -95,6 +95,24 @@ def test_every_stage_task_records_its_run(res: Resources,
                 for r in trail(session, batch=alpha)]
     assert rows == [(PROCESS_RUN_ID, "quality", "", {"validated": 3, "failed": 1}),
                     (PROCESS_RUN_ID, "post", "SIMC1", {"claims_posted": 4})]
+
+
+def test_the_mailbox_stages_record_their_runs_under_the_mailbox(res: Resources) -> None:
+    from tasks import mailbox
+
+    for stage, work in (("collect", mailbox._collect), ("route", mailbox._route)):
+        assert f'"{stage}", ' in inspect.getsource(work).split("audited(", 1)[1], stage
+    day = mailbox_batch(DAY)
+    record(res, "collect", day, {"payer": "SIMC1", "collected": 3, "duplicates": 0,
+                                 "unreachable": []}, payer="SIMC1")
+    record(res, "route", day, {"files": 3, "routed": 5, "unrouted": 1})
+    with res.sessions() as session:
+        rows = [(r["stage"], r["tenant"], r["payer"], r["counts"])
+                for r in trail(session, tenant=MAILBOX)]
+    assert rows == [("collect", MAILBOX, "SIMC1", {"collected": 3, "duplicates": 0}),
+                    ("route", MAILBOX, "", {"files": 3, "routed": 5, "unrouted": 1})]
+    with pytest.raises(AuditError):  # not a way around the batch check for tenants
+        record(res, "post", f"{MAILBOX}x-20261102", {"claims": 1})
 
 
 def test_no_code_path_updates_or_deletes_the_trail(res: Resources) -> None:
