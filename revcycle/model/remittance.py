@@ -10,12 +10,14 @@ Segments the model does not name (MIA, MOA, claim REFs, TS3/TS2, ...) are kept a
 of elements in the ``other_segments`` of the loop they came from, so an 835 read from a
 payer is written back without loss.
 
-``balance_problems`` checks the three balancing rules of the TR3; the reader does not call
-it (posting decides what an unbalanced remittance means).
+``balance_problems`` checks the three balancing rules of the TR3 and ``excess_precision``
+finds amounts that are not whole cents; the reader calls neither (posting decides what an
+unbalanced or over-precise remittance means).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -244,4 +246,74 @@ def balance_problems(remittance: Remittance) -> list[str]:
     if total != expected:
         problems.append("transaction: BPR02 does not equal the sum of CLP04 minus the sum of"
                         " PLB amounts")
+    return problems
+
+
+_CENT = Decimal("0.01")
+
+
+def _whole_cents(amount: Decimal | int | None) -> bool:
+    if amount is None:
+        return True
+    amount = Decimal(amount)  # an int (0) built in code is whole cents too
+    return not amount.is_finite() or amount % _CENT == 0
+
+
+def _kept_amounts(segments: Iterable[Segment]) -> Iterable[str]:
+    """The qualifiers of kept AMT segments whose AMT02 is a number that is not whole cents."""
+    for segment in segments:
+        if segment[:1] == ("AMT",) and len(segment) > 2:
+            try:
+                amount = Decimal(segment[2])
+            except ArithmeticError:  # not a number: not this check's business
+                continue
+            if not _whole_cents(amount):
+                yield segment[1]
+
+
+def excess_precision(remittance: Remittance) -> list[str]:
+    """The monetary amounts of this remittance that have more than two decimals.
+
+    pyx12 accepts an 835 amount such as 100.005 (an X12 R value may carry any number of
+    decimals), so the reader reads it exactly. But the books keep cents: posting such an
+    amount would round it after the balance check, and a remittance could balance as read
+    yet not as stored. Posting holds the remittance with these problems instead.
+
+    Amounts are BPR02, CLP03-05, SVC02-03, every CAS and PLB amount and AMT02 (modeled or
+    kept); quantities (SVC05, SVC07, CAS quantities) and CLP12-13 are not money and may have
+    more decimals. Trailing zeros (100.5000) are whole cents and pass. Like
+    ``balance_problems``, messages name places (0-based), never amounts; a claim read from
+    a file also names its CLP's segment number.
+    """
+    problems: list[str] = []
+
+    def check(amount: Decimal | None, where: str, what: str) -> None:
+        if not _whole_cents(amount):
+            problems.append(f"{where}: {what} has more than two decimals")
+
+    check(remittance.total_paid, "transaction", "BPR02")
+    for i, claim in enumerate(remittance.claims):
+        at = (f" (CLP at segment {claim.segment_number})"
+              if claim.segment_number is not None else "")
+        for element, amount in (("CLP03", claim.charge), ("CLP04", claim.paid),
+                                ("CLP05", claim.patient_responsibility)):
+            check(amount, f"claims[{i}]{at}", element)
+        for k, adjustment in enumerate(claim.adjustments):
+            check(adjustment.amount, f"claims[{i}].adjustments[{k}]{at}", "a CAS amount")
+        check(claim.coverage_amount, f"claims[{i}]{at}", "AMT02 (AMT*AU)")
+        for qualifier in _kept_amounts(claim.other_segments):
+            problems.append(f"claims[{i}]{at}: AMT02 (AMT*{qualifier}) has more than two"
+                            " decimals")
+        for j, service in enumerate(claim.service_payments):
+            line = f"claims[{i}].service_payments[{j}]"
+            check(service.charge, line + at, "SVC02")
+            check(service.paid, line + at, "SVC03")
+            for k, adjustment in enumerate(service.adjustments):
+                check(adjustment.amount, f"{line}.adjustments[{k}]{at}", "a CAS amount")
+            check(service.allowed_amount, line + at, "AMT02 (AMT*B6)")
+            for qualifier in _kept_amounts(service.other_segments):
+                problems.append(f"{line}{at}: AMT02 (AMT*{qualifier}) has more than two"
+                                " decimals")
+    for k, provider_adjustment in enumerate(remittance.provider_adjustments):
+        check(provider_adjustment.amount, f"provider_adjustments[{k}]", "a PLB amount")
     return problems
