@@ -134,6 +134,7 @@ class Claim:
     assignment: str = "A"  # CLM07 (837P) / "A" or "C" (837I)
     benefits_assigned: str = "Y"  # CLM08
     release_of_information: str = "Y"  # CLM09
+    delay_reason_code: str = ""  # CLM20: why the claim is filed late (1-11, 15), when it is
     rendering_provider: Provider | None = None
     attending_provider: Provider | None = None  # 837I
     service_facility: Provider | None = None

@@ -554,10 +554,22 @@ class Claim837Parser:
         self.claim_patient = patient
         self.claim_extras = []
         if len(elements) > 10:
-            self.claim_extras.append(self._keep(["CLM", *elements[10:]]))
+            self._keep_clm_rest(elements)
         self.in_cob = False
         self.line = None
         self.state = CLAIM
+
+    def _keep_clm_rest(self, elements: list[str]) -> None:
+        """CLM20 (delay reason) into the claim; CLM10-19 and after kept as read, with CLM20
+        left empty in what is kept (the writer puts the model's value there)."""
+        rest = elements[10:]
+        if len(rest) > 10:
+            self.claim.delay_reason_code = rest[10]
+            rest[10] = ""
+        while rest and not rest[-1]:
+            rest.pop()
+        if rest:
+            self.claim_extras.append(self._keep(["CLM", *rest]))
 
     def _claim_segment(self, tag: str, elements: list[str]) -> None:
         claim = self.claim

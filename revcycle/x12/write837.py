@@ -198,6 +198,11 @@ class Claim837Writer:
             segments[0] = (*segments[0], *(
                 w.composite(*e.split(KEPT_COMPONENT)) for e in kept[0][1:]))
             kept = kept[1:]
+        if claim.delay_reason_code:  # CLM20, after what was kept (its place there is empty)
+            clm = list(segments[0])
+            clm += [""] * (21 - len(clm))
+            clm[20] = claim.delay_reason_code
+            segments[0] = tuple(clm)
         if pro:
             if claim.onset_date:
                 segments.append(("DTP", "431", "D8", d8(claim.onset_date)))

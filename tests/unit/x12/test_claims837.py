@@ -234,3 +234,43 @@ def test_n4_without_n3_is_refused_where_the_tr3_requires_n3(after: str, loop: st
     assert pyx12_errors(damaged) != []
     with pytest.raises(X12StructureError, match=f"N3 required.*loop {loop}"):
         _read(damaged)
+
+
+# -- CLM20 delay reason code ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("claim_type", [ClaimType.PROFESSIONAL, ClaimType.INSTITUTIONAL])
+def test_delay_reason_code_survives_write_and_read_and_passes_pyx12(
+        claim_type: ClaimType) -> None:
+    claim = _claim("LATE1")
+    if claim_type is ClaimType.INSTITUTIONAL:
+        claim.claim_type, claim.facility_code, claim.provider_signature = claim_type, "13", ""
+        claim.statement_from = claim.statement_to = date(2026, 10, 30)
+        claim.admission_type, claim.admission_source, claim.patient_status = "1", "7", "01"
+        for line in claim.service_lines:
+            line.revenue_code, line.diagnosis_pointers, line.modifiers = "0450", (), ()
+    claim.delay_reason_code = "7"
+    text = write_837([claim], HEADER, CounterControlNumbers(), SUBMITTER, RECEIVER).text
+    clm = next(s for s in text.split("~\n") if s.startswith("CLM*")).split("*")
+    assert len(clm) == 21 and clm[20] == "7" and not any(clm[10:20])
+    assert pyx12_errors(text) == []
+    (back,) = _read(text)
+    assert back == claim and back.delay_reason_code == "7"
+    assert not any(s[0] == "CLM" for s in back.other_segments)  # nothing else was kept
+
+
+def test_delay_reason_code_and_other_kept_clm_elements_are_apart() -> None:
+    claim = _claim("LATE2")
+    text = write_837([claim], HEADER, CounterControlNumbers(), SUBMITTER, RECEIVER).text
+    assert _read(text)[0].delay_reason_code == ""  # absent: empty
+    clm_at = text.index("CLM*")
+    end = text.index("~", clm_at)
+    # CLM11 (related causes: an accident) and CLM20 both present in a partner's file
+    with_both = text[:end] + "**OA" + "*" * 8 + "*1" + text[end:]
+    (back,) = _read(with_both)
+    assert back.delay_reason_code == "1"
+    assert back.other_segments[0] == ("CLM", "", "OA")  # CLM11 kept, CLM20 not twice
+    again = write_837([back], HEADER, CounterControlNumbers(), SUBMITTER, RECEIVER).text
+    clm = next(s for s in again.split("~\n") if s.startswith("CLM*")).split("*")
+    assert (clm[11], clm[20], len(clm)) == ("OA", "1", 21)
+    assert _read(again) == [back]
