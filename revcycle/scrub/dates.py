@@ -53,20 +53,72 @@ def ranges_run_forward(claim: Claim, ctx: ScrubContext) -> Iterator[Hit]:
                       f"service line {number} date is outside the statement period")
 
 
+_DELAY_REASON = "2300 CLM20"
+WARNING_DAYS = 30  # DT-04 warns this many days (or fewer) before the limit
+
+
+def _filing_clock(claim: Claim, ctx: ScrubContext) -> tuple[str, str, int, int] | None:
+    """Where the filing limit counts from (its field and its name in a message), the
+    payer's limit, and the days left (negative once it has passed); None without dates.
+
+    An 837I with a statement period counts from its end, the "through" date (CLM/DTP*434):
+    an inpatient stay is billed after discharge, and payers (Medicare among them) count
+    institutional limits from the through date. Everything else counts from the first date
+    of service, the strictest reading when a payer counts per line."""
+    if claim.claim_type is ClaimType.INSTITUTIONAL and claim.statement_to is not None:
+        start, field, name = claim.statement_to, _STATEMENT, (
+            "statement period end (the through date)")
+    else:
+        start = claim.service_date
+        if start is None:
+            return None
+        field = _LINE_DATE if claim.claim_type is ClaimType.PROFESSIONAL else _STATEMENT
+        name = "first date of service"
+    limit = ctx.timely_filing_days.get(claim.payer.payer_id, _DEFAULT_FILING_DAYS)
+    return field, name, limit, limit - (ctx.as_of - start).days
+
+
 @rule("DT-03", family="dates", severity=Severity.ERROR,
       message="first date of service is past the payer's timely filing limit",
       field=_LINE_DATE)
 def timely_filing(claim: Claim, ctx: ScrubContext) -> Iterator[Hit]:
-    """The first date of service is at most the payer's filing limit
-    (``ctx.timely_filing_days``, 365 days unless the payer module says otherwise) before
-    ``ctx.as_of``: a claim filed later is denied (CARC 29, time limit for filing expired).
+    """The claim is filed at most the payer's filing limit (``ctx.timely_filing_days``, 365
+    days unless the payer module says otherwise) after the date the limit counts from (an
+    837I's statement period end, else the first date of service): a claim filed later is
+    denied (CARC 29, time limit for filing expired).
+
+    A late claim that carries a delay reason code (CLM20) is not blocked: the code asks the
+    payer to accept it late, and only the payer can say yes. DT-04 warns about it instead.
+    The catalog gives a rule one severity, so the warnings of the timely-filing check are
+    a rule of their own (DT-04), which a payer module can drop or keep apart from this one.
     """
-    first = claim.service_date
-    if first is None:
+    clock = _filing_clock(claim, ctx)
+    if clock is None or claim.delay_reason_code:
         return
-    limit = ctx.timely_filing_days.get(claim.payer.payer_id, _DEFAULT_FILING_DAYS)
-    if (ctx.as_of - first).days > limit:
-        field = _LINE_DATE if claim.claim_type is ClaimType.PROFESSIONAL else _STATEMENT
-        yield Hit(field, None, "first date of service is more than "
-                               f"{limit} days before the business date (the payer's timely "
-                               "filing limit)")
+    field, name, limit, left = clock
+    if left < 0:
+        yield Hit(field, None, f"{name} is more than {limit} days before the business date "
+                               "(the payer's timely filing limit)")
+
+
+@rule("DT-04", family="dates", severity=Severity.WARNING,
+      message="the payer's timely filing limit is near, or passed with a delay reason",
+      field=_LINE_DATE)
+def timely_filing_warnings(claim: Claim, ctx: ScrubContext) -> Iterator[Hit]:
+    """What DT-03 does not block but a biller should see: a claim within 30 days of the
+    payer's filing limit ("N days left": send it now, or fix it fast), and a claim past the
+    limit that carries a delay reason code (CLM20), named, since the payer decides whether
+    the reason holds (if not: CARC 29). A late claim without a code is DT-03's error."""
+    clock = _filing_clock(claim, ctx)
+    if clock is None:
+        return
+    field, name, limit, left = clock
+    if left < 0:
+        if claim.delay_reason_code:
+            yield Hit(_DELAY_REASON, None,
+                      f"filed after the payer's timely filing limit ({limit} days from the "
+                      f"{name}) with delay reason code {claim.delay_reason_code} (CLM20): "
+                      "the payer decides whether it accepts the delay")
+    elif left <= WARNING_DAYS:
+        yield Hit(field, None, f"{left} day{'' if left == 1 else 's'} left before the payer's "
+                               f"timely filing limit ({limit} days from the {name})")

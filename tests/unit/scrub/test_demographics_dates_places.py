@@ -143,23 +143,40 @@ def test_dem02_clean_dependents_pass() -> None:
     assert demographics.patient_is_not_the_subscriber(claim, ctx()) == []
 
 
-# ------------------------------------------------------------------ DT-03
+# ------------------------------------------------------------------ DT-03, DT-04
+
+
+def _counted_from(claim: Claim) -> date:
+    """Where the filing limit counts from: an 837I's statement period end (its "through"
+    date), else the first date of service."""
+    if claim.claim_type is INST and claim.statement_to is not None:
+        return claim.statement_to
+    return _first_date(claim)
 
 
 def _filed_after(claim: Claim, days: int) -> ScrubContext:
-    """A context whose business date is ``days`` after the claim's first date of service."""
-    return ScrubContext(as_of=_first_date(claim) + timedelta(days=days))
+    """A context whose business date is ``days`` after the date the limit counts from."""
+    return ScrubContext(as_of=_counted_from(claim) + timedelta(days=days))
 
 
-@pytest.mark.parametrize(("claim_type", "field"), [(PRO, "2400 DTP03"), (INST, "2300 DTP03")])
-def test_dt03_default_limit_is_365_days(claim_type, field) -> None:
+def _stay(claim: Claim) -> bool:
+    return (claim.statement_from is not None and claim.statement_to is not None
+            and claim.statement_to > claim.statement_from)
+
+
+@pytest.mark.parametrize(("claim_type", "field", "start"), [
+    (PRO, "2400 DTP03", "first date of service"),
+    (INST, "2300 DTP03", "statement period end (the through date)")])
+def test_dt03_default_limit_is_365_days(claim_type, field, start) -> None:
     claim = clean(claim_type)
     [finding] = RULES.run(claim, _filed_after(claim, 366))
     assert finding == Finding(
         "DT-03", "dates", Severity.ERROR,
-        "first date of service is more than 365 days before the business date (the payer's "
+        f"{start} is more than 365 days before the business date (the payer's "
         "timely filing limit)", field, None)
-    assert RULES.run(claim, _filed_after(claim, 365)) == []  # the last day is in time
+    # the last day is in time: no error, a warning that no day is left
+    assert [(f.rule_id, f.severity) for f in RULES.run(claim, _filed_after(claim, 365))] == [
+        ("DT-04", Severity.WARNING)]
 
 
 def test_dt03_payer_limits_from_the_context() -> None:
@@ -186,6 +203,74 @@ def test_dt03_counts_from_the_first_date_of_service() -> None:
     context = ScrubContext(as_of=last + timedelta(days=365))  # in time for the last line only
     assert len(dates.timely_filing(claim, context)) == 1
     assert dates.timely_filing(claim, ScrubContext(as_of=first + timedelta(days=365))) == []
+
+
+def test_dt03_counts_an_institutional_stay_from_its_through_date() -> None:
+    claim = clean(INST, _stay)
+    assert claim.statement_from is not None and claim.statement_to is not None
+    after_start = ScrubContext(as_of=claim.statement_from + timedelta(days=366))
+    assert dates.timely_filing(claim, after_start) == []  # late from the admission only
+    [finding] = dates.timely_filing(claim, _filed_after(claim, 366))
+    assert finding.field == "2300 DTP03" and "through date" in finding.message
+
+
+def test_dt03_an_institutional_claim_without_a_statement_end_counts_from_service() -> None:
+    claim = clean(INST)
+    claim.statement_to = None
+    assert len(dates.timely_filing(claim, _filed_after(claim, 366))) == 1
+    assert dates.timely_filing(claim, _filed_after(claim, 365)) == []
+
+
+@pytest.mark.parametrize("code", ["1", "7", "11", "15"])
+def test_dt03_a_delay_reason_code_makes_a_late_claim_a_warning_naming_it(code) -> None:
+    claim = clean(PRO)
+    claim.delay_reason_code = code
+    context = _filed_after(claim, 500)
+    assert dates.timely_filing(claim, context) == []  # not blocked: the payer decides
+    [finding] = dates.timely_filing_warnings(claim, context)
+    assert (finding.rule_id, finding.severity, finding.field) == (
+        "DT-04", Severity.WARNING, "2300 CLM20")
+    assert f"delay reason code {code} " in finding.message
+    assert "365 days" in finding.message
+
+
+@pytest.mark.parametrize(("days", "left"), [(335, 30), (350, 15), (364, 1), (365, 0)])
+def test_dt04_warns_within_30_days_of_the_limit_with_the_days_left(days, left) -> None:
+    claim = clean(PRO)
+    [finding] = dates.timely_filing_warnings(claim, _filed_after(claim, days))
+    assert finding == Finding(
+        "DT-04", "dates", Severity.WARNING,
+        f"{left} day{'' if left == 1 else 's'} left before the payer's timely filing limit "
+        "(365 days from the first date of service)", "2400 DTP03", None)
+    assert dates.timely_filing(claim, _filed_after(claim, days)) == []
+
+
+@pytest.mark.parametrize("days", [0, 100, 334])
+def test_dt04_nearest_passing_more_than_30_days_left(days) -> None:
+    claim = clean(INST)
+    assert dates.timely_filing_warnings(claim, _filed_after(claim, days)) == []
+
+
+def test_dt04_uses_the_payers_limit_and_nothing_after_the_limit_without_a_delay_code() -> None:
+    claim = clean(INST)
+    context = _filed_after(claim, 80)
+    context.timely_filing_days = {claim.payer.payer_id: 90}
+    [finding] = dates.timely_filing_warnings(claim, context)
+    assert finding.message.startswith("10 days left") and "(90 days from the statement" in (
+        finding.message)
+    assert finding.field == "2300 DTP03"
+    context = _filed_after(claim, 91)
+    context.timely_filing_days = {claim.payer.payer_id: 90}
+    assert dates.timely_filing_warnings(claim, context) == []  # DT-03's error says it all
+    assert len(dates.timely_filing(claim, context)) == 1
+
+
+def test_dt03_dt04_claims_without_dates_are_not_judged() -> None:
+    claim = clean(PRO)
+    for line in claim.service_lines:
+        line.service_date = None
+    context = ScrubContext(as_of=AS_OF)
+    assert dates.timely_filing(claim, context) == dates.timely_filing_warnings(claim, context) == []
 
 
 # ------------------------------------------------------------------ POS-01

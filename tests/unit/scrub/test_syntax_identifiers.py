@@ -28,8 +28,8 @@ from revcycle.simulator import DEFAULT_AS_OF, generate_claims
 PRO, INST = ClaimType.PROFESSIONAL, ClaimType.INSTITUTIONAL
 # Every rule of the syntax, identifier (new), demographic, timely-filing and place families.
 # In catalog order: the modules' order in DEFAULT_RULES, then their definition order.
-NEW_IDS = ("ID-01", "ID-02", "ID-03", "ID-04", "ID-05", "DT-03", "SYN-01", "SYN-02", "SYN-03",
-           "SYN-04", "SYN-05", "SYN-06", "DEM-01", "DEM-02", "POS-01", "POS-02")
+NEW_IDS = ("ID-01", "ID-02", "ID-03", "ID-04", "ID-05", "DT-03", "DT-04", "SYN-01", "SYN-02",
+           "SYN-03", "SYN-04", "SYN-05", "SYN-06", "DEM-01", "DEM-02", "POS-01", "POS-02")
 RULES = RuleSet(r for r in DEFAULT_RULES if r.id in NEW_IDS)
 _POOL = {claim_type: generate_claims(300, 41, claim_type) for claim_type in ClaimType}
 
@@ -65,7 +65,7 @@ def test_these_rules_are_in_the_catalog_with_their_families_and_severities() -> 
         "SYN-01", "SYN-02", "SYN-03", "SYN-04", "SYN-05", "SYN-06"}
     assert {i for i, f in families.items() if f == "identifiers"} == {
         "ID-01", "ID-02", "ID-03", "ID-04", "ID-05"}
-    assert [r.id for r in RULES if r.severity is Severity.WARNING] == ["SYN-02"]
+    assert [r.id for r in RULES if r.severity is Severity.WARNING] == ["DT-04", "SYN-02"]
 
 
 @pytest.mark.parametrize("seed", [3, 17, 2026])
