@@ -1360,12 +1360,14 @@ class ClaimFactory:
             _copy_address(s.address) if s.address else None)
 
     def _break_filing(self, claim: Claim) -> None:
-        """The claim (birth dates with it) moved back so that its first date of service is
-        1 to 120 days past the filing limit."""
-        first = claim.service_date
-        assert first is not None
+        """The claim (birth dates with it) moved back so that the date the limit counts
+        from (an 837I's through date, else the first date of service: see DT-03) is 1 to
+        120 days past the filing limit."""
+        start = (claim.statement_to if claim.claim_type is ClaimType.INSTITUTIONAL
+                 and claim.statement_to is not None else claim.service_date)
+        assert start is not None
         late = self._filing_limit + self._defect_rng.randint(1, 120)
-        _shift(claim, self.as_of - timedelta(days=late) - first)
+        _shift(claim, self.as_of - timedelta(days=late) - start)
 
     # Diagnoses.
 
