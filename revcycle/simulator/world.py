@@ -416,12 +416,12 @@ class PayerWorld:
                 self._count(day, payer, "reversed")
                 if pcn in payer.ours:
                     events.append(Paid(_reversal(claim), claim.charge))
-            # A recovery by PLB only in a set that pays some claim: a set of a PLB alone
-            # is legal but is not what this world means to test.
-            elif payee in claims and (_draw(config, "wo-recoupment", payer_number)
-                                      < config.mismatches.wo_recoupment):
+            # A payee with no claim in this run gets a set of the PLB alone (a debit).
+            elif (_draw(config, "wo-recoupment", payer_number)
+                  < config.mismatches.wo_recoupment):
                 recovered = recoupment(claim, payee[0], day, number)
                 adjustments.setdefault(payee, []).append(recovered)
+                claims.setdefault(payee, [])
                 self._count(day, payer, "wo_recoupment")
                 if pcn in payer.ours:
                     events.append(Recouped(pcn, recovered.amount))
