@@ -3,8 +3,10 @@
 999: every acknowledged transaction set maps back to its submission by group and set
 control numbers; a rejected set marks its claims PAYER_REJECTED with the IK3/IK4 detail.
 277CA: claim by claim, matched by patient control number (TRN02) among the claims sent to
-this payer: A1/A2 accept (keeping the payer's claim control number), anything else
-rejects, and the reason becomes an edit a biller can act on.
+this payer: A0/A1/A2/A5 accept (keeping the payer's claim control number; A5 says the
+payer split the claim, its parts paid apart), P0-P5 (pending, in process) only inform and
+leave the claim as it is, anything else rejects, and the reason becomes an edit a biller
+can act on.
 """
 
 from __future__ import annotations
@@ -29,12 +31,16 @@ from revcycle.x12.ack999 import parse_999
 from revcycle.x12.envelope import X12Document
 
 STAGE = "acks"
-ACCEPTING_CATEGORIES = frozenset({"A1", "A2"})
+# A0 forwarded, A1 received, A2 accepted into adjudication, A5 acknowledged (split claim).
+ACCEPTING_CATEGORIES = frozenset({"A0", "A1", "A2", "A5"})
+# P0-P5: pending (adjudication or payment in process, waiting for information...): a
+# status report, not a verdict; the claim keeps the status it had.
+PENDING_CATEGORIES = frozenset({"P0", "P1", "P2", "P3", "P4", "P5"})
 
 
 def apply_acknowledgments(res: Resources, batch_id: str, payer_id: str) -> dict[str, Any]:
     result = {"batch": batch_id, "payer": payer_id, "files": 0, "quarantined": 0,
-              "sets_rejected": 0, "accepted": 0, "rejected": 0, "unmatched": 0}
+              "sets_rejected": 0, "accepted": 0, "rejected": 0, "pending": 0, "unmatched": 0}
     with res.sessions() as session:
         batch = batch_of(session, batch_id)
 
@@ -110,7 +116,7 @@ def _set_rejection_edits(session: Session, claim_ids: list[int],
 
 def _apply_277(session: Session, file_id: int, tenant: str, payer_id: str,
                report: ClaimAckReport) -> dict[str, int]:
-    counts = {"accepted": 0, "rejected": 0, "unmatched": 0}
+    counts = {"accepted": 0, "rejected": 0, "pending": 0, "unmatched": 0}
     pcns = [c.patient_control_number for c in report.claims]
     claim_ids = {number: claim_id for claim_id, number in session.execute(
         select(ClaimRow.id, ClaimRow.patient_control_number).where(
@@ -128,7 +134,10 @@ def _apply_277(session: Session, file_id: int, tenant: str, payer_id: str,
         if claim_id is None:
             counts["unmatched"] += 1
             continue
-        if set(status.categories) <= ACCEPTING_CATEGORIES:
+        if status.categories and set(status.categories) <= PENDING_CATEGORIES:
+            counts["pending"] += 1
+            continue
+        if set(status.categories) <= ACCEPTING_CATEGORIES | PENDING_CATEGORIES:
             accepted.append(claim_id)
             if status.payer_claim_control_number:
                 payer_numbers.append((claim_id, status.payer_claim_control_number))

@@ -15,8 +15,16 @@ mailbox on the day a payer would:
   out, from whatever submission day, in one ERA file with one ST set per payee. A run
   may also **take back** (CLP02 ``22``) a claim paid in the previous run; a remittance
   that takes back more than it pays is written as a debit (BPR03 ``D``). A few claims
-  are **pended**: held three to five weeks, then paid (or denied) with **L6 interest**
-  (a PLB) for the days past the prompt-pay limit.
+  are **pended**: answered a week after their 277CA by a second 277CA saying ``P1``
+  (pending, in process), held three to five weeks, then paid (or denied) with **L6
+  interest** (a PLB) for the days past the prompt-pay limit.
+
+A payer's :class:`~revcycle.simulator.mismatch.Mismatches` (all off by default) make its
+835s stop matching our claims the ways real ones do: line references dropped, codes
+changed (SVC06), patient control numbers truncated or replaced, claims split in two CLPs
+(the 277CA says ``A5``), overpayments recovered by a PLB ``WO`` instead of a reversal.
+What the delivered files said, claim by claim, is :meth:`PayerWorld.remitted` (and
+:meth:`PayerWorld.rejected`): the truth a benchmark scores posting against.
 
 Claims whose service is older than the payer's timely-filing limit (the payer module's
 ``timely_filing_days``) on the day they arrive are denied CO-29 by the simulator. The
@@ -36,6 +44,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, Literal
 
 from revcycle.model.acknowledgment import ClaimAckReport, ClaimStatus, EntityStatus, StatusInfo
@@ -47,7 +56,16 @@ from revcycle.model.remittance import (
 )
 from revcycle.payers import PayerDefinition
 from revcycle.simulator.api_server import ApiServer
+from revcycle.simulator.mismatch import (
+    PAID_STATUSES,
+    Mismatches,
+    can_split,
+    mismatched,
+    recoupment,
+    split_parts,
+)
 from revcycle.simulator.payer import PayerBehaviour, PayerSimulator, _reversal
+from revcycle.simulator.remitted import Event, Paid, Recouped, Rejected, RemittedClaim, Truth
 from revcycle.simulator.sftp_server import SftpTestServer
 from revcycle.x12.ack277 import parse_277, write_277ca
 from revcycle.x12.envelope import X12Reader
@@ -59,10 +77,11 @@ ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 PROMPT_PAY_DAYS = 30  # a clean claim paid later than this earns interest
 INTEREST_RATE = Decimal("0.08")  # a year, on the amount paid
-PAID_STATUSES = frozenset({"1", "2", "3"})  # CLP02: processed as primary/secondary/tertiary
 RECEIVED_ONLY = ("A1", "19", "PR")  # the payer acknowledges receipt; no decision yet
 # The second step's rejection: subscriber not found, or the member id is wrong.
 LATE_REJECTIONS = (("A3", "33", "IL"), ("A7", "164", "IL"))
+SPLIT = ("A5", "20")  # acknowledged: the claim was split (its parts paid apart)
+PENDING = ("P1", "20")  # pending, in process: the pended claims' second 277CA
 _BANK_FIELDS = ("payment_format", "sender_dfi_qualifier", "sender_dfi_id",
                 "sender_account_qualifier", "sender_account_number", "originating_company_id",
                 "receiver_dfi_qualifier", "receiver_dfi_id", "receiver_account_qualifier",
@@ -88,6 +107,7 @@ class WorldPayer:
     two_step_rate: float = 0.1  # accepted claims answered A1 first, rejected days later
     take_back_rate: float = 0.03  # paid claims reversed in the next payment run
     pend_rate: float = 0.05  # paid claims held three to five weeks (paid with interest)
+    mismatches: Mismatches = field(default_factory=Mismatches)  # none by default
 
     def __post_init__(self) -> None:
         if self.sftp is None and self.api is None:
@@ -116,6 +136,7 @@ class _Answer:
     name: str
     data: bytes
     via: Via
+    truth: tuple[Event, ...] = ()  # what the file tells, for the world's truth
 
 
 @dataclass(slots=True)
@@ -124,6 +145,8 @@ class _Payment:
     claim: ClaimPayment
     received: date  # the day its 837 arrived
     due: date  # not paid before: the day its 277CA is out, or later when pended
+    charge: Decimal  # the whole claim's CLP03 (a split part's claim is only a part)
+    part: int = 0  # 1 or 2: a part of a claim the payer split
 
 
 @dataclass(slots=True)
@@ -135,6 +158,7 @@ class _Played:
     numbers: CounterControlNumbers
     weekday: int
     taken: set[tuple[str, str]] = field(default_factory=set)  # (where and name, sha256)
+    ours: set[str] = field(default_factory=set)  # patient control numbers we sent it
     outbox: list[_Answer] = field(default_factory=list)
     pending: list[_Payment] = field(default_factory=list)
     last_paid: list[tuple[Payee, ClaimPayment]] = field(default_factory=list)
@@ -156,6 +180,7 @@ class PayerWorld:
         self.today = start - timedelta(days=1)  # the last day played
         self.take_backs: list[tuple[str, str]] = []  # (payer id, CLP07) reversed by a run
         self._counts: Counter[tuple[date, str, str]] = Counter()
+        self._truth = Truth()
         self._payers = [self._play(p) for p in payers]
 
     @staticmethod
@@ -184,13 +209,27 @@ class PayerWorld:
                     self._payment_run(payer, self.today)
                 self._deliver(payer, self.today)
 
+    def remitted(self) -> dict[tuple[str, str], RemittedClaim]:
+        """Per (payer id, our patient control number): what the ERAs delivered to the
+        mailbox so far paid that claim of ours (not what waits in the outbox). Claims the
+        payer was never sent (a payment for a claim billed elsewhere) are not in it."""
+        return self._truth.remitted()
+
+    def rejected(self) -> set[tuple[str, str]]:
+        """(payer id, our patient control number) of the claims a delivered 277CA
+        rejected, in its first step or its second."""
+        return self._truth.rejected()
+
     def summary(self, payer_id: str | None = None) -> dict[str, dict[str, int]]:
         """Counts per day (ISO date) per kind, for every payer or one; no PHI.
 
         Kinds: ``837`` files taken, ``unreadable`` 837s (no 999 possible), ``999``,
-        ``277CA`` files (``277CA-second`` the second steps), ``ERA`` files, and claims:
-        ``two-step``, ``pended``, ``paid``, ``denied``, ``reversed`` (take-backs) and
-        ``interest`` (L6 adjustments).
+        ``277CA`` files (``277CA-second`` the second steps, ``pend-277`` the pended
+        claims' ``P1`` answers), ``ERA`` files, and claims: ``two-step``, ``pended``,
+        ``paid``, ``denied``, ``reversed`` (take-backs), ``interest`` (L6 adjustments),
+        and the mismatches applied (see :mod:`~revcycle.simulator.mismatch`):
+        ``missing_line_ref``, ``changed_code``, ``truncated_pcn``, ``renumbered`` (claim
+        payments), ``split`` (claims), ``wo_recoupment`` (PLBs).
         """
         days: dict[str, dict[str, int]] = {}
         for (day, payer, kind), count in sorted(self._counts.items()):
@@ -238,13 +277,18 @@ class PayerWorld:
                 continue
             sha = hashlib.sha256(data).hexdigest()
             acked = day + timedelta(days=1 + _number(payer.config, "277-delay", sha) % 3)
-            held = self._acknowledge(payer, response.ack_277ca, acked, icn, sha, via)
-            if response.remittance_835 is not None:
-                self._hold(payer, response.remittance_835, day, acked, held)
+            remittances: list[Remittance] = [] if response.remittance_835 is None else (
+                X12Reader(response.remittance_835, {"835": parse_835}).read()
+                .bodies(Remittance))
+            split = _splits(payer.config, remittances)
+            held = self._acknowledge(payer, response.ack_277ca, acked, icn, sha, via, split)
+            self._hold(payer, remittances, day, acked, held, split)
 
     def _acknowledge(self, payer: _Played, data: bytes, day: date, icn: str, sha: str,
-                     via: Via) -> set[str]:
-        """Schedule the 277CA (and second steps); the payer claim numbers never to pay."""
+                     via: Via, split: set[str]) -> set[str]:
+        """Schedule the 277CA (and second steps, and the pended claims' P1 answers);
+        ``split``: our claims the payer splits (A5, not A2). The payer claim numbers
+        never to pay."""
         document = X12Reader(data, {"277": parse_277}).read()
         interchange = document.interchanges[0]
         payer.addressee = Party(interchange.receiver_id, interchange.receiver_qualifier,
@@ -252,6 +296,7 @@ class PayerWorld:
         payer.usage_indicator = interchange.usage_indicator
         reports: list[ClaimAckReport] = document.bodies(ClaimAckReport)
         config = payer.config
+        payer.ours.update(c.patient_control_number for r in reports for c in r.claims)
         held: set[str] = set()
         later: list[ClaimAckReport] = []
         second = day + timedelta(days=2 + _number(config, "second-step", sha) % 4)
@@ -275,16 +320,29 @@ class PayerWorld:
                 claim.payer_claim_control_number = ""
             rejected.created = rejected.process_date = second
             later.append(_recount(rejected))
+        for claim in (c for r in reports for c in r.claims):
+            if claim.categories == ("A2",) and claim.patient_control_number in split:
+                claim.statuses = [StatusInfo(*SPLIT)]
+        # Never on the day of the second step (two to five days on): one file name a day.
+        pend_day = day + timedelta(days=6 + _number(config, "pend-277", sha) % 3)
+        pends = _pending_reports(reports, config, pend_day)
         for report in reports:
             report.created = report.process_date = day
             _recount(report)
         self._count(day, payer, "two-step", len(held))
+        refused = tuple(Rejected(c.patient_control_number) for r in reports for c in r.claims
+                        if c.rejected)
         payer.outbox.append(_Answer(day, 1, "277CA", f"277CA_{icn}_{day:%Y%m%d}.x12",
-                                    self._write_277(payer, reports, day), via))
+                                    self._write_277(payer, reports, day), via, refused))
         if later:
-            payer.outbox.append(_Answer(second, 1, "277CA-second",
-                                        f"277CA_{icn}_{second:%Y%m%d}.x12",
-                                        self._write_277(payer, later, second), via))
+            payer.outbox.append(_Answer(
+                second, 1, "277CA-second", f"277CA_{icn}_{second:%Y%m%d}.x12",
+                self._write_277(payer, later, second), via,
+                tuple(Rejected(c.patient_control_number) for r in later for c in r.claims)))
+        if pends:
+            payer.outbox.append(_Answer(pend_day, 1, "pend-277",
+                                        f"277CA_{icn}_{pend_day:%Y%m%d}.x12",
+                                        self._write_277(payer, pends, pend_day), via))
         return held
 
     def _write_277(self, payer: _Played, reports: list[ClaimAckReport], day: date) -> bytes:
@@ -295,12 +353,13 @@ class PayerWorld:
                                  usage_indicator=payer.usage_indicator,
                                  created=datetime.combine(day, time(hour, 0)))
 
-    def _hold(self, payer: _Played, data: bytes, received: date, due: date,
-              held: set[str]) -> None:
+    def _hold(self, payer: _Played, remittances: list[Remittance], received: date, due: date,
+              held: set[str], split: set[str]) -> None:
         """Keep the simulator's claim payments for the payment run after ``due`` (or some
-        weeks later when pended); ``held``: payer claim numbers never to pay."""
+        weeks later when pended); ``held``: payer claim numbers never to pay; ``split``:
+        our claims paid in two parts, the second one run later half the time."""
         config = payer.config
-        for remittance in X12Reader(data, {"835": parse_835}).read().bodies(Remittance):
+        for remittance in remittances:
             payee = (remittance.payee.id, remittance.payee.tax_id)
             known = payer.templates.get(payee)
             if known is None or (known.payment_method == "NON"
@@ -311,10 +370,18 @@ class PayerWorld:
                 if number in held or number[:-2] in held:  # its correction or repeat too
                     continue
                 pcn = claim.patient_control_number  # a reversal pends with its claim
-                pended = _draw(config, "pend", pcn) < config.pend_rate
+                pended = _pended(config, pcn)
                 weeks = 3 + _number(config, "pend-weeks", pcn) % 3 if pended else 0
-                payer.pending.append(_Payment(payee, claim, received,
-                                              due + timedelta(weeks=weeks)))
+                when = due + timedelta(weeks=weeks)
+                if pcn in split:
+                    first, second = split_parts(claim)
+                    later = _draw(config, "split-later", pcn) < 0.5
+                    payer.pending += [
+                        _Payment(payee, first, received, when, claim.charge, 1),
+                        _Payment(payee, second, received, when + timedelta(weeks=later),
+                                 claim.charge, 2)]
+                else:
+                    payer.pending.append(_Payment(payee, claim, received, when, claim.charge))
                 self._count(received, payer, "pended", pended and not claim.is_reversal)
 
     # -- the payment run ------------------------------------------------------------
@@ -323,32 +390,52 @@ class PayerWorld:
         """One ERA: per payee, what is due since the last run, and last run's take-backs."""
         due = [p for p in payer.pending if p.due <= day]
         payer.pending = [p for p in payer.pending if p.due > day]
+        config = payer.config
+        number = partial(_number, config)
         claims: dict[Payee, list[ClaimPayment]] = {}
-        interest: dict[Payee, list[ProviderAdjustment]] = {}
+        adjustments: dict[Payee, list[ProviderAdjustment]] = {}
+        events: list[Event] = []
         for payment in due:
-            claims.setdefault(payment.payee, []).append(payment.claim)
+            written, applied = payment.claim, ("split",)
+            if not payment.part:  # a split part is written as split, nothing else
+                written, applied = mismatched(payment.claim, config.mismatches, number)
+            for kind in applied:
+                self._count(day, payer, kind, kind != "split" or payment.part == 1)
+            claims.setdefault(payment.payee, []).append(written)
+            if payment.claim.patient_control_number in payer.ours:
+                events.append(Paid(payment.claim, payment.charge, applied))
             owed = _interest(payment, day)
             if owed is not None:
-                interest.setdefault(payment.payee, []).append(owed)
+                adjustments.setdefault(payment.payee, []).append(owed)
                 self._count(day, payer, "interest")
-        config = payer.config
         for payee, claim in payer.last_paid:
-            number = claim.payer_claim_control_number
-            if _draw(config, "take-back", number) < config.take_back_rate:
+            payer_number, pcn = claim.payer_claim_control_number, claim.patient_control_number
+            if _draw(config, "take-back", payer_number) < config.take_back_rate:
                 claims.setdefault(payee, []).append(_reversal(claim))
-                self.take_backs.append((config.payer_id, number))
+                self.take_backs.append((config.payer_id, payer_number))
                 self._count(day, payer, "reversed")
+                if pcn in payer.ours:
+                    events.append(Paid(_reversal(claim), claim.charge))
+            # A payee with no claim in this run gets a set of the PLB alone (a debit).
+            elif (_draw(config, "wo-recoupment", payer_number)
+                  < config.mismatches.wo_recoupment):
+                recovered = recoupment(claim, payee[0], day, number)
+                adjustments.setdefault(payee, []).append(recovered)
+                claims.setdefault(payee, [])
+                self._count(day, payer, "wo_recoupment")
+                if pcn in payer.ours:
+                    events.append(Recouped(pcn, recovered.amount))
         payer.last_paid = [(p.payee, p.claim) for p in due if p.claim.paid > 0
-                           and p.claim.status_code in PAID_STATUSES]
+                           and p.claim.status_code in PAID_STATUSES and not p.part]
         if not claims:
             return
-        remittances = [self._remittance(payer, payee, items, interest.get(payee, []), day,
-                                        number)
-                       for number, (payee, items) in enumerate(claims.items(), 1)]
+        remittances = [self._remittance(payer, payee, items, adjustments.get(payee, []), day,
+                                        index)
+                       for index, (payee, items) in enumerate(claims.items(), 1)]
         data = write_835(remittances, self._header(payer, day, 8), payer.numbers).text.encode()
         via: Via = "sftp" if config.sftp is not None else "api"
         payer.outbox.append(_Answer(day, 2, "ERA", f"ERA_{config.payer_id}_{day:%Y%m%d}_1.835",
-                                    data, via))
+                                    data, via, tuple(events)))
         new = [p.claim for p in due if not p.claim.is_reversal]
         self._count(day, payer, "denied", sum(c.is_denial for c in new))
         self._count(day, payer, "paid", sum(not c.is_denial for c in new))
@@ -392,6 +479,45 @@ class PayerWorld:
                 assert config.api is not None
                 config.api.put_answer(answer.name, answer.data)
             self._count(day, payer, answer.kind)
+            self._truth.apply(config.payer_id, answer.truth)
+
+
+def _pended(config: WorldPayer, pcn: str) -> bool:
+    return _draw(config, "pend", pcn) < config.pend_rate
+
+
+def _splits(config: WorldPayer, remittances: list[Remittance]) -> set[str]:
+    """Our claims the payer splits: drawn among those it can split (see
+    :func:`~revcycle.simulator.mismatch.can_split`) that have one CLP in the simulator's
+    835 (none reversed and corrected, or paid twice)."""
+    rate = config.mismatches.split
+    if not rate:
+        return set()
+    clps = Counter(c.patient_control_number for r in remittances for c in r.claims)
+    return {c.patient_control_number for r in remittances for c in r.claims
+            if clps[c.patient_control_number] == 1 and can_split(c)
+            and _draw(config, "split", c.patient_control_number) < rate}
+
+
+def _pending_reports(reports: list[ClaimAckReport], config: WorldPayer,
+                     day: date) -> list[ClaimAckReport]:
+    """The P1 (pending, in process) answers for the pended claims of ``reports`` that
+    were accepted (A2 or A5): their payer claim numbers kept."""
+    pends: list[ClaimAckReport] = []
+    for report in reports:
+        keep = {c.patient_control_number for c in report.claims
+                if c.categories in (("A2",), ("A5",))
+                and _pended(config, c.patient_control_number)}
+        if not keep:
+            continue
+        pending = copy.deepcopy(report)
+        pending.claims = [c for c in pending.claims if c.patient_control_number in keep]
+        for claim in pending.claims:
+            claim.statuses = [StatusInfo(*PENDING)]
+            claim.action_code, claim.effective_date = "WQ", day
+        pending.created = pending.process_date = day
+        pends.append(_recount(pending))
+    return pends
 
 
 def _interest(payment: _Payment, day: date) -> ProviderAdjustment | None:

@@ -275,6 +275,54 @@ def test_a_rejection_after_a_received_277ca_rejects_the_claim(res: Resources) ->
     assert {e.rule_id for e in _all(res, models.Edit)} >= {"277CA-A3:33"}
 
 
+@pytest.mark.parametrize("category", ["A0:20", "A5:20"])
+def test_a_forwarded_or_split_claim_is_accepted(res: Resources, category: str) -> None:
+    """A0 (forwarded) and A5 (acknowledged, split) take the claim in as A2 does: the
+    claim is ACCEPTED with its payer claim number, not rejected."""
+    batch, [(delivery, data)] = _submitted(res, n=6, seed=36)
+    answer = PayerSimulator((PAYER.name, PAYER.payer_id), seed=0).respond(
+        data, received=date(2026, 11, 2), control_numbers=CounterControlNumbers(710))
+    assert answer.ack_277ca is not None and b"STC*A2:20" in answer.ack_277ca
+    res.store.put(answer_key(delivery, PAYER.payer_id, "277CA"),
+                  answer.ack_277ca.replace(b"STC*A2:20", f"STC*{category}".encode()))
+
+    result = apply_acknowledgments(res, batch, PAYER.payer_id)
+
+    taken = answer.claims_accepted
+    assert (result["accepted"], result["rejected"]) == (taken, answer.claims_rejected)
+    rows = _rows(res).values()
+    assert sum(r.status == Status.ACCEPTED for r in rows) == taken
+    assert all(r.payer_claim_control_number for r in rows if r.status == Status.ACCEPTED)
+    assert not any(e.rule_id.startswith(f"277CA-{category[:2]}")
+                   for e in _all(res, models.Edit))
+
+
+def test_a_pending_277ca_leaves_the_claim_as_it_was(res: Resources) -> None:
+    """P0-P5 (pending) say the claim is in process: informational. A claim the first
+    277CA accepted stays ACCEPTED (no PAYER_REJECTED, no edit), counted as pending."""
+    batch, [(delivery, data)] = _submitted(res, n=6, seed=37)
+    answer = PayerSimulator((PAYER.name, PAYER.payer_id), seed=0).respond(
+        data, received=date(2026, 11, 2), control_numbers=CounterControlNumbers(720))
+    assert answer.ack_277ca is not None
+    first = dataclasses.replace(delivery, interchange_control_number="000000721")
+    res.store.put(answer_key(first, PAYER.payer_id, "277CA"), answer.ack_277ca)
+    step_one = apply_acknowledgments(res, batch, PAYER.payer_id)
+    before = {pcn: (r.status, r.payer_claim_control_number) for pcn, r in _rows(res).items()}
+    pending = answer.ack_277ca.replace(b"STC*A2:20", b"STC*P1:20")
+    later = dataclasses.replace(delivery, interchange_control_number="000000722")
+    res.store.put(answer_key(later, PAYER.payer_id, "277CA"), pending)
+
+    step_two = apply_acknowledgments(res, batch, PAYER.payer_id)
+
+    taken = answer.claims_accepted
+    assert step_one["accepted"] == taken > 0
+    assert (step_two["pending"], step_two["accepted"], step_two["rejected"]) == (
+        taken, 0, 0)
+    assert {pcn: (r.status, r.payer_claim_control_number)
+            for pcn, r in _rows(res).items()} == before
+    assert not any(e.rule_id.startswith("277CA-P") for e in _all(res, models.Edit))
+
+
 # --- 835 posting ------------------------------------------------------------------------
 
 
