@@ -201,18 +201,22 @@ def _demo_days(days: int, settle_weeks: int, start: date, claims: int, seed: int
             lambda day: run_flow(daily_revenue_cycle, business_date=day,
                                  tenants=list(tenants)),
             drop, figures, show)
-    final = figures(date.fromisoformat(rows[-1].business_date))
+        last = date.fromisoformat(rows[-1].business_date)
+        with res.sessions() as session:
+            checks = demo_days.closing_checks(session, world, last, list(tenants))
+    final = figures(last)
     failed = sum(row.steps_failed for row in rows)
     if as_json:
-        print(demo_days.as_json(rows, final, world, summary, started))
+        print(demo_days.as_json(rows, final, world, summary, started, checks))
     else:
         demo_days.print_books(final, console)
+        demo_days.print_checks(checks, console)
         print_run(summary)
         console.print(f"{len(rows)} runs in {time.monotonic() - started:,.0f} s.")
         if failed:
             console.print(f"[red]{failed} steps did not finish[/red] over the runs above:"
                           " the lines of the last run say why; the dashboard has them all.")
-    if failed:
+    if failed or checks["findings"]:
         raise typer.Exit(1)
 
 

@@ -15,6 +15,7 @@ import json
 import os
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -29,10 +30,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from revcycle.channels.secrets import environment_variable
-from revcycle.db.models import Claim, LedgerEntry, Money
+from revcycle.db.models import Claim, LedgerEntry, Money, Payment
 from revcycle.payers import PayerDefinition
 from revcycle.pipeline.aging import BUCKETS, ar_aging_for
+from revcycle.pipeline.reconcile import CHECKS, Finding, check_books
 from revcycle.settings import get_settings
+from revcycle.simulator.mismatch import Mismatches
 from revcycle.simulator.sftp_server import SftpTestServer
 from revcycle.simulator.world import PayerWorld, WorldPayer
 
@@ -80,12 +83,13 @@ def world_payers(payers: dict[str, PayerDefinition]) -> list[PayerDefinition]:
 
 
 @contextmanager
-def payer_world(root: Path, payers: list[PayerDefinition], start: date,
-                seed: int) -> Iterator[PayerWorld]:
+def payer_world(root: Path, payers: list[PayerDefinition], start: date, seed: int,
+                mismatches: Mismatches | None = None) -> Iterator[PayerWorld]:
     """An SFTP server under ``root`` with one user per payer, the world playing them, and
     ``REVCYCLE_PAYER_WORLD`` (and its password secret) pointing the payers' routes at it
-    for as long as it runs. Stops the server and restores the environment on the way out,
-    however it is left (an error, Ctrl-C)."""
+    for as long as it runs; its payers make the real-world ``mismatches`` (default: the
+    realistic rates) that posting must match through. Stops the server and restores the
+    environment on the way out, however it is left (an error, Ctrl-C)."""
     server = SftpTestServer(root=root)
     saved = {name: os.environ.get(name) for name in (SETTING,
                                                      environment_variable(WORLD_SECRET))}
@@ -99,7 +103,8 @@ def payer_world(root: Path, payers: list[PayerDefinition], start: date,
                                           "password_secret": WORLD_SECRET})
         os.environ[environment_variable(WORLD_SECRET)] = password
         get_settings.cache_clear()
-        yield PayerWorld([WorldPayer.of(p, seed=seed, sftp=server,
+        chosen = Mismatches.realistic() if mismatches is None else mismatches
+        yield PayerWorld([WorldPayer.of(p, seed=seed, sftp=server, mismatches=chosen,
                                         sftp_user=p.payer_id.lower()) for p in payers], start)
     finally:
         for name, value in saved.items():
@@ -131,6 +136,69 @@ def books(session: Session, as_of: date, tenants: list[str]) -> dict[str, Any]:
                        "patient_responsibility": str(account("PATIENT_AR")),
                        "adjustments": str(account("CONTRACTUAL", "OTHER_ADJUSTMENT")),
                        "open_ar": aging["total"]}}
+
+
+WORLD_CHECKS = ("world-adjudicated", "world-rejected", "world-not-ours")
+
+
+def check_against_world(session: Session, world: PayerWorld,
+                        tenants: list[str]) -> list[Finding]:
+    """Does revcycle know what the payer world did? Every claim the world remitted is
+    adjudicated here with the world's net payment (a take-back: reversed), or has a CLP in
+    the posting exception queue; every claim it rejected is PAYER_REJECTED; a CLP for a
+    claim we never sent (the payer's mistake) is in the exception queue. Counts only."""
+    claims = {(payer, pcn): (claim_id, status, paid) for claim_id, payer, pcn, status, paid
+              in session.execute(select(Claim.id, Claim.payer_id, Claim.patient_control_number,
+                                        Claim.status, Claim.paid).where(
+                  Claim.tenant_id.in_(tenants), Claim.status.not_in(
+                      ("RECEIVED", "VALIDATED", "DQ_FAILED", "READY", "REJECTED"))))}
+    queued = Counter(session.scalars(select(Payment.claim_id).where(
+        Payment.exception != "", Payment.resolved_at.is_(None))))
+    differ = missing = 0
+    for key, remitted in world.remitted().items():
+        ours = claims.get(key)
+        if ours is None:
+            missing += 1
+            continue
+        claim_id, status, paid = ours
+        expected = ("REVERSED",) if remitted.status_code == "22" else (
+            "PAID", "PARTIALLY_PAID", "DENIED")
+        if (status not in expected or paid != remitted.paid) and not queued[claim_id]:
+            differ += 1
+    rejected = sum(1 for key in world.rejected()
+                   if claims.get(key, (0, "", ZERO))[1] != "PAYER_REJECTED")
+    findings = []
+    if differ:
+        findings.append(Finding("world-adjudicated", differ, "claims the payer world remitted"
+                                " that are not adjudicated here as it paid them, nor queued"))
+    if rejected:
+        findings.append(Finding("world-rejected", rejected, "claims the payer world rejected"
+                                " that are not PAYER_REJECTED here"))
+    if missing > queued[None]:
+        findings.append(Finding("world-not-ours", missing - queued[None], "remitted claims we"
+                                " never sent that are not in the posting exception queue"))
+    return findings
+
+
+def closing_checks(session: Session, world: PayerWorld, as_of: date,
+                   tenants: list[str]) -> dict[str, Any]:
+    """The books' own checks and the world comparison: names run, findings (none: all
+    passed)."""
+    findings = check_books(session, tenants, as_of) + check_against_world(session, world,
+                                                                          tenants)
+    return {"checks": [*CHECKS, *WORLD_CHECKS], "findings": [
+        {"check": f.check, "count": f.count, "message": f.message} for f in findings]}
+
+
+def print_checks(checks: dict[str, Any], console: Console) -> None:
+    findings = checks["findings"]
+    if not findings:
+        console.print(f"closing checks: all {len(checks['checks'])} passed"
+                      f" ({', '.join(checks['checks'])})")
+        return
+    console.print(f"[red]closing checks: {len(findings)} failed[/red]")
+    for finding in findings:
+        console.print(f"  {finding['check']}: {finding['count']:,} {finding['message']}")
 
 
 def run_days(world: PayerWorld, days: list[date], settle_weeks: int, run: RunDay,
@@ -181,8 +249,9 @@ def print_books(final: dict[str, Any], console: Console) -> None:
 
 
 def as_json(rows: list[DayFigures], final: dict[str, Any], world: PayerWorld,
-            summary: dict[str, Any], started: float) -> str:
+            summary: dict[str, Any], started: float, checks: dict[str, Any]) -> str:
     return json.dumps({"runs": [asdict(row) for row in rows], "aging": final["aging"],
                        "totals": final["totals"], "payer_world": world.summary(),
+                       "closing_checks": checks,
                        "wall_time_s": round(time.monotonic() - started, 1),
                        "last_run": summary}, default=str)
