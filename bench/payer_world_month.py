@@ -75,9 +75,10 @@ def figures(result: dict[str, Any]) -> dict[str, Any]:
             "claims_denied": result["runs"][-1]["claims_denied"],
             "billed": totals["billed"], "paid": totals["paid"], "open_ar": totals["open_ar"],
             "aging": {name: b["amount"] for name, b in result["aging"]["buckets"].items()},
-            "world": {k: kinds.get(k, 0) for k in ("837", "999", "277CA", "277CA-second",
-                                                   "ERA", "paid", "denied", "reversed",
-                                                   "pended", "interest")},
+            "world": {k: kinds.get(k, 0) for k in (
+                "837", "999", "277CA", "277CA-second", "pend-277", "ERA", "paid", "denied",
+                "reversed", "pended", "interest", "missing_line_ref", "changed_code",
+                "truncated_pcn", "split", "renumbered", "wo_recoupment")},
             "steps_failed": sum(r["steps_failed"] for r in result["runs"]),
             "checks": len(result["closing_checks"]["checks"]),
             "findings": result["closing_checks"]["findings"],

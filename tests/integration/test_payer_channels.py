@@ -245,18 +245,23 @@ def test_weeks_of_a_payer_world_on_the_daily_flow(world: PayerWorld) -> None:
     277CAs days later, ERAs on the payer's weekly payment day mixing submission days and
     payees, take-backs and late payments with interest. The daily runs collect, route and
     post it all: every file routed, every claim answered, no remittance held, and the
-    ledger balances to the cent."""
+    ledger balances to the cent. The payer makes the real-world matching mismatches three
+    times as often as a real one; the closing checks find every remitted claim posted as
+    the world paid it."""
     from datetime import timedelta
     from decimal import Decimal
 
+    from flows.demo_days import closing_checks
     from revcycle.pipeline.resources import get_resources
+    from revcycle.simulator.mismatch import Mismatches
     from revcycle.simulator.world import PayerWorld as World
     from revcycle.simulator.world import WorldPayer
     from tasks.payers import load_payers
 
     start = date(2026, 11, 2)  # a Monday
     payers = World([WorldPayer.of(load_payers()["ACME1"], seed=11, sftp=world.sftp,
-                                  sftp_user="revcycle")], start)
+                                  sftp_user="revcycle",
+                                  mismatches=Mismatches.realistic().scaled(3))], start)
     for offset in range(5):
         day = start + timedelta(days=offset)
         _drop(day, claims=24)
@@ -276,10 +281,16 @@ def test_weeks_of_a_payer_world_on_the_daily_flow(world: PayerWorld) -> None:
             models.Remittance.status == "HELD")).all()
         ledger = session.execute(select(models.LedgerEntry.account,
                                         models.LedgerEntry.amount)).all()
+        checks = closing_checks(session, payers, later, TENANTS)
     summary = payers.summary()
     assert sum(day.get("ERA", 0) for day in summary.values()) >= 2
     assert files and {f.status for f in files} == {"ROUTED"} and unrouted == []
     assert statuses["SUBMITTED"] == 0 and statuses["PAID"] > 0, statuses
     assert held == []
     assert sum((amount for _, amount in ledger), Decimal(0)) == 0
+    assert checks["findings"] == [], checks
+    mismatched = {kind: sum(day.get(kind, 0) for day in summary.values())
+                  for kind in ("missing_line_ref", "changed_code", "truncated_pcn", "split",
+                               "renumbered")}
+    assert sum(mismatched.values()) >= 5, mismatched  # posting matched through them
     assert not list(world.sftp.folder("revcycle", "outbound").iterdir())
