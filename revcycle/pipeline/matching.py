@@ -18,8 +18,10 @@ Claim rules, in order; the name of the one that matched is kept on the payment r
   adjudicated for a reversal. A payer that renumbered CLP01 keeps its own CLP07.
 - ``truncated-pcn``: CLP01 (at least :data:`MIN_PREFIX` characters) is a proper prefix of
   the patient control number of exactly one claim awaiting payment whose total charge is
-  CLP03, or of one adjudicated claim the CLP is a valid further part of (a split claim).
-  Payments only: a reversal names the payment it takes back by CLP07.
+  CLP03, or of one adjudicated claim the CLP is a valid further part of (a split claim);
+  a claim awaiting payment that another CLP of the same 835 names exactly is not a
+  candidate. Payments only: a
+  reversal names the payment it takes back by CLP07.
 - ``split-part``: set by posting when a CLP is a further part of a claim the payer split
   (see :mod:`revcycle.pipeline.post`).
 - ``by-hand``: a biller matched it from the exception queue.
@@ -169,6 +171,7 @@ class Candidates:
         self.chosen: PostedClaim | None = None  # the claim a biller matched
         self.lines: dict[int, list[PostedLine]] = defaultdict(list)  # by line number
         self.parts: dict[int, Parts] = {}  # adjudicated claims, and claims posted to
+        self.named: set[str] = set()  # the CLP01s of the remittance's payments
 
     def load(self, payments: list[ClaimPayment], claim_id: int | None = None) -> None:
         """Read the claims the payments may apply to by the claim rules, or only
@@ -183,6 +186,7 @@ class Candidates:
                 for claim in self._claims(among(self.session, c.patient_control_number,
                                                 chunk)):
                     self.by_number[claim.patient_control_number].append(claim)
+            self.named = {p.patient_control_number for p in payments if not p.is_reversal}
             unmatched = [p for p in payments if p.patient_control_number not in self.by_number]
             self._load_by_payer_number(unmatched)
             self._load_by_prefix(unmatched)
@@ -280,8 +284,11 @@ class Candidates:
                 return ClaimMatch(None, "", AMBIGUOUS.format(what=BY_PAYER_NUMBER))
             return ClaimMatch((able or named)[0], PAYER_NUMBER)
         if not payment.is_reversal:
+            # A claim another CLP of this remittance names exactly is that CLP's: leaving
+            # it out keeps the match independent of the order of the CLPs.
             able = [c for c in self.by_prefix.get(payment.patient_control_number, ())
-                    if (c.status in AWAITING and c.total_charge == payment.charge)
+                    if (c.status in AWAITING and c.total_charge == payment.charge
+                        and c.patient_control_number not in self.named)
                     or (c.status in ADJUDICATED and further_part(c, payment))]
             if len(able) > 1:
                 return ClaimMatch(None, "", AMBIGUOUS.format(what=BY_PREFIX))
