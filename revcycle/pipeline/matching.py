@@ -89,7 +89,6 @@ class PostedClaim:
     patient_responsibility: Decimal
     payer_claim_control_number: str
     total_charge: Decimal
-    service_date: date | None
 
 
 class PostedLine(NamedTuple):
@@ -97,10 +96,23 @@ class PostedLine(NamedTuple):
     line_number: int
     paid: Decimal
     line_control_number: str
+
+
+class LineKey(NamedTuple):
+    """What the fallback compares: what was billed on the line."""
+
     code: str  # the procedure code, or the revenue code of a line billed by it alone
     modifiers: tuple[str, ...]  # sorted: compared as a multiset
     service_date: date | None
     charge: Decimal
+
+
+class ClaimLines(NamedTuple):
+    """A claim's lines by REF*6R and, read only for the claims a CLP may need the fallback
+    for, every line with what it billed, in line number order."""
+
+    by_control: dict[str, PostedLine]
+    billed: list[tuple[PostedLine, LineKey]]
 
 
 @dataclass(slots=True)
@@ -123,15 +135,12 @@ class ClaimMatch(NamedTuple):
 
 class LineMatch(NamedTuple):
     services: list[tuple[PostedLine | None, ServicePayment]]
-    rules: list[str]  # for each SVC, the line rule that matched it
+    by_code: int  # how many SVCs the fallback matched
+    unmatched: int  # how many matched no line
 
     def summary(self) -> str:
-        return " ".join(f"{rule}={self.rules.count(rule)}"
-                        for rule in (BY_6R, BY_CODE, UNMATCHED))
-
-    @property
-    def unmatched(self) -> int:
-        return self.rules.count(UNMATCHED)
+        by_6r = len(self.services) - self.by_code - self.unmatched
+        return f"{BY_6R}={by_6r} {BY_CODE}={self.by_code} {UNMATCHED}={self.unmatched}"
 
 
 def _can_take(claim: PostedClaim, payment: ClaimPayment) -> bool:
@@ -169,7 +178,8 @@ class Candidates:
         self.by_payer_number: dict[str, list[PostedClaim]] = defaultdict(list)
         self.by_prefix: dict[str, list[PostedClaim]] = defaultdict(list)
         self.chosen: PostedClaim | None = None  # the claim a biller matched
-        self.lines: dict[int, list[PostedLine]] = defaultdict(list)  # by line number
+        self.lines: dict[int, dict[str, PostedLine]] = defaultdict(dict)  # by REF*6R
+        self.billed: dict[int, list[tuple[PostedLine, LineKey]]] = defaultdict(list)
         self.parts: dict[int, Parts] = {}  # adjudicated claims, and claims posted to
         self.named: set[str] = set()  # the CLP01s of the remittance's payments
 
@@ -191,6 +201,7 @@ class Candidates:
             self._load_by_payer_number(unmatched)
             self._load_by_prefix(unmatched)
         self._load_lines()
+        self._load_billed(payments)
         self._load_parts()
 
     def _claims(self, where: object) -> list[PostedClaim]:
@@ -228,14 +239,50 @@ class Candidates:
         lines = ServiceLine.__table__.c
         for chunk in _chunks(sorted(self.claims)):
             for row in self.session.execute(select(
+                    lines.claim_id, lines.line_control_number, lines.id, lines.line_number,
+                    lines.paid).where(among(self.session, lines.claim_id, chunk))):
+                self.lines[row.claim_id][row.line_control_number] = PostedLine(
+                    row.id, row.line_number, row.paid, row.line_control_number)
+
+    def _load_billed(self, payments: list[ClaimPayment]) -> None:
+        """Every line and what it billed, for the claims a payment may need the fallback on
+        (an SVC whose REF*6R names none of the claim's lines) and the adjudicated ones: most
+        835s echo REF*6R on every SVC, and then this reads next to nothing."""
+        ids = {i for i, claim in self.claims.items() if claim.status in ADJUDICATED}
+        for payment in payments:
+            for claim in self._candidates_of(payment):
+                lines = self.lines[claim.id]
+                if not all(s.line_control_number and s.line_control_number in lines
+                           for s in payment.service_payments):
+                    ids.add(claim.id)
+        lines, claims = ServiceLine.__table__.c, ClaimRow.__table__.c
+        for chunk in _chunks(sorted(ids)):
+            for row in self.session.execute(select(
                     lines.claim_id, lines.id, lines.line_number, lines.paid,
                     lines.line_control_number, lines.procedure_code, lines.revenue_code,
                     lines.modifiers, lines.service_date, lines.charge,
-            ).where(among(self.session, lines.claim_id, chunk)).order_by(lines.line_number)):
-                self.lines[row.claim_id].append(PostedLine(
-                    row.id, row.line_number, row.paid, row.line_control_number,
-                    row.procedure_code or row.revenue_code,
-                    tuple(sorted(row.modifiers.split())), row.service_date, row.charge))
+                    claims.service_date.label("claim_date"),
+            ).join_from(ServiceLine.__table__, ClaimRow.__table__,
+                        lines.claim_id == claims.id,
+                        ).where(among(self.session, lines.claim_id, chunk))):
+                # A line without a date of its own has the claim's.
+                self.billed[row.claim_id].append((
+                    PostedLine(row.id, row.line_number, row.paid, row.line_control_number),
+                    LineKey(row.procedure_code or row.revenue_code,
+                            tuple(sorted(row.modifiers.split())),
+                            row.service_date or row.claim_date, row.charge)))
+        for billed in self.billed.values():
+            billed.sort(key=lambda pair: pair[0].line_number)
+
+    def lines_of(self, claim_id: int) -> ClaimLines:
+        return ClaimLines(self.lines[claim_id], self.billed[claim_id])
+
+    def _candidates_of(self, payment: ClaimPayment) -> list[PostedClaim]:
+        if self.chosen is not None:
+            return [self.chosen]
+        return [*self.by_number.get(payment.patient_control_number, ()),
+                *self.by_payer_number.get(payment.payer_claim_control_number, ()),
+                *self.by_prefix.get(payment.patient_control_number, ())]
 
     def _load_parts(self) -> None:
         """What the payments posted to the adjudicated claims since their last reversal
@@ -265,7 +312,8 @@ class Candidates:
         for claim_id in ids:
             parts = self.parts.setdefault(claim_id, Parts(whole=True))
             # A line paid in full has no CAS: its paid amount says it was adjudicated.
-            parts.lines |= {line.line_number for line in self.lines[claim_id] if line.paid}
+            parts.lines |= {line.line_number for line, _ in self.billed[claim_id]
+                            if line.paid}
             parts.whole = parts.whole or not parts.lines
 
     def match(self, payment: ClaimPayment,
@@ -297,44 +345,41 @@ class Candidates:
         return ClaimMatch(None, "")
 
 
-def match_lines(claim: PostedClaim, lines: list[PostedLine], payment: ClaimPayment,
+def match_lines(lines: ClaimLines, payment: ClaimPayment,
                 adjudicated: Iterable[int] = ()) -> LineMatch:
     """The line each SVC of ``payment`` adjudicates, by the line rules: REF*6R first for
     every SVC (so the fallback never takes a line a later SVC names), then the fallback in
     SVC order among the lines neither taken nor ``adjudicated`` (line numbers an earlier
     part of a split claim adjudicated). A REF*6R match is kept even on such a line: the
     caller decides what that means."""
-    by_control = {line.line_control_number: line for line in lines if line.line_control_number}
     services = payment.service_payments
-    found: list[PostedLine | None] = [by_control.get(s.line_control_number)
-                                      if s.line_control_number else None for s in services]
-    rules = [BY_6R if line else UNMATCHED for line in found]
+    found = [lines.by_control.get(s.line_control_number) if s.line_control_number
+             else None for s in services]
+    if all(found):  # what almost every 835 is: the SVCs echo REF*6R
+        return LineMatch(list(zip(found, services, strict=True)), 0, 0)
     taken = set(adjudicated) | {line.line_number for line in found if line}
+    by_code = 0
     for i, service in enumerate(services):
         if found[i] is not None:
             continue
         key = _service_key(service, payment)
-        line = next((line for line in lines if line.line_number not in taken
-                     and _line_key(line, claim) == key), None)
+        line = next((line for line, billed in lines.billed if line.line_number not in taken
+                     and billed == key), None)
         if line is not None:
-            found[i], rules[i] = line, BY_CODE
+            found[i] = line
+            by_code += 1
             taken.add(line.line_number)
-    return LineMatch(list(zip(found, services, strict=True)), rules)
+    return LineMatch(list(zip(found, services, strict=True)), by_code,
+                     sum(line is None for line in found))
 
 
-def _service_key(service: ServicePayment, payment: ClaimPayment,
-                 ) -> tuple[str, tuple[str, ...], date | None, Decimal]:
+def _service_key(service: ServicePayment, payment: ClaimPayment) -> LineKey:
     billed = service.original_procedure
     code, modifiers = (billed.code, billed.modifiers) if billed else (
         service.procedure_code, service.modifiers)
     # A reversal's amounts are negated; the line it takes back was billed positive.
-    return (code, tuple(sorted(m for m in modifiers if m)),
-            service.service_date or payment.statement_from, abs(service.charge))
-
-
-def _line_key(line: PostedLine, claim: PostedClaim,
-              ) -> tuple[str, tuple[str, ...], date | None, Decimal]:
-    return line.code, line.modifiers, line.service_date or claim.service_date, line.charge
+    return LineKey(code, tuple(sorted(m for m in modifiers if m)),
+                   service.service_date or payment.statement_from, abs(service.charge))
 
 
 def _chunks(values: list) -> Iterable[list]:

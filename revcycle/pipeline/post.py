@@ -218,6 +218,8 @@ class Posting:
         self.outcome: dict[str, Any] = defaultdict(int)
         self.line_paid: dict[int, Decimal] = {}  # service line id -> its new paid amount
         self.changed: dict[int, PostedClaim] = {}  # claims posted to, by id
+        # A claim's first payment in this remittance, until a further part needs it.
+        self.first_parts: dict[int, tuple[ClaimPayment, LineMatch]] = {}
 
     def load(self, payments: list[ClaimPayment], claim_id: int | None = None) -> None:
         """Read the claims the payments may apply to (see :mod:`.matching`), or only
@@ -233,7 +235,7 @@ class Posting:
             exception, rule = "", rule if rule == BY_HAND else SPLIT_PART
         matched = None
         if not exception:
-            matched = part or match_lines(claim, self.matcher.lines[claim.id], payment)
+            matched = part or match_lines(self.matcher.lines_of(claim.id), payment)
         self.payments.append({
             "remittance_id": self.remittance.id, "claim_id": claim.id if claim else None,
             "clp_index": index, "claim_status_code": payment.status_code,
@@ -257,7 +259,7 @@ class Posting:
             number = line.line_number if line else None
             numbered.append((number, service))
             adjustments += [(number, a) for a in service.adjustments]
-        self.edits += [_unmatched_line_edit(claim.id)] * matched.unmatched
+        self.edits += [_unmatched_line_edit(claim.id) for _ in range(matched.unmatched)]
         payment_index = len(self.payments) - 1
         self.adjustments += [(payment_index, {
             "line_number": number, "group_code": a.group_code,
@@ -295,14 +297,14 @@ class Posting:
         adjudicated claim stays an exception). A further part names a payer claim number
         no earlier part had, adjudicates only lines no earlier part did (all of its SVCs
         matched), and with the earlier parts charges no more than the claim's total."""
-        parts = self.matcher.parts.get(claim.id)
+        parts = self._parts(claim.id)
         if (payment.is_reversal or claim.status not in ADJUDICATED or parts is None
                 or parts.whole or not payment.service_payments
                 or not payment.payer_claim_control_number
                 or payment.payer_claim_control_number in parts.numbers
                 or parts.charge + payment.charge > claim.total_charge):
             return None
-        matched = match_lines(claim, self.matcher.lines[claim.id], payment, parts.lines)
+        matched = match_lines(self.matcher.lines_of(claim.id), payment, parts.lines)
         if matched.unmatched or any(line.line_number in parts.lines
                                     for line, _ in matched.services if line):
             return None
@@ -315,19 +317,23 @@ class Posting:
                      further: bool) -> None:
         """Remember what this payment adjudicated, so a later part of the claim (in this
         835 or a later one) is told from a second payment. A reversal forgets the parts;
-        a payment to a claim awaiting one starts them again."""
+        a payment to a claim awaiting one starts them again (kept as it is, and made
+        :class:`Parts` only if another CLP of this 835 asks: most claims get one CLP)."""
+        parts = self.matcher.parts
         if payment.is_reversal:
-            self.matcher.parts.pop(claim.id, None)
-            return
-        parts = self.matcher.parts.get(claim.id) if further else None
-        if parts is None:
-            parts = self.matcher.parts[claim.id] = Parts()
-        parts.numbers.add(payment.payer_claim_control_number)
-        parts.charge += payment.charge
-        lines = {line.line_number for line, _ in matched.services if line}
-        parts.lines |= lines
-        # Without line detail the payment adjudicated the whole claim.
-        parts.whole = parts.whole or not lines
+            parts.pop(claim.id, None)
+            self.first_parts.pop(claim.id, None)
+        elif not further:
+            parts.pop(claim.id, None)
+            self.first_parts[claim.id] = (payment, matched)
+        else:
+            _add_part(parts[claim.id], payment, matched)
+
+    def _parts(self, claim_id: int) -> Parts | None:
+        first = self.first_parts.pop(claim_id, None)
+        if first is not None:
+            _add_part(self.matcher.parts.setdefault(claim_id, Parts()), *first)
+        return self.matcher.parts.get(claim_id)
 
     def book(self, claim_id: int | None, debit: str, credit: str, amount: Decimal,
              memo: str) -> None:
@@ -362,6 +368,15 @@ class Posting:
                     ("status", "paid", "adjusted", "patient_responsibility",
                      "payer_claim_control_number"))
         update_rows(session, ServiceLine.__table__, list(self.line_paid.items()), ("paid",))
+
+
+def _add_part(parts: Parts, payment: ClaimPayment, matched: LineMatch) -> None:
+    parts.numbers.add(payment.payer_claim_control_number)
+    parts.charge += payment.charge
+    lines = {line.line_number for line, _ in matched.services if line}
+    parts.lines |= lines
+    # Without line detail the payment adjudicated the whole claim.
+    parts.whole = parts.whole or not lines
 
 
 def _unmatched_line_edit(claim_id: int) -> dict[str, Any]:

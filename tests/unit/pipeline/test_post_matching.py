@@ -25,7 +25,7 @@ from revcycle.model.remittance import (
     ServicePayment,
     balance_problems,
 )
-from revcycle.pipeline.matching import PostedClaim, PostedLine, match_lines
+from revcycle.pipeline.matching import ClaimLines, LineKey, PostedLine, match_lines
 from revcycle.pipeline.post import post_remittances
 from revcycle.pipeline.queues import exceptions, post_by_hand
 from revcycle.pipeline.resources import Resources
@@ -46,15 +46,16 @@ ZERO = Decimal(0)
 
 # --- the line rules alone ------------------------------------------------------------
 
-CLAIM = PostedClaim(1, "PCN0000001", "SUBMITTED", ZERO, ZERO, ZERO, "", Decimal("300"),
-                    date(2026, 10, 1))
-
 
 def _line(number: int, code: str = "99213", modifiers: tuple[str, ...] = (),
           charge: str = "100", on: date | None = date(2026, 10, 1),
-          control: str = "") -> PostedLine:
-    return PostedLine(number, number, ZERO, control or f"L{number}", code,
-                      tuple(sorted(modifiers)), on, Decimal(charge))
+          ) -> tuple[PostedLine, LineKey]:
+    return (PostedLine(number, number, ZERO, f"L{number}"),
+            LineKey(code, tuple(sorted(modifiers)), on, Decimal(charge)))
+
+
+def _lines(*lines: tuple[PostedLine, LineKey]) -> ClaimLines:
+    return ClaimLines({line.line_control_number: line for line, _ in lines}, list(lines))
 
 
 def _svc(code: str = "99213", modifiers: tuple[str, ...] = (), charge: str = "100",
@@ -77,49 +78,48 @@ def _numbers(found) -> list[int | None]:
 
 
 def test_ref_6r_wins_and_the_fallback_never_takes_a_line_another_svc_names() -> None:
-    lines = [_line(1), _line(2), _line(3, "36415", charge="20")]
+    lines = _lines(_line(1), _line(2), _line(3, "36415", charge="20"))
     # The first SVC has no REF*6R; the second names line 1, identical to line 2.
-    found = match_lines(CLAIM, lines, _clp(_svc(), _svc(control="L1"), _svc("36415",
+    found = match_lines(lines, _clp(_svc(), _svc(control="L1"), _svc("36415",
                                                                               charge="20")))
     assert _numbers(found) == [2, 1, 3]
-    assert found.rules == ["code+date+charge", "6R", "code+date+charge"]
     assert found.summary() == "6R=1 code+date+charge=2 unmatched=0"
 
 
 def test_identical_lines_are_taken_lowest_number_first() -> None:
-    lines = [_line(1, "97110"), _line(2, "97110"), _line(3, "97110")]
-    found = match_lines(CLAIM, lines, _clp(_svc("97110"), _svc("97110")))
+    lines = _lines(_line(1, "97110"), _line(2, "97110"), _line(3, "97110"))
+    found = match_lines(lines, _clp(_svc("97110"), _svc("97110")))
     assert _numbers(found) == [1, 2]
     # A line an earlier part of a split claim adjudicated is not available.
-    assert _numbers(match_lines(CLAIM, lines, _clp(_svc("97110")), adjudicated={1})) == [2]
+    assert _numbers(match_lines(lines, _clp(_svc("97110")), adjudicated={1})) == [2]
 
 
 def test_the_fallback_compares_code_modifiers_date_and_charge() -> None:
-    lines = [_line(1, "20610", ("RT", "59"), charge="217.80")]
+    lines = _lines(_line(1, "20610", ("RT", "59"), charge="217.80"))
     same = _svc("20610", ("59", "RT"), "217.80")  # modifiers in another order
-    assert _numbers(match_lines(CLAIM, lines, _clp(same))) == [1]
+    assert _numbers(match_lines(lines, _clp(same))) == [1]
     for other in (_svc("20610", ("RT",), "217.80"),  # a modifier missing
                   _svc("20611", ("RT", "59"), "217.80"),  # another code
                   _svc("20610", ("RT", "59"), "217.81"),  # another charge
                   _svc("20610", ("RT", "59"), "217.80", on=date(2026, 10, 2))):  # date
-        found = match_lines(CLAIM, lines, _clp(other))
+        found = match_lines(lines, _clp(other))
         assert (_numbers(found), found.summary()) == (
             [None], "6R=0 code+date+charge=0 unmatched=1")
 
 
 def test_a_changed_code_is_matched_by_the_billed_code_in_svc06() -> None:
-    lines = [_line(1, "99214", ("25",))]
+    lines = _lines(_line(1, "99214", ("25",)))
     changed = _svc("99213", (), original=ProcedureCode("HC", "99214", ("25",)))
-    assert _numbers(match_lines(CLAIM, lines, _clp(changed))) == [1]
+    assert _numbers(match_lines(lines, _clp(changed))) == [1]
     # Without SVC06 the payer's code is all there is: no line has it.
-    assert _numbers(match_lines(CLAIM, lines, _clp(_svc("99213")))) == [None]
+    assert _numbers(match_lines(lines, _clp(_svc("99213")))) == [None]
 
 
-def test_dates_default_to_the_claims_and_a_reversal_matches_by_its_negated_charge() -> None:
-    lines = [_line(1, on=None)]  # the line has no date of its own: the claim's applies
+def test_a_reversal_matches_by_its_negated_charge() -> None:
+    lines = _lines(_line(1))
     reversal = _svc(charge="-100")
-    assert _numbers(match_lines(CLAIM, lines, _clp(reversal, reversal=True))) == [1]
-    assert _numbers(match_lines(CLAIM, lines, _clp(_svc(on=date(2026, 9, 30))))) == [None]
+    assert _numbers(match_lines(lines, _clp(reversal, reversal=True))) == [1]
+    assert _numbers(match_lines(lines, _clp(_svc(on=date(2026, 9, 30))))) == [None]
 
 
 # --- posting ---------------------------------------------------------------------------
@@ -330,6 +330,14 @@ def test_svcs_without_ref_6r_or_with_a_changed_code_match_their_lines(res: Resou
     changed.original_procedure = ProcedureCode(
         changed.procedure_qualifier, changed.procedure_code, tuple(reversed(changed.modifiers)))
     changed.procedure_code, changed.modifiers = "99499", ()
+    # The last line has no date of its own: the claim's date is the line's.
+    last = clp.service_payments[-1]
+    claim_id = _set(res, clp.patient_control_number, service_date=last.service_date)
+    with res.sessions() as session:
+        session.execute(update(models.ServiceLine).where(
+            models.ServiceLine.claim_id == claim_id,
+            models.ServiceLine.line_control_number == expected[-1]).values(service_date=None))
+        session.commit()
     key = _put_835(res, delivery, remittances, 860)
     # What posting reads is what was written: the SVC06 travels in the 835.
     [read] = [c for r in _read_835(res.store.get(key)) for c in r.claims
