@@ -184,7 +184,8 @@ def _exception(payment: ClaimPayment, claim: PostedClaim | None) -> str:
     characters, and never a value from the claim."""
     if claim is None:
         return ("Unknown claim: no claim we sent to this payer has this patient control"
-                " number; check whether it was billed elsewhere or the number was changed.")
+                " number, its payer claim number, or a longer number with its charge; check"
+                " where it was billed.")
     status = Status(claim.status)
     if payment.is_reversal and status not in ADJUDICATED:
         return (f"The payer takes back a payment we never posted (the claim is {status}):"
