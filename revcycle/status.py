@@ -39,7 +39,9 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.SUBMITTED: frozenset({Status.ACCEPTED, Status.PAYER_REJECTED, *_ADJUDICATED}),
     Status.ACCEPTED: frozenset({Status.PAYER_REJECTED, *_ADJUDICATED}),
     Status.PAYER_REJECTED: frozenset(),
-    Status.PAID: frozenset({Status.REVERSED}),
+    # A claim the payer split (277CA A5) is adjudicated part by part, in one 835 or
+    # several: paid in full by one part, it is partly paid once another part denies lines.
+    Status.PAID: frozenset({Status.REVERSED, Status.PARTIALLY_PAID}),
     Status.PARTIALLY_PAID: frozenset({Status.REVERSED}),
     Status.DENIED: frozenset({Status.REVERSED, Status.PAID, Status.PARTIALLY_PAID}),
     # A reversal is followed by the corrected claim's adjudication.

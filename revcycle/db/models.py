@@ -368,6 +368,10 @@ class Payment(Base):
     resolution: Mapped[str] = mapped_column(String(200), default="", server_default="")
     # Who posted it from the exception queue ("" for posting with no human step).
     posted_by: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    # Which rule matched the CLP to its claim and how its SVCs were matched to lines (see
+    # revcycle.pipeline.matching); both "" for an exception.
+    claim_match: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    line_match: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class Adjustment(Base):

@@ -2,12 +2,21 @@
 
 Before anything is posted the remittance must balance at line, claim and transaction
 level; an unbalanced one is held with its reasons. The same 835 (tenant, payer and TRN02)
-posts once. A CLP is matched to a claim by patient control number, never by position, and its
-SVCs to service lines by REF*6R; when several claims share the number (a replacement), the
-one the CLP can apply to wins: a claim awaiting payment, or for a reversal the adjudicated
-one. A CLP that matches nothing, or a claim paid twice, goes to the exception queue (the
-payment row keeps the reason in a biller's words, the 835's object key and the CLP's
-segment number) instead of being posted.
+posts once. A CLP is matched to a claim, never by position, by the rules of
+:mod:`revcycle.pipeline.matching` (patient control number, then the payer's claim number,
+then a shortened patient control number with its charge), and its SVCs to service lines by
+REF*6R or else by code, date and charge; the payment row says which rules matched. A CLP
+that matches nothing or several claims, or a claim paid twice, goes to the exception queue
+(the payment row keeps the reason in a biller's words, the 835's object key and the CLP's
+segment number) instead of being posted. An SVC that matches no line is posted to its
+claim with a warning edit.
+
+A claim the payer split (277CA A5) comes back as several CLPs with our patient control
+number and CLP07s of their own, in one 835 or several. A CLP for a claim already
+adjudicated is such a further part, not a second payment, when its CLP07 is new to the
+claim, its SVCs all match lines no earlier part adjudicated, and the parts' charges do
+not exceed the claim's. The claim's status combines the parts (all paid: PAID, all denied:
+DENIED, else PARTIALLY_PAID); until the last part, what it did not adjudicate stays open A/R.
 
 A denial is worked like any other edit: a DENIED claim, and each denied line of a
 PARTIALLY_PAID one, gets an edit per denial reason (CARC, with the RARCs' descriptions).
@@ -23,17 +32,16 @@ booked to unapplied cash until a biller applies it to the claim it belongs to
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from revcycle.codesets.carc import describe_carc, describe_rarc
 from revcycle.crashpoints import crash_point
-from revcycle.db.bulk import CHUNK, among, insert_rows, insert_rows_with_ids, update_rows
+from revcycle.db.bulk import insert_rows, insert_rows_with_ids, update_rows
 from revcycle.db.models import (
     Adjustment,
     Batch,
@@ -57,6 +65,16 @@ from revcycle.model.remittance import (
 )
 from revcycle.pipeline.batches import batch_of
 from revcycle.pipeline.inbound import apply_new_files
+from revcycle.pipeline.matching import (
+    AWAITING,
+    BY_HAND,
+    SPLIT_PART,
+    Candidates,
+    LineMatch,
+    Parts,
+    PostedClaim,
+    match_lines,
+)
 from revcycle.pipeline.resources import Resources
 from revcycle.status import ADJUDICATED, Status, check_transition
 from revcycle.x12.envelope import X12Document
@@ -64,7 +82,6 @@ from revcycle.x12.remit835 import parse_835
 
 STAGE = "post"
 ZERO = Decimal(0)
-OPEN = (Status.SUBMITTED, Status.ACCEPTED)
 # Cash received that no claim has taken yet (a posting exception), until a biller applies it.
 UNAPPLIED = "UNAPPLIED_CASH"
 # Which ledger account each adjustment group moves A/R to.
@@ -146,25 +163,6 @@ def _post(session: Session, file: File, batch: Batch, payer_id: str,
     return posting.outcome
 
 
-@dataclass(slots=True)
-class _PostedClaim:
-    """What posting reads and changes of a claim (the columns of the same names)."""
-
-    id: int
-    patient_control_number: str
-    status: str
-    paid: Decimal
-    adjusted: Decimal
-    patient_responsibility: Decimal
-    payer_claim_control_number: str
-
-
-class _PostedLine(NamedTuple):
-    id: int
-    line_number: int
-    paid: Decimal
-
-
 def post_matched(session: Session, remittance: RemittanceRow, source_key: str,
                  payment: ClaimPayment, clp_index: int, claim_id: int, on: date,
                  by: str) -> str:
@@ -174,7 +172,7 @@ def post_matched(session: Session, remittance: RemittanceRow, source_key: str,
     posting = Posting(session, remittance, source_key, remittance.tenant_id,
                       remittance.payer_id, on, posted_by=by)
     posting.load([payment], claim_id=claim_id)
-    if not posting.candidates:
+    if posting.matcher.chosen is None:
         return "No claim with that id was sent to this payer for this provider client."
     posting.post(clp_index, payment)
     if posting.outcome["exceptions"]:
@@ -184,29 +182,13 @@ def post_matched(session: Session, remittance: RemittanceRow, source_key: str,
     return ""
 
 
-def _match(candidates: list[_PostedClaim], payment: ClaimPayment) -> _PostedClaim | None:
-    """The claim a CLP applies to. Claims sharing the patient control number (an original
-    and its replacements) are tried newest first: a payment goes to one awaiting payment
-    (sent, or reversed and awaiting its correction), a reversal to an adjudicated one (the
-    one whose payer claim control number it names, if any). When none can take it, the
-    newest is returned and the caller says why it is an exception."""
-    if payment.is_reversal:
-        adjudicated = [c for c in candidates if c.status in ADJUDICATED]
-        named = [c for c in adjudicated if payment.payer_claim_control_number
-                 and c.payer_claim_control_number == payment.payer_claim_control_number]
-        preferred = named or adjudicated
-    else:
-        preferred = ([c for c in candidates if c.status in OPEN]
-                     or [c for c in candidates if c.status == Status.REVERSED])
-    return (preferred or candidates or [None])[0]
-
-
-def _exception(payment: ClaimPayment, claim: _PostedClaim | None) -> str:
+def _exception(payment: ClaimPayment, claim: PostedClaim | None) -> str:
     """Why a CLP is not posted, in a biller's words ("" when it can be). Under 200
     characters, and never a value from the claim."""
     if claim is None:
         return ("Unknown claim: no claim we sent to this payer has this patient control"
-                " number; check whether it was billed elsewhere or the number was changed.")
+                " number, its payer claim number, or a longer number with its charge; check"
+                " where it was billed.")
     status = Status(claim.status)
     if payment.is_reversal and status not in ADJUDICATED:
         return (f"The payer takes back a payment we never posted (the claim is {status}):"
@@ -214,7 +196,7 @@ def _exception(payment: ClaimPayment, claim: _PostedClaim | None) -> str:
     if not payment.is_reversal and status in ADJUDICATED:
         return (f"Second payment for a claim already {status}, with no reversal of the"
                 " first: a possible duplicate payment or overpayment; not posted.")
-    if not payment.is_reversal and status not in (*OPEN, Status.REVERSED):
+    if not payment.is_reversal and status not in AWAITING:
         # Never sent, or rejected: the status machine has no way to paid from there.
         return (f"Payment for a claim in status {status}, which was not awaiting one:"
                 " check that the payer and the claim are the right ones before posting.")
@@ -231,8 +213,7 @@ class Posting:
         self.session, self.remittance, self.source_key = session, remittance, source_key
         self.tenant, self.payer_id, self.on = tenant, payer_id, on
         self.posted_by = posted_by  # a biller posting from the exception queue, or ""
-        self.candidates: dict[str, list[_PostedClaim]] = defaultdict(list)
-        self.lines: dict[int, dict[str, _PostedLine]] = defaultdict(dict)
+        self.matcher = Candidates(session, tenant, payer_id)
         self.payments: list[dict[str, Any]] = []
         self.adjustments: list[tuple[int, dict[str, Any]]] = []  # (payment index, row)
         self.ledger: list[dict[str, Any]] = []
@@ -240,38 +221,25 @@ class Posting:
         self.edits: list[dict[str, Any]] = []
         self.outcome: dict[str, Any] = defaultdict(int)
         self.line_paid: dict[int, Decimal] = {}  # service line id -> its new paid amount
-        self.changed: dict[int, _PostedClaim] = {}  # claims posted to, by id
+        self.changed: dict[int, PostedClaim] = {}  # claims posted to, by id
+        # A claim's first payment in this remittance, until a further part needs it.
+        self.first_parts: dict[int, tuple[ClaimPayment, LineMatch]] = {}
 
     def load(self, payments: list[ClaimPayment], claim_id: int | None = None) -> None:
-        """Read the claims the payments may apply to, and their lines: the claims of this
-        tenant and payer with the payments' patient control numbers, or only ``claim_id``
-        (a match a biller made) for every payment."""
-        session, columns = self.session, ClaimRow.__table__.c
-        claims = select(*(columns[n] for n in _PostedClaim.__slots__)).where(
-            columns.tenant_id == self.tenant, columns.payer_id == self.payer_id)
-        if claim_id is not None:
-            for row in session.execute(claims.where(columns.id == claim_id)):
-                claim = _PostedClaim(*row)
-                self.candidates.update((p.patient_control_number, [claim]) for p in payments)
-        else:
-            numbers = sorted({p.patient_control_number for p in payments})
-            for start in range(0, len(numbers), CHUNK):
-                for row in session.execute(claims.where(among(
-                        session, columns.patient_control_number,
-                        numbers[start:start + CHUNK])).order_by(columns.id.desc())):
-                    claim = _PostedClaim(*row)
-                    self.candidates[claim.patient_control_number].append(claim)
-        ids = sorted(c.id for matches in self.candidates.values() for c in matches)
-        lines = ServiceLine.__table__.c
-        for start in range(0, len(ids), CHUNK):
-            for line in session.execute(select(
-                    lines.claim_id, lines.line_control_number, lines.id, lines.line_number,
-                    lines.paid).where(among(session, lines.claim_id, ids[start:start + CHUNK]))):
-                self.lines[line.claim_id][line.line_control_number] = _PostedLine(*line[2:])
+        """Read the claims the payments may apply to (see :mod:`.matching`), or only
+        ``claim_id`` (a match a biller made) for every payment."""
+        self.matcher.load(payments, claim_id)
 
     def post(self, index: int, payment: ClaimPayment) -> None:
-        claim = _match(self.candidates.get(payment.patient_control_number, []), payment)
-        exception = _exception(payment, claim)
+        found = self.matcher.match(payment, self._is_further_part)
+        claim, rule = found.claim, found.rule
+        exception = found.ambiguity or _exception(payment, claim)
+        part = self._further_part(claim, payment) if exception and claim else None
+        if part is not None:  # a claim the payer split: not a second payment
+            exception, rule = "", rule if rule == BY_HAND else SPLIT_PART
+        matched = None
+        if not exception:
+            matched = part or match_lines(self.matcher.lines_of(claim.id), payment)
         self.payments.append({
             "remittance_id": self.remittance.id, "claim_id": claim.id if claim else None,
             "clp_index": index, "claim_status_code": payment.status_code,
@@ -279,22 +247,23 @@ class Posting:
             "patient_responsibility": payment.patient_responsibility or ZERO,
             "payer_claim_control_number": payment.payer_claim_control_number,
             "exception": exception, "source_key": self.source_key,
-            "segment_number": payment.segment_number, "posted_by": self.posted_by})
-        if exception:
+            "segment_number": payment.segment_number, "posted_by": self.posted_by,
+            "claim_match": "" if exception else rule,
+            "line_match": matched.summary() if matched else ""})
+        if claim is None or matched is None:
             self.outcome["exceptions"] += 1
             # The payer sent this money all the same: it waits, unapplied, for a biller.
             self.book(None, "CASH", UNAPPLIED, payment.paid, "posting exception")
             return
-        lines = self.lines[claim.id]
         adjustments = [(None, a) for a in payment.adjustments]
         numbered: list[tuple[int | None, ServicePayment]] = []
-        for service in payment.service_payments:
-            line = lines.get(service.line_control_number)
+        for line, service in matched.services:
             if line is not None:
                 self.line_paid[line.id] = self.line_paid.get(line.id, line.paid) + service.paid
             number = line.line_number if line else None
             numbered.append((number, service))
             adjustments += [(number, a) for a in service.adjustments]
+        self.edits += [_unmatched_line_edit(claim.id) for _ in range(matched.unmatched)]
         payment_index = len(self.payments) - 1
         self.adjustments += [(payment_index, {
             "line_number": number, "group_code": a.group_code,
@@ -313,14 +282,62 @@ class Posting:
         if payment.payer_claim_control_number:
             claim.payer_claim_control_number = payment.payer_claim_control_number
         current, target = Status(claim.status), _outcome(payment, adjustments)
-        check_transition(current, target)
-        claim.status = target.value
-        self.events.append({"claim_id": claim.id, "from_status": current.value,
-                            "to_status": target.value, "stage": STAGE})
+        if part is not None:
+            target = _combined(current, target)
+        self._record_part(claim, payment, matched, further=part is not None)
+        if part is None or target is not current:  # a further part may leave it as it was
+            check_transition(current, target)
+            claim.status = target.value
+            self.events.append({"claim_id": claim.id, "from_status": current.value,
+                                "to_status": target.value, "stage": STAGE})
         self.edits += _denial_edits(claim.id, target, payment, numbered)
         self.outcome["claims_posted"] += 1
         if target is Status.REVERSED:
             self.outcome["reversals"] += 1
+
+    def _further_part(self, claim: PostedClaim, payment: ClaimPayment) -> LineMatch | None:
+        """The lines of a claim the payer split that ``payment`` adjudicates, when it is a
+        further part of that claim; None when it is not (then a second payment for an
+        adjudicated claim stays an exception). A further part names a payer claim number
+        no earlier part had, adjudicates only lines no earlier part did (all of its SVCs
+        matched), and with the earlier parts charges no more than the claim's total."""
+        parts = self._parts(claim.id)
+        if (payment.is_reversal or claim.status not in ADJUDICATED or parts is None
+                or parts.whole or not payment.service_payments
+                or not payment.payer_claim_control_number
+                or payment.payer_claim_control_number in parts.numbers
+                or parts.charge + payment.charge > claim.total_charge):
+            return None
+        matched = match_lines(self.matcher.lines_of(claim.id), payment, parts.lines)
+        if matched.unmatched or any(line.line_number in parts.lines
+                                    for line, _ in matched.services if line):
+            return None
+        return matched
+
+    def _is_further_part(self, claim: PostedClaim, payment: ClaimPayment) -> bool:
+        return self._further_part(claim, payment) is not None
+
+    def _record_part(self, claim: PostedClaim, payment: ClaimPayment, matched: LineMatch,
+                     further: bool) -> None:
+        """Remember what this payment adjudicated, so a later part of the claim (in this
+        835 or a later one) is told from a second payment. A reversal forgets the parts;
+        a payment to a claim awaiting one starts them again (kept as it is, and made
+        :class:`Parts` only if another CLP of this 835 asks: most claims get one CLP)."""
+        parts = self.matcher.parts
+        if payment.is_reversal:
+            parts.pop(claim.id, None)
+            self.first_parts.pop(claim.id, None)
+        elif not further:
+            parts.pop(claim.id, None)
+            self.first_parts[claim.id] = (payment, matched)
+        else:
+            _add_part(parts[claim.id], payment, matched)
+
+    def _parts(self, claim_id: int) -> Parts | None:
+        first = self.first_parts.pop(claim_id, None)
+        if first is not None:
+            _add_part(self.matcher.parts.setdefault(claim_id, Parts()), *first)
+        return self.matcher.parts.get(claim_id)
 
     def book(self, claim_id: int | None, debit: str, credit: str, amount: Decimal,
              memo: str) -> None:
@@ -355,6 +372,31 @@ class Posting:
                     ("status", "paid", "adjusted", "patient_responsibility",
                      "payer_claim_control_number"))
         update_rows(session, ServiceLine.__table__, list(self.line_paid.items()), ("paid",))
+
+
+def _add_part(parts: Parts, payment: ClaimPayment, matched: LineMatch) -> None:
+    parts.numbers.add(payment.payer_claim_control_number)
+    parts.charge += payment.charge
+    lines = {line.line_number for line, _ in matched.services if line}
+    parts.lines |= lines
+    # Without line detail the payment adjudicated the whole claim.
+    parts.whole = parts.whole or not lines
+
+
+def _unmatched_line_edit(claim_id: int) -> dict[str, Any]:
+    """A warning for an SVC that matches none of the claim's lines: its money is booked to
+    the claim, not to a line, and a biller should see why (no claim value in the text)."""
+    return {"claim_id": claim_id, "line_number": None, "stage": STAGE, "rule_id": "POST-SVC",
+            "severity": "WARNING", "field": "835 SVC",
+            "message": "A service line the payer paid matches none of this claim's lines"
+                       " (no line control number, REF*6R, and no line with its code,"
+                       " modifiers, date and charge): its amounts are booked to the claim."}
+
+
+def _combined(current: Status, part: Status) -> Status:
+    """The status of a claim the payer split, once one more part is posted: paid when
+    every part was paid, denied when every part was denied, partly paid otherwise."""
+    return current if part is current else Status.PARTIALLY_PAID
 
 
 # Adjustments that are not reasons to deny: the contractual write-off, and on a secondary
