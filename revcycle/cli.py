@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -217,7 +218,11 @@ def ar_aging_command(
                   aging["total"])
     table.add_row("claims", *(str(aging["buckets"][name]["claims"]) for name in BUCKETS),
                   str(aging["claims"]))
-    Console().print(table)
+    from revcycle.reporting.tables import print_table, receivable_table
+
+    console = Console()
+    console.print(table)
+    print_table(receivable_table(aging), console)
 
 
 @app.command("report")
@@ -356,6 +361,40 @@ def queue_resolve(
         session.commit()
     print(f"payment {done['payment_id']} resolved by {done['resolved_by']}"
           f" at {done['resolved_at']}")
+
+
+@queue_app.command("writeoff")
+def queue_writeoff(
+    claim_id: int = typer.Argument(..., help="Our id of the claim."),
+    reason: str = typer.Option(..., "--reason", help="TIMELY_FILING, NON_COVERED,"
+                               " NO_AUTHORIZATION, DUPLICATE, APPEAL_EXHAUSTED,"
+                               " CONTRACT_TERMS, SMALL_BALANCE, ADMINISTRATIVE; for a"
+                               " patient balance BAD_DEBT, CHARITY, SMALL_BALANCE,"
+                               " ADMINISTRATIVE."),
+    note: str = typer.Option(..., "--note", help="Why, in up to 200 characters."),
+    by: str = typer.Option(..., "--by", help="Who approved it."),
+    source: str = typer.Option("denied", "--from", help="Which balance: denied (in work,"
+                               " the default), open (still with the payer) or patient."),
+    amount: str | None = typer.Option(None, "--amount", help="Dollars; default: all of it."),
+    on: datetime | None = typer.Option(None, "--date", formats=["%Y-%m-%d"],
+                                       help="The day it is booked; default: today."),
+    tenant: str | None = typer.Option(None, "--tenant", help="Act as this provider client:"
+                                      " another's claim is refused."),
+) -> None:
+    """Write off a claim's denied (or patient, or open) balance with a reason and who
+    approved it: its own ledger entry, reported by reason in `revcycle ar aging`."""
+    from revcycle.pipeline.writeoffs import WriteOffError, write_off
+
+    with _sessions()() as session:
+        try:
+            done = write_off(session, claim_id, reason, note, by, source=source,
+                             amount=amount, on=on.date() if on else None, tenant=tenant)
+        except WriteOffError as exc:
+            _fail(str(exc))
+        session.commit()
+    print(f"claim {claim_id}: wrote off ${Decimal(done['amount']):,.2f} of {done['account']}"
+          f" ({done['reason']}, approved by {done['approved_by']}, {done['entry_date']});"
+          f" ${Decimal(done['balance_left']):,.2f} left")
 
 
 @queue_app.command("post")

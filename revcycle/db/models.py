@@ -402,6 +402,25 @@ class LedgerEntry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
 
 
+class WriteOff(Base):
+    """A balance a biller wrote off: which receivable, how much, why (a reason code of
+    ``revcycle.pipeline.writeoffs.REASONS``), a note, and who approved it. Its ledger
+    entries (``WRITE_OFF`` debit, the receivable credit) are booked with it."""
+
+    __tablename__ = "write_offs"
+    __table_args__ = (Index("ix_write_offs_tenant_reason", "tenant_id", "reason"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    account: Mapped[str] = mapped_column(String(20))  # AR_DENIED, AR or PATIENT_AR
+    amount: Mapped[Decimal]
+    reason: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(String(200))
+    approved_by: Mapped[str] = mapped_column(String(60))
+    entry_date: Mapped[date] = mapped_column(Date)
+    written_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+
+
 # Reference tables operators load from CMS files (``revcycle codesets load``). Each table
 # holds one release per claim type: a load replaces the previous one, and ``code_set_loads``
 # keeps the history (which file, its sha256, the release label, how many rows).

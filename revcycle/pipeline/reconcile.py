@@ -15,7 +15,8 @@ put in a run report. An empty list means every check passed. The checks:
   quarantined with a reason); none waits.
 - ``applied-once``: no 835 (tenant, payer, trace number) is posted twice, and no CLP of a
   posted remittance is posted twice.
-- ``aging``: A/R aging's buckets add up to the open A/R of the claims it ages.
+- ``aging``: A/R aging's buckets add up to the open A/R of the claims it ages (every
+  payer receivable account: those whose names start with ``AR``).
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ def _aging(session: Session, tenants: Sequence[str], as_of: date) -> list[Findin
     buckets = sum((Decimal(b["amount"]) for b in aging["buckets"].values()), ZERO)
     open_ar = sum((amount for (amount,) in session.execute(
         select(_sum(LedgerEntry.amount)).where(
-            LedgerEntry.tenant_id.in_(list(tenants)), LedgerEntry.account == "AR",
+            LedgerEntry.tenant_id.in_(list(tenants)), LedgerEntry.account.startswith("AR"),
             LedgerEntry.entry_date <= as_of).group_by(LedgerEntry.claim_id))
         if amount is not None and amount > 0), ZERO)
     if buckets != Decimal(aging["total"]) or buckets != open_ar:

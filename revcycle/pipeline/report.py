@@ -97,7 +97,9 @@ def _publish(res: Resources, owner: str, business_date: date,
 
 def _aging_totals(aging: dict[str, Any]) -> dict[str, Any]:
     """The aging's totals (per bucket and per payer), without the day it is as of."""
-    return {name: aging[name] for name in ("buckets", "total", "claims", "by_payer")}
+    return {name: aging[name] for name in ("buckets", "total", "claims", "by_payer",
+                                           "by_account", "credits", "denied_in_work",
+                                           "write_offs")}
 
 
 def summarize(session: Session, batches: list[str]) -> dict[str, Any]:

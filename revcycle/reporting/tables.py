@@ -16,8 +16,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from revcycle.codesets.carc import describe_carc
 from revcycle.formatting import dollars, percent
-from revcycle.pipeline.aging import BUCKETS
+from revcycle.pipeline.aging import ACCOUNT_NAMES, BUCKETS
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,7 @@ def run_report_title(report: Mapping[str, Any]) -> str:
 
 def report_tables(report: Mapping[str, Any]) -> list[ReportTable]:
     """Claims by status, dollars, KPIs, top edits, denials by payer and by reason, what
-    needs a person and the A/R aging, in that order."""
+    needs a person, the A/R aging and what the A/R is, in that order."""
     kpis = report["kpis"]
     denials = kpis["denial_rate"]
     return [
@@ -65,7 +66,30 @@ def report_tables(report: Mapping[str, Any]) -> list[ReportTable]:
         ReportTable(f"A/R aging as of {report['business_date']} (days since submission)",
                     ("payer", *BUCKETS, "total"), _aging_rows(report["ar_aging"]),
                     frozenset(range(1, len(BUCKETS) + 2))),
+        receivable_table(report["ar_aging"]),
     ]
+
+
+def receivable_table(aging: Mapping[str, Any]) -> ReportTable:
+    """What the open A/R is (open with the payer, denied and in work, owed by the next
+    payer), denied dollars in work by reason with timely filing apart, write-offs by
+    reason, and credit balances (money owed back)."""
+    work, credits = aging["denied_in_work"], aging["credits"]
+    rows = [(ACCOUNT_NAMES.get(account, account), "", "", dollars(amount))
+            for account, amount in aging["by_account"].items()]
+    rows += [("denied, in work", f"{reason} {describe_carc(reason.rpartition('-')[2])}",
+              f"{row['claims']:,}", dollars(row["amount"]))
+             for reason, row in work["by_reason"].items()]
+    timely = work["timely_filing"]
+    rows.append(("denied, in work", "timely filing (CARC 29), apart",
+                 f"{timely['claims']:,}", dollars(timely["amount"])))
+    rows += [("written off", reason, f"{row['claims']:,}", dollars(row["amount"]))
+             for reason, row in aging["write_offs"]["by_reason"].items()]
+    rows.append(("written off", "total", "", dollars(aging["write_offs"]["total"])))
+    rows.append(("credit balances", "owed back (revcycle queue refunds)",
+                 f"{credits['claims']:,}", dollars(credits["amount"])))
+    return ReportTable("open A/R by kind, denials in work, write-offs, credit balances",
+                       ("", "reason", "claims", "amount"), rows, frozenset({2, 3}))
 
 
 def _dollar_rows(report: Mapping[str, Any]) -> list[tuple[str, ...]]:
@@ -165,10 +189,14 @@ def print_report(report: Mapping[str, Any], console: Console) -> None:
     """The report's title and tables in a terminal."""
     console.print(Text(run_report_title(report), style="bold"))
     for shown in report_tables(report):
-        table = Table(title=shown.title, title_justify="left")
-        for i, column in enumerate(shown.columns):
-            table.add_column(column, justify="right" if i in shown.numeric else "left",
-                             overflow="fold")
-        for row in shown.rows:
-            table.add_row(*(Text(cell) for cell in row))  # never read as markup
-        console.print(table)
+        print_table(shown, console)
+
+
+def print_table(shown: ReportTable, console: Console) -> None:
+    table = Table(title=shown.title, title_justify="left")
+    for i, column in enumerate(shown.columns):
+        table.add_column(column, justify="right" if i in shown.numeric else "left",
+                         overflow="fold")
+    for row in shown.rows:
+        table.add_row(*(Text(cell) for cell in row))  # never read as markup
+    console.print(table)
