@@ -154,7 +154,8 @@ def check_against_world(session: Session, world: PayerWorld,
                       ("RECEIVED", "VALIDATED", "DQ_FAILED", "READY", "REJECTED"))))}
     queued = Counter(session.scalars(select(Payment.claim_id).where(
         Payment.exception != "", Payment.resolved_at.is_(None))))
-    differ = missing = 0
+    differ: Counter[str] = Counter()  # how ours differs: our status, or "paid" amounts
+    missing = 0
     for key, remitted in world.remitted().items():
         ours = claims.get(key)
         if ours is None:
@@ -163,14 +164,21 @@ def check_against_world(session: Session, world: PayerWorld,
         claim_id, status, paid = ours
         expected = ("REVERSED",) if remitted.status_code == "22" else (
             "PAID", "PARTIALLY_PAID", "DENIED")
-        if (status not in expected or paid != remitted.paid) and not queued[claim_id]:
-            differ += 1
+        if queued[claim_id]:
+            continue
+        if status not in expected:
+            differ[f"{status} here, CLP02 {remitted.status_code} there"] += 1
+        elif paid != remitted.paid:
+            differ[f"{status}, another amount paid"
+                   + (f" ({', '.join(remitted.mismatches)})" if remitted.mismatches else "")] += 1
     rejected = sum(1 for key in world.rejected()
                    if claims.get(key, (0, "", ZERO))[1] != "PAYER_REJECTED")
     findings = []
     if differ:
-        findings.append(Finding("world-adjudicated", differ, "claims the payer world remitted"
-                                " that are not adjudicated here as it paid them, nor queued"))
+        findings.append(Finding("world-adjudicated", sum(differ.values()), "claims the payer"
+                                " world remitted that are not adjudicated here as it paid"
+                                " them, nor queued: " + "; ".join(
+                                    f"{n} {how}" for how, n in differ.most_common())))
     if rejected:
         findings.append(Finding("world-rejected", rejected, "claims the payer world rejected"
                                 " that are not PAYER_REJECTED here"))
