@@ -6,7 +6,8 @@ put in a run report. An empty list means every check passed. The checks:
 
 - ``trial-balance``: each tenant's ledger sums to zero (every entry has its other side).
 - ``claim-balance``: for every claim on the books, its entries sum to zero and its open
-  A/R is what its row says: charge - paid - adjustments - patient responsibility.
+  A/R is what its row says: charge - paid - adjustments - patient responsibility (0 for
+  a claim the payer rejected: its charge is off the books).
 - ``remittance-cash``: each posted remittance moved as much cash as its BPR02 says (a
   debit remittance, BPR03 ``D``, takes money back: stored negative).
 - ``mailbox-routed``: every file collected from a payer is routed whole, or the sets left
@@ -41,6 +42,7 @@ from revcycle.db.models import (
     Remittance,
 )
 from revcycle.pipeline.aging import ar_aging_for
+from revcycle.pipeline.charges import expected_ar
 
 ZERO = Decimal("0.00")
 CHECKS = ("trial-balance", "claim-balance", "remittance-cash", "mailbox-routed",
@@ -115,11 +117,11 @@ def _claim_balance(session: Session, tenants: Sequence[str]) -> list[Finding]:
             ar[claim_id] = amount
     unbalanced = sum(1 for total in totals.values() if total)
     disagreeing = sum(
-        1 for claim_id, charge, paid, adjusted, patient in session.execute(
-            select(ClaimRow.id, ClaimRow.total_charge, ClaimRow.paid, ClaimRow.adjusted,
-                   ClaimRow.patient_responsibility).where(
+        1 for claim_id, status, *amounts in session.execute(
+            select(ClaimRow.id, ClaimRow.status, ClaimRow.total_charge, ClaimRow.paid,
+                   ClaimRow.adjusted, ClaimRow.patient_responsibility).where(
                 ClaimRow.tenant_id.in_(list(tenants))))
-        if claim_id in totals and ar.get(claim_id, ZERO) != charge - paid - adjusted - patient)
+        if claim_id in totals and ar.get(claim_id, ZERO) != expected_ar(status, *amounts))
     findings = []
     if unbalanced:
         findings.append(Finding("claim-balance", unbalanced,
