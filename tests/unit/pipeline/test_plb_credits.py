@@ -36,11 +36,25 @@ pytestmark = pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
 PAID_ON = date(2026, 11, 20)
 
 
+def _paid(data: bytes) -> list[Remittance]:
+    """The simulated payer's remittances for ``data``, without the PLBs it may add (each
+    test adds its own)."""
+    remittances = _payer_remittances(data)
+    for remittance in remittances:
+        remittance.provider_adjustments = []
+        remittance.total_paid = sum((c.paid for c in remittance.claims), Decimal(0))
+        remittance.credit_debit_flag, remittance.handling_code = "C", "I"
+        if remittance.payment_method == "NON":
+            remittance.payment_method = "CHK"
+        assert balance_problems(remittance) == []
+    return remittances
+
+
 def _posted(res: Resources, seed: int) -> tuple[str, Delivery, Remittance]:
     """Claims submitted and their first 835 posted; the 835's first remittance is the
     template of the later ones."""
     batch, [(delivery, data)] = _submitted(res, seed=seed)
-    remittances = _payer_remittances(data)
+    remittances = _paid(data)
     _put_835(res, delivery, remittances, 800)
     assert post_remittances(res, batch, PAYER.payer_id)["held"] == 0
     return batch, delivery, remittances[0]
@@ -147,7 +161,7 @@ def test_a_wo_naming_a_claim_recovers_that_claims_payment(res: Resources,
 
 def test_a_wo_in_the_same_835_as_the_claims_payment_recovers_from_it(res: Resources) -> None:
     batch, [(delivery, data)] = _submitted(res, seed=132)
-    remittances = _payer_remittances(data)
+    remittances = _paid(data)
     remittance = remittances[0]
     clp = next(c for c in remittance.claims if c.paid > 20 and c.status_code == "1")
     remittance.provider_adjustments.append(ProviderAdjustment(
@@ -175,7 +189,9 @@ def test_a_wo_naming_no_claim_stays_provider_level_in_the_plb_queue(res: Resourc
     assert {c.id: c.paid for c in _rows(res).values()} == paid_before
     [item] = _plb_queue(res)
     assert item["reason_code"] == "WO" and item["amount"] == "7.25"
-    assert item["reference"] == "NOSUCHCLAIM01" and item["trace_number"] == "RECOUP-T2"
+    assert item["trace_number"] == "RECOUP-T2" and item["position"] == 0
+    assert "NOSUCHCLAIM01" not in json.dumps(item)  # the biller opens the 835 at its key
+    assert item["file"] == _all(res, models.File)[-1].key
     assert item["tenant"] == TENANT and item["payer"] == PAYER.payer_id
     assert "no claim" in item["reason"].lower()
     _cash_is_bpr02(res)
@@ -203,7 +219,7 @@ def test_a_wo_naming_two_claims_is_queued_not_guessed(res: Resources) -> None:
 
 def test_l6_interest_is_interest_income(res: Resources) -> None:
     batch, [(delivery, data)] = _submitted(res, seed=135)
-    remittances = _payer_remittances(data)
+    remittances = _paid(data)
     remittance = remittances[0]
     remittance.provider_adjustments.append(ProviderAdjustment(
         remittance.payee.id, date(2026, 12, 31), "L6", Decimal("-3.21"),
@@ -223,7 +239,7 @@ def test_a_forward_balance_is_owed_until_a_later_fb_settles_it(res: Resources) -
     """As the payer simulator writes it: a WO larger than the payment takes all of it and
     a negative FB carries the rest to a later remittance, where a positive FB takes it."""
     batch, [(delivery, data)] = _submitted(res, seed=136)
-    remittances = _payer_remittances(data)
+    remittances = _paid(data)
     remittance = remittances[0]
     total, forward = remittance.total_paid, Decimal("30.00")
     period = date(2026, 12, 31)
