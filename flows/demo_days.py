@@ -144,9 +144,10 @@ WORLD_CHECKS = ("world-adjudicated", "world-rejected", "world-not-ours")
 def check_against_world(session: Session, world: PayerWorld,
                         tenants: list[str]) -> list[Finding]:
     """Does revcycle know what the payer world did? Every claim the world remitted is
-    adjudicated here with the world's net payment (a take-back: reversed), or has a CLP in
-    the posting exception queue; every claim it rejected is PAYER_REJECTED; a CLP for a
-    claim we never sent (the payer's mistake) is in the exception queue. Counts only."""
+    adjudicated here with the world's net payment (a take-back: reversed; a PLB WO
+    recoupment: less what it recovered), or has a CLP in the posting exception queue;
+    every claim it rejected is PAYER_REJECTED; a CLP for a claim we never sent (the
+    payer's mistake) is in the exception queue. Counts only."""
     claims = {(payer, pcn): (claim_id, status, paid) for claim_id, payer, pcn, status, paid
               in session.execute(select(Claim.id, Claim.payer_id, Claim.patient_control_number,
                                         Claim.status, Claim.paid).where(
@@ -163,7 +164,9 @@ def check_against_world(session: Session, world: PayerWorld,
         claim_id, status, paid = ours
         expected = ("REVERSED",) if remitted.status_code == "22" else (
             "PAID", "PARTIALLY_PAID", "DENIED")
-        if (status not in expected or paid != remitted.paid) and not queued[claim_id]:
+        # A PLB WO naming the claim took part of its payment back (revcycle.pipeline.plb).
+        net = remitted.paid - remitted.recouped
+        if (status not in expected or paid != net) and not queued[claim_id]:
             differ += 1
     rejected = sum(1 for key in world.rejected()
                    if claims.get(key, (0, "", ZERO))[1] != "PAYER_REJECTED")
