@@ -144,9 +144,10 @@ WORLD_CHECKS = ("world-adjudicated", "world-rejected", "world-not-ours")
 def check_against_world(session: Session, world: PayerWorld,
                         tenants: list[str]) -> list[Finding]:
     """Does revcycle know what the payer world did? Every claim the world remitted is
-    adjudicated here with the world's net payment (a take-back: reversed), or has a CLP in
-    the posting exception queue; every claim it rejected is PAYER_REJECTED; a CLP for a
-    claim we never sent (the payer's mistake) is in the exception queue. Counts only."""
+    adjudicated here with the world's net payment (a take-back: reversed; a PLB WO
+    recoupment: less what it recovered), or has a CLP in the posting exception queue;
+    every claim it rejected is PAYER_REJECTED; a CLP for a claim we never sent (the
+    payer's mistake) is in the exception queue. Counts only."""
     claims = {(payer, pcn): (claim_id, status, paid) for claim_id, payer, pcn, status, paid
               in session.execute(select(Claim.id, Claim.payer_id, Claim.patient_control_number,
                                         Claim.status, Claim.paid).where(
@@ -168,7 +169,8 @@ def check_against_world(session: Session, world: PayerWorld,
             continue
         if status not in expected:
             differ[f"{status} here, CLP02 {remitted.status_code} there"] += 1
-        elif paid != remitted.paid:
+        # A PLB WO naming the claim took part of its payment back (revcycle.pipeline.plb).
+        elif paid != remitted.paid - remitted.recouped:
             differ[f"{status}, another amount paid"
                    + (f" ({', '.join(remitted.mismatches)})" if remitted.mismatches else "")] += 1
     rejected = sum(1 for key in world.rejected()

@@ -417,6 +417,60 @@ def queue_post(
     print(f"payment {done['payment_id']} posted to claim {claim_id} by {done['resolved_by']}")
 
 
+@queue_app.command("plb")
+def queue_plb(tenant: str | None = TENANT_OPTION, payer: str | None = PAYER_OPTION,
+              include_resolved: bool = typer.Option(False, "--all", help="Resolved ones too."),
+              as_json: bool = JSON_OPTION) -> None:
+    """Provider-level adjustments (835 PLB) posting could not place: booked as provider
+    adjustments until a biller says what they were (WO, L6 and FB are placed by posting)."""
+    from revcycle.pipeline.plb import plb_queue
+
+    with _sessions()() as session:
+        rows = plb_queue(session, tenant=tenant, payer=payer,
+                         include_resolved=include_resolved)
+    _print_queue("plb", rows, ("plb_id", "payer", "trace_number", "reason_code", "amount",
+                               "reason", "file", "position",
+                               *(("resolution",) if include_resolved else ())), as_json)
+
+
+@queue_app.command("plb-resolve")
+def queue_plb_resolve(
+    plb_id: int = typer.Argument(..., help="The PLB's plb_id."),
+    note: str = typer.Option(..., "--note", help="What it was and what was done, up to 200"
+                             " characters."),
+    by: str = typer.Option("", "--by", help="Who worked it; default: the login name."),
+    tenant: str | None = typer.Option(None, "--tenant", help="Act as this provider client:"
+                                      " another's PLB is refused."),
+) -> None:
+    """Close a queued PLB once it has been worked."""
+    from revcycle.pipeline.plb import resolve_plb
+    from revcycle.pipeline.queues import QueueError
+
+    with _sessions()() as session:
+        try:
+            done = resolve_plb(session, plb_id, note, by or _login(), tenant=tenant)
+        except QueueError as exc:
+            _fail(str(exc))
+        session.commit()
+    print(f"PLB {done['plb_id']} resolved by {done['resolved_by']} at {done['resolved_at']}")
+
+
+@queue_app.command("refunds")
+def queue_refunds(tenant: str | None = TENANT_OPTION,
+                  as_of: datetime | None = typer.Option(None, "--as-of", formats=["%Y-%m-%d"],
+                                                        help="Day (YYYY-MM-DD); default today."),
+                  as_json: bool = JSON_OPTION) -> None:
+    """Claims with a credit balance (payers paid more than owed), oldest first, with the
+    day each was identified and its age: overdue past 60 days (refund within 60 days)."""
+    from revcycle.pipeline.refunds import credit_balances
+
+    day = as_of.date() if as_of else datetime.now().date()
+    with _sessions()() as session:
+        rows = credit_balances(session, day, None if tenant is None else [tenant])
+    _print_queue("refunds", rows, ("claim_id", "payer", "amount", "identified", "age_days",
+                                   "overdue", "refund_due_by"), as_json)
+
+
 @app.command("audit")
 def audit_command(
     batch: str | None = typer.Option(None, "--batch", help="One batch (tenant-yyyymmdd)."),

@@ -384,6 +384,29 @@ class Adjustment(Base):
     amount: Mapped[Decimal]
 
 
+class ProviderLevelAdjustment(Base):
+    """One PLB adjustment of a posted remittance, and where posting put it: on a claim (a
+    WO naming it), interest income (L6), the forwarding balance (FB), or provider-level
+    adjustment and the PLB queue (``queued``) until a biller resolves it. See
+    :mod:`revcycle.pipeline.plb`."""
+
+    __tablename__ = "provider_adjustments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    remittance_id: Mapped[int] = mapped_column(ForeignKey("remittances.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # which PLB pair of the remittance, from 0
+    reason_code: Mapped[str] = mapped_column(String(5))  # PLB03-1
+    reference: Mapped[str] = mapped_column(String(50), default="")  # PLB03-2
+    amount: Mapped[Decimal]  # PLB04: positive withheld from the payment, negative added
+    account: Mapped[str] = mapped_column(String(20))  # booked against CASH
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), nullable=True)
+    queued: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str] = mapped_column(String(200), default="")  # why queued
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    resolved_by: Mapped[str] = mapped_column(String(60), default="")
+    resolution: Mapped[str] = mapped_column(String(200), default="")
+
+
 class LedgerEntry(Base):
     """Double entry: each posting writes balanced debits and credits; a claim's A/R is the
     sum of its entries on the ``AR`` account."""

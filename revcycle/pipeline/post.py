@@ -75,6 +75,7 @@ from revcycle.pipeline.matching import (
     PostedClaim,
     match_lines,
 )
+from revcycle.pipeline.plb import book_provider_adjustments
 from revcycle.pipeline.resources import Resources
 from revcycle.status import ADJUDICATED, Status, check_transition
 from revcycle.x12.envelope import X12Document
@@ -155,9 +156,7 @@ def _post(session: Session, file: File, batch: Batch, payer_id: str,
     posting.load(remittance.claims)
     for index, payment in enumerate(remittance.claims):
         posting.post(index, payment)
-    for plb in remittance.provider_adjustments:
-        # Provider-level: a positive amount was withheld from the payment.
-        posting.book(None, "PROVIDER_ADJUSTMENT", "CASH", plb.amount, f"PLB {plb.reason_code}")
+    book_provider_adjustments(posting, remittance.provider_adjustments)
     posting.write()
     posting.outcome["paid"] = cash
     return posting.outcome

@@ -4,8 +4,8 @@ A denied balance (or a patient balance nobody will pay) leaves the books only wh
 writes it off with a reason and says who approved it: one row per write-off, beside its
 ledger entries (``WRITE_OFF`` debit, the receivable credited).
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-07 03:40:00
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import revcycle.db.models
 
-revision = '0017'
-down_revision = '0016'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
