@@ -38,6 +38,7 @@ def test_two_days_on_the_payer_world_are_answered_over_sftp_and_paid(
     assert re.search(r"^2026-11-17  dropped +0 .* open A/R \$[\d,]+\.\d\d$", out, re.M)
     assert "A/R as of 2026-11-17" in out and "days since submission" in out
     assert "patient responsibility" in out
+    assert re.search(r"^closing checks: all \d+ passed", out, re.M), out[-3000:]
     assert "REVCYCLE_PAYER_WORLD" not in os.environ  # the world's setting is gone with it
 
     with get_resources().sessions() as session:
