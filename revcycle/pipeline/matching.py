@@ -19,8 +19,8 @@ Claim rules, in order; the name of the one that matched is kept on the payment r
 - ``truncated-pcn``: CLP01 (at least :data:`MIN_PREFIX` characters) is a proper prefix of
   the patient control number of exactly one claim awaiting payment whose total charge is
   CLP03, or of one adjudicated claim the CLP is a valid further part of (a split claim);
-  a claim awaiting payment that another CLP of the same 835 names exactly is not a
-  candidate. Payments only: a
+  a claim awaiting its first payment that another CLP of the same 835 names exactly is
+  not a candidate (one that CLP paid and a reversal took back is). Payments only: a
   reversal names the payment it takes back by CLP07.
 - ``split-part``: set by posting when a CLP is a further part of a claim the payer split
   (see :mod:`revcycle.pipeline.post`).
@@ -332,11 +332,14 @@ class Candidates:
                 return ClaimMatch(None, "", AMBIGUOUS.format(what=BY_PAYER_NUMBER))
             return ClaimMatch((able or named)[0], PAYER_NUMBER)
         if not payment.is_reversal:
-            # A claim another CLP of this remittance names exactly is that CLP's: leaving
-            # it out keeps the match independent of the order of the CLPs.
+            # A claim awaiting its first payment that another CLP of this remittance names
+            # exactly is that CLP's: leaving it out keeps the match independent of the
+            # order of the CLPs. One that CLP paid and a reversal took back awaits its
+            # correction, which may come cut short.
             able = [c for c in self.by_prefix.get(payment.patient_control_number, ())
                     if (c.status in AWAITING and c.total_charge == payment.charge
-                        and c.patient_control_number not in self.named)
+                        and (c.patient_control_number not in self.named
+                             or c.status == Status.REVERSED))
                     or (c.status in ADJUDICATED and further_part(c, payment))]
             if len(able) > 1:
                 return ClaimMatch(None, "", AMBIGUOUS.format(what=BY_PREFIX))

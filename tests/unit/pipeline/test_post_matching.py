@@ -34,6 +34,7 @@ from tests.unit.pipeline.conftest import BOTH_DATABASES
 from tests.unit.pipeline.test_acks_post import (
     PAYER,
     _all,
+    _negated,
     _payer_remittances,
     _put_835,
     _read_835,
@@ -277,6 +278,32 @@ def test_a_truncated_clp01_is_matched_when_one_claim_has_its_prefix_and_charge(
     [payment] = _payments(res, claim.id)
     assert payment.claim_match == "truncated-pcn" and claim.status == Status.PAID
     assert _rows(res)[other.patient_control_number].status == Status.SUBMITTED
+    _books(res)
+
+
+@ON_BOTH_DATABASES
+def test_a_payment_its_reversal_and_a_truncated_correction_in_one_835_all_post(
+        res: Resources) -> None:
+    """The payer world found it: a payer pays a claim, takes it back and pays it again
+    corrected, all in one 835, the correction with CLP01 cut short. The claim an earlier
+    CLP names exactly was left out as a candidate, so the correction became an unknown
+    claim and the claim stayed REVERSED."""
+    batch, delivery, remittances = _sent(res, seed=85)
+    remittance, clp = _pick(remittances)
+    ours = clp.patient_control_number
+    correction = copy.deepcopy(clp)
+    correction.patient_control_number = ours[:-3]
+    correction.payer_claim_control_number += "01"
+    remittance.claims += [_negated(clp), correction]
+    remittance.total_paid += correction.paid - clp.paid
+
+    result = _post(res, batch, delivery, remittances, 831)
+
+    assert result["exceptions"] == 0
+    claim = _rows(res)[ours]
+    assert claim.status == Status.PAID and claim.paid == clp.paid
+    assert [p.claim_match for p in _payments(res, claim.id)] == ["pcn", "pcn",
+                                                                  "truncated-pcn"]
     _books(res)
 
 
