@@ -197,7 +197,8 @@ def post_matched(session: Session, remittance: RemittanceRow, source_key: str,
     posting.post(clp_index, payment)
     if posting.outcome["exceptions"]:
         return posting.payments[0]["exception"]
-    posting.book(None, UNAPPLIED, "CASH", payment.paid, "applied by hand")
+    if not is_predetermination(payment):  # a predetermination's money never came
+        posting.book(None, UNAPPLIED, "CASH", payment.paid, "applied by hand")
     posting.write()
     return ""
 

@@ -20,6 +20,7 @@ import pytest
 from revcycle.db import models
 from revcycle.model.remittance import Adjustment, ClaimPayment, Entity, Remittance
 from revcycle.pipeline.post import post_remittances
+from revcycle.pipeline.queues import exceptions, post_by_hand
 from revcycle.pipeline.resources import Resources
 from revcycle.status import Status
 from tests.unit.pipeline.conftest import BOTH_DATABASES
@@ -269,6 +270,29 @@ def test_a_predetermination_is_recorded_never_posted(res: Resources) -> None:
     assert [(e.rule_id, e.severity) for e in _edits(res, claim.id)] == [
         ("POST-PREDETERMINATION", "WARNING")]
     assert {r.status for r in _all(res, models.Remittance)} == {"POSTED"}
+
+
+def test_a_predetermination_matched_by_hand_moves_no_cash(res: Resources) -> None:
+    batch, delivery, remittances = _sent(res, seed=117)
+    remittance, clp = _pick(remittances)
+    ours = clp.patient_control_number
+    clp.status_code, clp.patient_control_number = "25", "NOTOURSX2"
+    remittance.total_paid -= clp.paid
+    _put_835(res, delivery, remittances, 1095)
+    assert post_remittances(res, batch, PAYER.payer_id)["exceptions"] == 1
+    assert "UNAPPLIED_CASH" not in _ledger(res)[None]  # no money came for it
+    with res.sessions() as session:
+        [row] = exceptions(session)
+    claim = _rows(res)[ours]
+
+    post_by_hand(res, row["payment_id"], claim.id, "ana")
+
+    assert _rows(res)[ours].status == Status.SUBMITTED
+    books = _ledger(res)
+    assert "UNAPPLIED_CASH" not in books[None]
+    assert _books(books[claim.id]) == {"AR": claim.total_charge}
+    [payment] = [p for p in _all(res, models.Payment) if p.claim_id == claim.id]
+    assert payment.posted_by == "ana" and "predetermination" in payment.note.lower()
 
 
 def test_group_code_cr_is_posted_with_an_exception_edit_as_a_denial(res: Resources) -> None:
