@@ -336,3 +336,12 @@ def test_an_835_with_amounts_past_the_cent_is_held(res: Resources) -> None:
     assert "0.001" not in str(held.reason)
     assert _rows(res)[clp.patient_control_number].status == Status.SUBMITTED
     _ledger(res)
+
+
+def test_the_accounts_doctests_run_and_pass(res: Resources) -> None:
+    import doctest
+
+    from revcycle.pipeline import accounts
+
+    result = doctest.testmod(accounts)
+    assert result.attempted and not result.failed
