@@ -22,10 +22,17 @@ A denial is worked like any other edit: a DENIED claim, and each denied line of 
 PARTIALLY_PAID one, gets an edit per denial reason (CARC, with the RARCs' descriptions).
 
 The ledger is double entry. Submission books the charge (A/R debit, revenue credit);
-posting moves A/R to cash, contractual and other adjustments, and patient
-responsibility, so for every claim: billed = paid + adjustments + patient responsibility
-+ open A/R. The money of a CLP left in the exception queue is cash all the same: it is
-booked to unapplied cash until a biller applies it to the claim it belongs to
+posting moves A/R to cash and each adjusted amount to the account its class says (see
+:mod:`revcycle.pipeline.accounts`): contractual and other adjustments leave A/R for good,
+the patient's share goes to the patient, a denial stays receivable in ``AR_DENIED`` until
+worked, and on a crossover the patient's share is the next payer's (``AR_NEXT_PAYER``).
+So for every claim: billed = paid + adjustments + patient responsibility + what payers
+still owe (the ``AR*`` accounts). What CLP02 and the retired group code CR mean for
+posting is in :mod:`revcycle.pipeline.claim_status_codes`; an 835 with amounts past the
+cent is held like an unbalanced one.
+
+The money of a CLP left in the exception queue is cash all the same: it is booked to
+unapplied cash until a biller applies it to the claim it belongs to
 (:func:`post_matched`), so a remittance's cash is always what reached the bank.
 """
 
