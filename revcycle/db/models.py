@@ -181,6 +181,9 @@ class Claim(Base):
     paid: Mapped[Decimal] = mapped_column(default=Decimal(0))
     adjusted: Mapped[Decimal] = mapped_column(default=Decimal(0))
     patient_responsibility: Mapped[Decimal] = mapped_column(default=Decimal(0))
+    # SBR01 as we sent it: P primary, S secondary, T tertiary ("" if ingested before 0017).
+    payer_responsibility: Mapped[str] = mapped_column(String(1), default="",
+                                                      server_default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
     lines: Mapped[list[ServiceLine]] = relationship(back_populates="claim",
                                                     order_by="ServiceLine.line_number")
@@ -372,6 +375,12 @@ class Payment(Base):
     # revcycle.pipeline.matching); both "" for an exception.
     claim_match: Mapped[str] = mapped_column(String(30), default="", server_default="")
     line_match: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The payer a crossover claim (CLP02 19-21) was forwarded to (NM1*TT): an id and name.
+    crossover_payer_id: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    crossover_payer_name: Mapped[str] = mapped_column(String(60), default="",
+                                                      server_default="")
+    # Why a CLP was recorded but not posted as a payment (a predetermination, CLP02 25).
+    note: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class Adjustment(Base):

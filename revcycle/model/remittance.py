@@ -26,6 +26,7 @@ from revcycle.model.claim import Address, Segment
 
 REVERSAL = "22"  # CLP02: reversal of a previous payment
 DENIED = "4"  # CLP02: denied
+PREDETERMINATION = "25"  # CLP02: predetermination pricing only, no payment
 
 
 @dataclass(slots=True)
@@ -224,13 +225,16 @@ def balance_problems(remittance: Remittance) -> list[str]:
 
     Service line: SVC02 - its CAS = SVC03. Claim: CLP03 - CLP04 = claim CAS + line CAS
     (claim CAS alone when the payer sent no line detail). Transaction: BPR02 = sum of
-    CLP04 - sum of PLB amounts (BPR02 counts negative when BPR03 is D). Messages name
+    CLP04 - sum of PLB amounts (BPR02 counts negative when BPR03 is D), leaving out the
+    CLP04 of a predetermination (CLP02 25): what the payer would pay, not money sent, so
+    not in BPR02 (an 835 of predeterminations alone is BPR01 H, BPR02 0). Messages name
     positions (0-based), never amounts.
     """
     problems: list[str] = []
     total = Decimal(0)
     for i, claim in enumerate(remittance.claims):
-        total += claim.paid
+        if claim.status_code != PREDETERMINATION:  # priced, not paid: no money moved
+            total += claim.paid
         adjusted = sum((a.amount for a in claim.adjustments), Decimal(0))
         for j, service in enumerate(claim.service_payments):
             if not _lines_balance(service):

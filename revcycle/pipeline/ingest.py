@@ -257,6 +257,7 @@ def _insert_chunk(session: Session, tenant: str, batch: str, file_id: int, first
         "frequency_code": c.frequency_code, "billing_npi": c.billing_provider.npi[:10],
         "service_date": c.service_date, "total_charge": c.total_charge,
         "status": Status.RECEIVED.value,
+        "payer_responsibility": c.subscriber.payer_responsibility[:1],
     } for n, c in enumerate(claims)]
     ids = list(session.scalars(insert(ClaimRow).returning(ClaimRow.id,
                                                           sort_by_parameter_order=True), rows))

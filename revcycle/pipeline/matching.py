@@ -89,6 +89,7 @@ class PostedClaim:
     patient_responsibility: Decimal
     payer_claim_control_number: str
     total_charge: Decimal
+    payer_responsibility: str  # SBR01 as sent: P, S, T ... ("" when not known)
 
 
 class PostedLine(NamedTuple):

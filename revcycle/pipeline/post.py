@@ -22,10 +22,17 @@ A denial is worked like any other edit: a DENIED claim, and each denied line of 
 PARTIALLY_PAID one, gets an edit per denial reason (CARC, with the RARCs' descriptions).
 
 The ledger is double entry. Submission books the charge (A/R debit, revenue credit);
-posting moves A/R to cash, contractual and other adjustments, and patient
-responsibility, so for every claim: billed = paid + adjustments + patient responsibility
-+ open A/R. The money of a CLP left in the exception queue is cash all the same: it is
-booked to unapplied cash until a biller applies it to the claim it belongs to
+posting moves A/R to cash and each adjusted amount to the account its class says (see
+:mod:`revcycle.pipeline.accounts`): contractual and other adjustments leave A/R for good,
+the patient's share goes to the patient, a denial stays receivable in ``AR_DENIED`` until
+worked, and on a crossover the patient's share is the next payer's (``AR_NEXT_PAYER``).
+So for every claim: billed = paid + adjustments + patient responsibility + what payers
+still owe (the ``AR*`` accounts). What CLP02 and the retired group code CR mean for
+posting is in :mod:`revcycle.pipeline.claim_status_codes`; an 835 with amounts past the
+cent is held like an unbalanced one.
+
+The money of a CLP left in the exception queue is cash all the same: it is booked to
+unapplied cash until a biller applies it to the claim it belongs to
 (:func:`post_matched`), so a remittance's cash is always what reached the bank.
 """
 
@@ -40,6 +47,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from revcycle.codesets.carc import describe_carc, describe_rarc
+from revcycle.codesets.carc_classes import AdjustmentClass
 from revcycle.crashpoints import crash_point
 from revcycle.db.bulk import insert_rows, insert_rows_with_ids, update_rows
 from revcycle.db.models import (
@@ -62,8 +70,27 @@ from revcycle.model.remittance import (
     Remittance,
     ServicePayment,
     balance_problems,
+    excess_precision,
+)
+from revcycle.pipeline.accounts import (
+    ADJUSTED,
+    CASH,
+    PATIENT_AR,
+    account_for,
+    adjustment_class,
 )
 from revcycle.pipeline.batches import batch_of
+from revcycle.pipeline.claim_status_codes import (
+    NOT_OURS,
+    NOT_OURS_EXCEPTION,
+    PREDETERMINATION,
+    PREDETERMINATION_NOTE,
+    crossover_payer,
+    is_crossover,
+    is_predetermination,
+    predetermination_edit,
+    status_code_edits,
+)
 from revcycle.pipeline.inbound import apply_new_files
 from revcycle.pipeline.matching import (
     AWAITING,
@@ -85,9 +112,6 @@ STAGE = "post"
 ZERO = Decimal(0)
 # Cash received that no claim has taken yet (a posting exception), until a biller applies it.
 UNAPPLIED = "UNAPPLIED_CASH"
-# Which ledger account each adjustment group moves A/R to.
-ACCOUNTS = {"CO": "CONTRACTUAL", "PR": "PATIENT_AR", "OA": "OTHER_ADJUSTMENT",
-            "PI": "OTHER_ADJUSTMENT", "CR": "OTHER_ADJUSTMENT"}
 
 
 def book_charges(session: Session, tenant: str, claim_ids: list[int], on: date) -> None:
@@ -139,17 +163,20 @@ def _post(session: Session, file: File, batch: Batch, payer_id: str,
             RemittanceRow.status == "POSTED")) is not None:
         return {"duplicates": 1}
     problems = balance_problems(remittance)
+    # Amounts past the cent would be rounded once stored: held like an unbalanced 835.
+    precision = excess_precision(remittance)
+    reason = {k: v for k, v in (("unbalanced", problems), ("precision", precision)) if v}
     # Signed: a debit remittance (BPR03 D) is money the payer took back.
     cash = -remittance.total_paid if remittance.credit_debit_flag == "D" else (
         remittance.total_paid)
     row = RemittanceRow(tenant_id=batch.tenant_id, payer_id=payer_id, file_id=file.id,
                         trace_number=trace, payment_date=remittance.payment_date,
                         total_paid=cash,
-                        status="HELD" if problems else "POSTED",
-                        reason={"unbalanced": problems} if problems else None)
+                        status="HELD" if reason else "POSTED",
+                        reason=reason or None)
     session.add(row)
     session.flush()
-    if problems:
+    if reason:
         return {"held": 1}
     on = remittance.payment_date or batch.business_date
     posting = Posting(session, row, file.key, batch.tenant_id, payer_id, on)
@@ -176,7 +203,8 @@ def post_matched(session: Session, remittance: RemittanceRow, source_key: str,
     posting.post(clp_index, payment)
     if posting.outcome["exceptions"]:
         return posting.payments[0]["exception"]
-    posting.book(None, UNAPPLIED, "CASH", payment.paid, "applied by hand")
+    if not is_predetermination(payment):  # a predetermination's money never came
+        posting.book(None, UNAPPLIED, "CASH", payment.paid, "applied by hand")
     posting.write()
     return ""
 
@@ -188,6 +216,10 @@ def _exception(payment: ClaimPayment, claim: PostedClaim | None) -> str:
         return ("Unknown claim: no claim we sent to this payer has this patient control"
                 " number, its payer claim number, or a longer number with its charge; check"
                 " where it was billed.")
+    if payment.status_code == NOT_OURS:
+        return NOT_OURS_EXCEPTION
+    if is_predetermination(payment):
+        return ""  # not a payment: recorded whatever the claim's status
     status = Status(claim.status)
     if payment.is_reversal and status not in ADJUDICATED:
         return (f"The payer takes back a payment we never posted (the claim is {status}):"
@@ -239,6 +271,8 @@ class Posting:
         matched = None
         if not exception:
             matched = part or match_lines(self.matcher.lines_of(claim.id), payment)
+        crossover = crossover_payer(payment)
+        predetermination = is_predetermination(payment)
         self.payments.append({
             "remittance_id": self.remittance.id, "claim_id": claim.id if claim else None,
             "clp_index": index, "claim_status_code": payment.status_code,
@@ -248,11 +282,17 @@ class Posting:
             "exception": exception, "source_key": self.source_key,
             "segment_number": payment.segment_number, "posted_by": self.posted_by,
             "claim_match": "" if exception else rule,
-            "line_match": matched.summary() if matched else ""})
+            "line_match": matched.summary() if matched else "",
+            "crossover_payer_id": crossover[0], "crossover_payer_name": crossover[1],
+            "note": "" if exception or not predetermination else PREDETERMINATION_NOTE})
         if claim is None or matched is None:
             self.outcome["exceptions"] += 1
-            # The payer sent this money all the same: it waits, unapplied, for a biller.
-            self.book(None, "CASH", UNAPPLIED, payment.paid, "posting exception")
+            if not predetermination:
+                # The payer sent this money all the same: it waits, unapplied, for a biller.
+                self.book(None, "CASH", UNAPPLIED, payment.paid, "posting exception")
+            return
+        if predetermination:  # never a payment: no cash, no status change
+            self.edits.append(predetermination_edit(claim.id))
             return
         adjustments = [(None, a) for a in payment.adjustments]
         numbered: list[tuple[int | None, ServicePayment]] = []
@@ -268,16 +308,18 @@ class Posting:
             "line_number": number, "group_code": a.group_code,
             "reason_code": a.reason_code, "amount": a.amount}) for number, a in adjustments]
         totals: dict[str, Decimal] = defaultdict(Decimal)
-        totals["CASH"] = payment.paid
+        totals[CASH] = payment.paid
+        forwarded = is_crossover(payment)
         for _, a in adjustments:
-            totals[ACCOUNTS.get(a.group_code, "OTHER_ADJUSTMENT")] += a.amount
+            totals[account_for(a.group_code, a.reason_code, forwarded)] += a.amount
         for account, amount in totals.items():
             self.book(claim.id, account, "AR", amount, STAGE)
         self.changed[claim.id] = claim
         claim.paid += payment.paid
-        claim.patient_responsibility += totals["PATIENT_AR"]
-        claim.adjusted += sum((v for k, v in totals.items()
-                               if k not in ("CASH", "PATIENT_AR")), ZERO)
+        claim.patient_responsibility += totals.get(PATIENT_AR, ZERO)
+        # Only what left A/R for good: denials (AR_DENIED) and what the next payer owes
+        # (AR_NEXT_PAYER) are still receivable.
+        claim.adjusted += sum((v for k, v in totals.items() if k in ADJUSTED), ZERO)
         if payment.payer_claim_control_number:
             claim.payer_claim_control_number = payment.payer_claim_control_number
         current, target = Status(claim.status), _outcome(payment, adjustments)
@@ -290,6 +332,7 @@ class Posting:
             self.events.append({"claim_id": claim.id, "from_status": current.value,
                                 "to_status": target.value, "stage": STAGE})
         self.edits += _denial_edits(claim.id, target, payment, numbered)
+        self.edits += status_code_edits(claim.id, payment, claim.payer_responsibility)
         self.outcome["claims_posted"] += 1
         if target is Status.REVERSED:
             self.outcome["reversals"] += 1
@@ -300,6 +343,8 @@ class Posting:
         adjudicated claim stays an exception). A further part names a payer claim number
         no earlier part had, adjudicates only lines no earlier part did (all of its SVCs
         matched), and with the earlier parts charges no more than the claim's total."""
+        if payment.status_code in (NOT_OURS, PREDETERMINATION):
+            return None
         parts = self._parts(claim.id)
         if (payment.is_reversal or claim.status not in ADJUDICATED or parts is None
                 or parts.whole or not payment.service_payments
@@ -398,17 +443,18 @@ def _combined(current: Status, part: Status) -> Status:
     return current if part is current else Status.PARTIALLY_PAID
 
 
-# Adjustments that are not reasons to deny: the contractual write-off, and on a secondary
-# payer's remittance what the primary already paid (besides the patient's share, PR).
+# Reporting's (kpis) split of the written-off dollars: the contractual write-off, and on a
+# secondary payer's remittance what the primary already paid. Posting itself goes by
+# :func:`revcycle.codesets.carc_classes.classify`.
 PRIOR_PAYER_PAID = ("OA", "23")
 NOT_DENIALS = frozenset({("CO", "45"), PRIOR_PAYER_PAID})
 
 
 def _is_denial_reason(adjustment: CasAdjustment) -> bool:
-    """Not the patient's share, the contractual write-off or the prior payer's payment: a
-    reason not to pay."""
-    return adjustment.group_code != "PR" and (
-        (adjustment.group_code, adjustment.reason_code) not in NOT_DENIALS)
+    """A reason not to pay (the denial class: not a write-off under the contract, not the
+    patient's share, not what another payer accounted for)."""
+    return adjustment_class(adjustment.group_code,
+                            adjustment.reason_code) is AdjustmentClass.DENIAL
 
 
 # MOA03-07 and MIA05, MIA20-23: the claim-level remark codes (RARC).
@@ -436,7 +482,8 @@ def _denial_message(adjustment: CasAdjustment, remarks: tuple[str, ...]) -> str:
 def _denial_edits(claim_id: int, target: Status, payment: ClaimPayment,
                   services: list[tuple[int | None, ServicePayment]]) -> list[dict[str, Any]]:
     """The denial reasons as edits in the work queue: every reason of a DENIED claim, and
-    of each line a PARTIALLY_PAID claim's payer paid nothing on."""
+    of a PARTIALLY_PAID one its claim-level denials (CAS on the CLP) and the reasons of
+    each line its payer paid nothing on."""
     if target not in (Status.DENIED, Status.PARTIALLY_PAID):
         return []
     edits: list[dict[str, Any]] = []
@@ -457,6 +504,9 @@ def _denial_edits(claim_id: int, target: Status, payment: ClaimPayment,
         reasons = [a for a in payment.adjustments if _is_denial_reason(a)]
         for adjustment in reasons or payment.adjustments:
             add(None, adjustment, _claim_remarks(payment), "835 CAS")
+    else:
+        for adjustment in filter(_is_denial_reason, payment.adjustments):
+            add(None, adjustment, _claim_remarks(payment), "835 CAS")
     for number, service in services:
         if target is Status.PARTIALLY_PAID and service.paid != ZERO:
             continue
@@ -470,16 +520,19 @@ def _denial_edits(claim_id: int, target: Status, payment: ClaimPayment,
 
 
 def _outcome(payment: ClaimPayment, adjustments: list) -> Status:
-    """Denied, paid or partly paid. Zero paid is not always a denial: a claim that went
-    to the deductible was adjudicated and is the patient's to pay, and on a secondary
-    claim what the primary paid (OA-23) settles its part: paid in full by the primary, the
-    claim is settled; with a line denied besides, it is partly paid."""
+    """Denied, paid or partly paid, from the adjustments' classes: contractual and patient
+    amounts do not make a claim partly paid (CO-253 sequestration on a normal payment is
+    PAID), denied amounts do. Zero paid is not always a denial: a claim that went to the
+    deductible was adjudicated and is the patient's to pay, and on a secondary claim what
+    the primary paid (OA-23, informational) settles its part: paid in full by the primary,
+    the claim is settled; with a line denied besides, it is partly paid."""
     if payment.is_reversal:
         return Status.REVERSED
-    patient = sum((a.amount for _, a in adjustments if a.group_code == "PR"), ZERO)
-    prior = sum((a.amount for _, a in adjustments
-                 if (a.group_code, a.reason_code) == PRIOR_PAYER_PAID), ZERO)
-    denied_part = any(_is_denial_reason(a) for _, a in adjustments)
+    classes = [(adjustment_class(a.group_code, a.reason_code), a.amount)
+               for _, a in adjustments]
+    patient = sum((v for c, v in classes if c is AdjustmentClass.PATIENT), ZERO)
+    prior = sum((v for c, v in classes if c is AdjustmentClass.INFORMATIONAL), ZERO)
+    denied_part = any(c is AdjustmentClass.DENIAL and v for c, v in classes)
     if payment.is_denial or (denied_part and payment.paid == patient == prior == ZERO):
         return Status.DENIED
     return Status.PARTIALLY_PAID if denied_part else Status.PAID

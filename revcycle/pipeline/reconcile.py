@@ -5,9 +5,10 @@ check names only (never a claim's content), so its findings can be printed, logg
 put in a run report. An empty list means every check passed. The checks:
 
 - ``trial-balance``: each tenant's ledger sums to zero (every entry has its other side).
-- ``claim-balance``: for every claim on the books, its entries sum to zero and its open
-  A/R is what its row says: charge - paid - adjustments - patient responsibility (0 for
-  a claim the payer rejected: its charge is off the books).
+- ``claim-balance``: for every claim on the books, its entries sum to zero and what payers
+  still owe on it (every account starting with ``AR``: open, denied in work, the next
+  payer's) is what its row says: charge - paid - adjustments - patient responsibility (0
+  for a claim the payer rejected: its charge is off the books).
 - ``remittance-cash``: each posted remittance moved as much cash as its BPR02 says (a
   debit remittance, BPR03 ``D``, takes money back: stored negative).
 - ``mailbox-routed``: every file collected from a payer is routed whole, or the sets left
@@ -41,6 +42,7 @@ from revcycle.db.models import (
     Payment,
     Remittance,
 )
+from revcycle.pipeline.accounts import is_receivable
 from revcycle.pipeline.aging import ar_aging_for
 from revcycle.pipeline.charges import expected_ar
 
@@ -113,8 +115,8 @@ def _claim_balance(session: Session, tenants: Sequence[str]) -> list[Finding]:
                    LedgerEntry.claim_id.is_not(None))
             .group_by(LedgerEntry.claim_id, LedgerEntry.account)):
         totals[claim_id] = totals.get(claim_id, ZERO) + amount
-        if account == "AR":
-            ar[claim_id] = amount
+        if is_receivable(account):  # open, denied in work, or the next payer's
+            ar[claim_id] = ar.get(claim_id, ZERO) + amount
     unbalanced = sum(1 for total in totals.values() if total)
     disagreeing = sum(
         1 for claim_id, status, *amounts in session.execute(
@@ -128,8 +130,8 @@ def _claim_balance(session: Session, tenants: Sequence[str]) -> list[Finding]:
                                 "claims whose ledger entries do not sum to zero"))
     if disagreeing:
         findings.append(Finding("claim-balance", disagreeing,
-                                "claims whose A/R differs from charge - paid - adjustments"
-                                " - patient responsibility"))
+                                "claims whose A/R (all AR accounts) differs from charge -"
+                                " paid - adjustments - patient responsibility"))
     return findings
 
 

@@ -101,7 +101,8 @@ def _put_835(res: Resources, delivery: Delivery, remittances: list[Remittance],
 
 
 def _check_books(res: Resources) -> None:
-    """Every adjudicated claim balances; the ledger is double entry, claim by claim."""
+    """Every adjudicated claim balances (billed = paid + adjusted + patient responsibility
+    + receivable in AR_DENIED or AR_NEXT_PAYER); the ledger is double entry, claim by claim."""
     rows = list(_rows(res).values())
     with res.sessions() as session:
         ledger = session.execute(select(models.LedgerEntry.claim_id, models.LedgerEntry.account,
@@ -112,7 +113,11 @@ def _check_books(res: Resources) -> None:
     for row in rows:
         assert sum(accounts[row.id].values()) == 0
         if row.status in ADJUDICATED:
-            assert row.total_charge == row.paid + row.adjusted + row.patient_responsibility
+            # What payers still owe (denied in work, the next payer's) is receivable.
+            receivable = sum((v for k, v in accounts[row.id].items() if k.startswith("AR")),
+                             Decimal(0))
+            assert row.total_charge == (row.paid + row.adjusted + row.patient_responsibility
+                                        + receivable)
             assert accounts[row.id]["AR"] == 0
             assert accounts[row.id]["CASH"] == row.paid
     assert sum(sum(a.values()) for a in accounts.values()) == 0

@@ -136,7 +136,8 @@ def _payments(res: Resources, claim_id: int | None = None) -> list[models.Paymen
 
 def _books(res: Resources) -> dict[int, Decimal]:
     """Every claim's ledger is double entry and billed = paid + adjustments + patient
-    responsibility + open A/R; returns each claim's open A/R."""
+    responsibility + receivables (AR, AR_DENIED, AR_NEXT_PAYER); returns each claim's open
+    A/R (``AR``)."""
     with res.sessions() as session:
         ledger = session.execute(select(models.LedgerEntry.claim_id, models.LedgerEntry.account,
                                         models.LedgerEntry.amount)).all()
@@ -148,7 +149,9 @@ def _books(res: Resources) -> dict[int, Decimal]:
     for row in _rows(res).values():
         ar = accounts[row.id]["AR"]
         assert sum(accounts[row.id].values()) == 0
-        assert row.total_charge == row.paid + row.adjusted + row.patient_responsibility + ar
+        receivable = sum((v for k, v in accounts[row.id].items() if k.startswith("AR")), ZERO)
+        assert row.total_charge == (row.paid + row.adjusted + row.patient_responsibility
+                                    + receivable)
         assert accounts[row.id]["CASH"] == row.paid
         open_ar[row.id] = ar
     return open_ar

@@ -8,7 +8,7 @@ import dataclasses
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from revcycle.channels.simulator import SimulatorChannel
 from revcycle.codesets.carc import describe_carc, describe_rarc
@@ -260,15 +260,22 @@ def test_what_the_primary_paid_settles_a_secondary_claim(res: Resources,
         line.adjustments = [Adjustment("CO", "45", contractual),
                             Adjustment("OA", "23", line.charge - contractual)]
         line.paid = Decimal(0)
+    denied = claim.service_payments[0].charge if line_denied else Decimal(0)
     if line_denied:
         _deny_line(remittance, claim, 0)
     assert balance_problems(remittance) == []
     _put_835(res, delivery, remittances, 720)
+    with res.sessions() as session:  # we sent it as the secondary claim it is (SBR01 S)
+        session.execute(update(ClaimRow).where(
+            ClaimRow.patient_control_number == claim.patient_control_number).values(
+            payer_responsibility="S"))
+        session.commit()
 
     assert post_remittances(res, batch, PAYER.payer_id)["exceptions"] == 0
 
     row = _rows(res)[claim.patient_control_number]
-    assert row.paid == 0 and row.adjusted == row.total_charge
+    # The denied line stays receivable (AR_DENIED) until worked: not adjusted.
+    assert row.paid == 0 and row.adjusted == row.total_charge - denied
     edits = _edits(res, row.id)
     if line_denied:
         assert row.status == Status.PARTIALLY_PAID
