@@ -139,8 +139,7 @@ def _claims_naming(posting: Posting, reference: str) -> list[PostedClaim]:
     changed them) in place of the stored rows."""
     c = ClaimRow.__table__.c
     rows = posting.session.execute(
-        select(c.id, c.patient_control_number, c.status, c.paid, c.adjusted,
-               c.patient_responsibility, c.payer_claim_control_number, c.total_charge)
+        select(*(c[name] for name in PostedClaim.__slots__))
         .where(c.tenant_id == posting.tenant, c.payer_id == posting.payer_id,
                or_(c.payer_claim_control_number == reference,
                    c.patient_control_number == reference))).all()
