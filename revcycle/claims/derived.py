@@ -42,6 +42,7 @@ from revcycle.model.remittance import Adjustment, ClaimPayment, ServicePayment
 ZERO = Decimal(0)
 CROSSOVER_STATUSES = frozenset({"19", "20", "21"})  # processed as 1st/2nd/3rd, forwarded
 REVERSAL_STATUS = "22"
+SVD_QUALIFIERS = frozenset({"HC", "ER", "HP", "IV", "WK"})  # SVD03-01 (X222A1, X223A2)
 LINE_RULE = "line charge = SVD02 + line CAS (2430)"
 CLAIM_RULE = "claim charge = AMT*D + claim CAS (2320) + line CAS (2430)"
 
@@ -192,17 +193,17 @@ def secondary_claim(
             adjustments = _cob(service.adjustments)
             if line.charge != service.paid + _total(adjustments):
                 raise UnbalancedPriorPayment(LINE_RULE, number)
+            # SVD03 is the code as adjudicated, when the 835 gives one an 837 can carry
+            # (not NU, a revenue code, nor N4, a drug code): the line's own otherwise.
+            source = service if service.procedure_qualifier in SVD_QUALIFIERS else line
             adjudications.append(LineAdjudication(
                 payer_id=primary_payer.payer_id, paid=service.paid,
-                procedure_code=service.procedure_code if service.procedure_qualifier != "NU"
-                else line.procedure_code,
+                procedure_code=source.procedure_code,
                 paid_units=service.units_paid if service.units_paid is not None
-                else Decimal(1),
+                else Decimal(1),  # SVC05 absent means one
                 adjudication_date=adjudication_date,
-                procedure_qualifier=service.procedure_qualifier
-                if service.procedure_qualifier != "NU" else line.procedure_qualifier,
-                modifiers=tuple(service.modifiers) if service.procedure_qualifier != "NU"
-                else line.modifiers,
+                procedure_qualifier=source.procedure_qualifier,
+                modifiers=tuple(source.modifiers),
                 revenue_code=line.revenue_code, adjustments=adjustments))
         lines.append(dataclasses.replace(line, adjudications=adjudications))
     prior = claim.subscriber

@@ -288,3 +288,19 @@ def test_dates_and_loops_follow_the_tr3_order(decided) -> None:
     assert tags.index("SVD", first_line) < tags.index("DTP", tags.index("SVD", first_line))
     assert f"DTP*573*D8*{decided[2]:%Y%m%d}" in text
     assert decided[2] + timedelta(days=0) == built.other_payers[0].adjudication_date
+
+
+def test_svd_takes_the_adjudicated_code_or_the_line_s_own(decided) -> None:
+    """The 835's procedure goes in SVD03 when an 837 can carry its qualifier (HC); an NU
+    (revenue code) SVC01 leaves the line's own procedure there."""
+    claim, payment, paid_on = decided
+    services = list(payment.service_payments)
+    services[0] = dataclasses.replace(services[0], procedure_code="99999", modifiers=("59",))
+    services[1] = dataclasses.replace(services[1], procedure_qualifier="NU",
+                                      procedure_code="0450", modifiers=())
+    built = _build(claim, dataclasses.replace(payment, service_payments=services), paid_on)
+    first, second = (line.adjudications[0] for line in built.service_lines[:2])
+    assert (first.procedure_code, first.modifiers) == ("99999", ("59",))
+    assert (second.procedure_qualifier, second.procedure_code) == (
+        claim.service_lines[1].procedure_qualifier, claim.service_lines[1].procedure_code)
+    assert pyx12_errors(_write([built], SECOND)) == []
