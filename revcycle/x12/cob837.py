@@ -14,7 +14,7 @@ Segments here are in the kept form of ``other_segments``: tuples of elements wit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -386,3 +386,15 @@ def structure_line(line: ServiceLine) -> None:
     if _same(written, block):
         line.adjudications = adjudications
         line.other_segments = (*kept[:start], *kept[end:])
+
+
+def cob_segments(claim: Claim) -> Iterator[tuple[tuple[Segment, ...], str, int | None]]:
+    """The claim's modeled other-payer loops as the segments the writer will write, with
+    their loop and line number: for checks that look at every value written (the scrub's
+    character check walks ``other_segments`` the same way, and COB values read from a
+    provider's file now live here instead)."""
+    for other in claim.other_payers:
+        yield tuple(render_other_payer(other)), "2320", None
+    for number, line in enumerate(claim.service_lines, 1):
+        for adjudication in line.adjudications:
+            yield tuple(render_adjudication(adjudication)), "2430", number

@@ -139,3 +139,16 @@ def test_unusual_loops_stay_kept_and_are_written_back_as_read(old: str, new: str
     assert _reread(_text([claim])) == [claim]
     assert new.split("*", 1)[1].replace(":", KEPT_COMPONENT) in "*".join(
         e for s in (*claim.other_segments, *claim.service_lines[0].other_segments) for e in s)
+
+
+def test_cob_segments_give_every_value_written_for_the_character_check() -> None:
+    from revcycle.x12.cob837 import cob_segments
+
+    claim = _claim(ClaimType.PROFESSIONAL)
+    claim.other_payers[0].subscriber.last_name = "SYNTHÉ"
+    found = list(cob_segments(claim))
+    assert [(loop, line) for _, loop, line in found] == [("2320", None), ("2430", 1),
+                                                        ("2430", 2)]
+    values = [e for segments, _, _ in found for s in segments for e in s]
+    assert "SYNTHÉ" in values and "MEMBER0001" in values and "P0001X" in values
+    assert "20240201" in values
