@@ -188,7 +188,7 @@ def secondary_claim(
     lines: list[ServiceLine] = []
     for number, (line, service) in enumerate(zip(claim.service_lines, matched,
                                                  strict=True), 1):
-        adjudications = list(line.adjudications)
+        adjudications = copy.deepcopy(line.adjudications)
         if service is not None:
             adjustments = _cob(service.adjustments)
             if line.charge != service.paid + _total(adjustments):
@@ -258,7 +258,8 @@ def _resubmission(claim: Claim, payer_claim_control_number: str, frequency: str,
                                       " number (835 CLP07) for REF*F8, and there is none")
     return dataclasses.replace(
         claim, frequency_code=frequency, original_claim_reference=number,
-        service_lines=[dataclasses.replace(line) for line in claim.service_lines],
+        service_lines=[dataclasses.replace(line, adjudications=copy.deepcopy(line.adjudications))
+                       for line in claim.service_lines],
         other_payers=copy.deepcopy(claim.other_payers))
 
 

@@ -236,6 +236,11 @@ def test_replacement_and_void_reference_the_payer_claim(decided) -> None:
     assert (replaced.frequency_code, replaced.original_claim_reference) == ("7", "PCCN123")
     assert (voided.frequency_code, voided.original_claim_reference) == ("8", "PCCN123")
     assert claim.frequency_code == "1" and claim.original_claim_reference == ""
+    secondary = _build(*decided)
+    replaced = replacement_claim(secondary, "PCCN123")
+    replaced.service_lines[0].adjudications[0].paid += Decimal(1)
+    replaced.other_payers[0].paid_amount += Decimal(1)
+    assert cob_balance_errors(secondary) == []  # the claim it came from is untouched
 
 
 def test_tertiary_keeps_a_payer_still_to_come_last(decided) -> None:
