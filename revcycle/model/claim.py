@@ -7,7 +7,9 @@ Diagnosis and procedure codes are kept as X12 carries them (ICD-10-CM without th
 ``other_segments`` keeps the segments of a loop that the model does not name (COB loops,
 ambulance data, notes, drug identification, ...) as tuples of elements, so a claim read
 from a partner's file is forwarded without loss. They are written back at the end of the
-loop they came from.
+loop they came from. The other-payer loops (2320, 2330A, 2330B, 2430) are modeled in
+``Claim.other_payers`` and ``ServiceLine.adjudications`` when the reader can hold them
+exactly; loops it cannot (4010 layouts, unusual orders) stay in ``other_segments``.
 """
 
 from __future__ import annotations
@@ -95,6 +97,74 @@ class Patient:
 
 
 @dataclass(slots=True)
+class CobAdjustment:
+    """One adjustment a prior payer made (a CAS group, reason and amount), as an 837 repeats
+    it in loop 2320 (claim level) or 2430 (line level) for the next payer."""
+
+    group_code: str  # CO, PR, OA, PI, CR
+    reason_code: str  # CARC
+    amount: Decimal
+    quantity: Decimal | None = None
+
+
+@dataclass(slots=True)
+class LineAdjudication:
+    """One 2430 loop: how a prior payer adjudicated this service line (SVD, CAS, DTP*573)."""
+
+    payer_id: str  # SVD01: the 2330B payer's identifier
+    paid: Decimal  # SVD02
+    procedure_code: str  # SVD03-2
+    paid_units: Decimal  # SVD05
+    adjudication_date: date | None = None  # DTP*573 (required by the TR3; None only as read)
+    procedure_qualifier: str = "HC"  # SVD03-1
+    modifiers: tuple[str, ...] = ()  # SVD03-3..6
+    revenue_code: str = ""  # SVD04 (837I)
+    bundled_line: str = ""  # SVD06
+    adjustments: list[CobAdjustment] = field(default_factory=list)
+    remaining_liability: Decimal | None = None  # AMT*EAF
+
+
+@dataclass(slots=True)
+class OtherSubscriber:
+    """2330A: the insured member of the other coverage."""
+
+    last_name: str
+    member_id: str
+    first_name: str = ""
+    middle_name: str = ""
+    name_suffix: str = ""
+    entity_type: str = "1"
+    id_qualifier: str = "MI"  # MI member id, II standard unique health identifier
+    address: Address | None = None
+    other_segments: tuple[Segment, ...] = ()  # REF (SY)
+
+
+@dataclass(slots=True)
+class OtherPayer:
+    """One 2320 loop with its 2330A (subscriber) and 2330B (payer): another coverage of the
+    patient, and what that payer decided when it has adjudicated the claim."""
+
+    responsibility: str  # SBR01: P, S, T, ...
+    relationship: str  # SBR02: 18 self, 01 spouse, 19 child, ...
+    subscriber: OtherSubscriber
+    payer: Payer  # 2330B; its other_segments keep REFs (2U, G1, F8, ...)
+    group_number: str = ""  # SBR03
+    group_name: str = ""  # SBR04
+    insurance_type: str = ""  # SBR05
+    claim_filing_indicator: str = ""  # SBR09
+    adjustments: list[CobAdjustment] = field(default_factory=list)  # claim-level CAS
+    paid_amount: Decimal | None = None  # AMT*D: what this payer paid
+    non_covered_amount: Decimal | None = None  # AMT*A8
+    remaining_liability: Decimal | None = None  # AMT*EAF: what the patient still owes
+    benefits_assigned: str = "Y"  # OI03
+    patient_signature_source: str = ""  # OI04
+    release_of_information: str = "Y"  # OI06
+    adjudication_date: date | None = None  # 2330B DTP*573: the claim check or remit date
+    # 2320 segments not named here (MIA, MOA) and the 2330C-I loops after 2330B.
+    other_segments: tuple[Segment, ...] = ()
+
+
+@dataclass(slots=True)
 class ServiceLine:
     """One 2400 loop: a procedure (837P SV1) or a revenue-coded line (837I SV2)."""
 
@@ -110,6 +180,7 @@ class ServiceLine:
     diagnosis_pointers: tuple[int, ...] = ()  # 837P, 1-based into Claim.diagnoses
     revenue_code: str = ""  # 837I
     line_control_number: str = ""  # REF*6R: how the 835 finds this line again
+    adjudications: list[LineAdjudication] = field(default_factory=list)  # 2430, prior payers
     other_segments: tuple[Segment, ...] = ()
 
 
@@ -147,6 +218,7 @@ class Claim:
     patient_status: str = ""  # CL1-03
     admitting_diagnosis: str = ""  # HI*ABJ (837I)
     icd9: bool = False  # diagnoses are ICD-9-CM (BK/BF qualifiers), as in pre-2015 files
+    other_payers: list[OtherPayer] = field(default_factory=list)  # 2320/2330A/2330B loops
     other_segments: tuple[Segment, ...] = ()
 
     @property

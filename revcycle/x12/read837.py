@@ -28,6 +28,7 @@ from revcycle.model.claim import (
     Submitter,
     Subscriber,
 )
+from revcycle.x12.cob837 import structure_claim
 from revcycle.x12.envelope import BodyContext, parse_date8, segment_id
 from revcycle.x12.errors import X12ElementError, X12StructureError, X12UnsupportedError
 from revcycle.x12.values import date_value, decimal_value, element
@@ -135,6 +136,7 @@ class Claim837Parser:
         self.line: ServiceLine | None = None
         self.line_extras: list[tuple[str, ...]] = []
         self.in_line_subloop = False
+        self.saw_line_subloop = False  # a line of this claim has 2410-2440 loops
         self.claim_patient: Patient | None = None
         self._pointer_cache: dict[str, tuple[int, ...]] = {}
         self.billing_taxonomy = ""
@@ -728,7 +730,7 @@ class Claim837Parser:
                 raise self._missing("REF", 2, "2400")
             line.line_control_number = elements[2]
         elif tag in ("LIN", "NM1", "SVD", "LQ"):
-            self.in_line_subloop = True
+            self.in_line_subloop = self.saw_line_subloop = True
             self.line_extras.append(self._keep(elements))
         elif (tag in LINE_SUBLOOP_SEGMENTS and self.in_line_subloop) or (
             tag in LINE_SEGMENTS and not self.in_line_subloop
@@ -853,6 +855,11 @@ class Claim837Parser:
         if self.claim_extras:
             claim.other_segments = tuple(self.claim_extras)
             self.claim_extras = []
+            if self.in_cob or self.saw_line_subloop:
+                structure_claim(claim)  # other payers into the model, when lossless
+        elif self.saw_line_subloop:
+            structure_claim(claim)
+        self.saw_line_subloop = False
         return claim
 
 

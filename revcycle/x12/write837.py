@@ -24,6 +24,7 @@ from revcycle.model.claim import (
     Submitter,
     Subscriber,
 )
+from revcycle.x12.cob837 import render_adjudication, render_other_payer
 from revcycle.x12.errors import X12ElementError
 from revcycle.x12.read837 import split_subloops
 from revcycle.x12.writer import (
@@ -232,6 +233,9 @@ class Claim837Writer:
             _emit(w, segments, provider.other_segments, NAME_ORDER)
         for segment in subloops:
             w.add_kept(segment)
+        for other in claim.other_payers:  # 2320/2330x: after every 2310x loop
+            for segment in render_other_payer(other):
+                w.add_kept(segment)
         for number, line in enumerate(claim.service_lines, 1):
             self._line(w, number, line, pro)
 
@@ -287,7 +291,18 @@ class Claim837Writer:
                 segments.append(("DTP", "472", "D8", d8(line.service_date)))
         if line.line_control_number:
             segments.append(("REF", "6R", line.line_control_number))
-        _emit(w, segments, line.other_segments, LINE_ORDER)
+        if not line.adjudications:
+            _emit(w, segments, line.other_segments, LINE_ORDER)
+            return
+        # 2430 goes after the 2410 and 2420x loops kept, before a kept 2440 (LQ).
+        kept = line.other_segments
+        end = next((i for i, s in enumerate(kept) if s[0] == "LQ"), len(kept))
+        _emit(w, segments, kept[:end], LINE_ORDER)
+        for adjudication in line.adjudications:
+            for segment in render_adjudication(adjudication):
+                w.add_kept(segment)
+        for segment in kept[end:]:
+            w.add_kept(segment)
 
 
 def write_837(

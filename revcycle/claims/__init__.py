@@ -1,0 +1,1 @@
+"""Claims built from other claims and a payer's decision (see ``derived``)."""
