@@ -1,0 +1,1 @@
+"""A claim's content as data: JSON for its versions, typed changes, field-level diffs."""
