@@ -1,0 +1,236 @@
+"""Claim versions: a biller's correction, a re-check, refusals, and the corrected claim is
+what quality, scrub and the 837 writer see."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from revcycle.claims.content import claim_from_json, claim_to_json
+from revcycle.db.models import Claim as ClaimRow
+from revcycle.db.models import ClaimEvent, ClaimVersion, Edit, ServiceLine
+from revcycle.model.claim import ClaimType
+from revcycle.pipeline.batches import claims_in, move
+from revcycle.pipeline.ingest import ingest
+from revcycle.pipeline.resources import Resources
+from revcycle.pipeline.scrub import scrub_batch
+from revcycle.pipeline.submit import submit
+from revcycle.pipeline.versions import (
+    CorrectionError,
+    correct,
+    current_claims,
+    parse_changes,
+    recheck,
+    versions_of,
+)
+from revcycle.scrub import DEFAULT_RULES
+from revcycle.status import Status
+from tests.unit.pipeline.conftest import (
+    BOTH_DATABASES,
+    DAY,
+    PAYERS,
+    RecordingChannel,
+    drop_claims,
+    factory,
+)
+
+pytestmark = pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
+TENANT = "versions"
+LATER = DAY + timedelta(days=3)
+EVERY_PAYER = {pid: payer.scrub_rules(DEFAULT_RULES) for pid, payer in PAYERS.items()}
+
+
+def _rejected(res: Resources, n: int = 6, status: Status = Status.REJECTED
+              ) -> tuple[str, list[int]]:
+    """A batch whose claims were all rejected (by status transitions), with a PAYER-01 edit
+    on the first half."""
+    f = factory(TENANT, seed=11, payers=list(PAYERS))
+    drop_claims(res, TENANT, f.claims(n, ClaimType.PROFESSIONAL), f.submitter)
+    batch = ingest(res, TENANT, DAY)["batch"]
+    with res.sessions() as session:
+        ids = [r.id for r in claims_in(session, batch, Status.RECEIVED)]
+        if status is Status.DQ_FAILED:
+            move(session, ids, Status.RECEIVED, Status.DQ_FAILED, "test")
+        else:
+            move(session, ids, Status.RECEIVED, Status.VALIDATED, "test")
+            move(session, ids, Status.VALIDATED, Status.REJECTED, "test")
+        session.add_all([Edit(claim_id=i, stage="scrub", rule_id="PAYER-01",
+                              severity="ERROR", message="m", field="f")
+                         for i in ids[: n // 2]])
+        session.commit()
+    return batch, ids
+
+
+def _current(res: Resources, claim_id: int):
+    with res.sessions() as session:
+        row = session.get_one(ClaimRow, claim_id)
+        return current_claims(session, res.store, [row])[0][1]
+
+
+def test_a_correction_is_a_new_version_and_the_claim_reenters(res: Resources) -> None:
+    batch, ids = _rejected(res)
+    before = _current(res, ids[0])
+    changes = parse_changes(["subscriber.member_id=SYNTHM0001",
+                             "service_lines[1].procedure_code=99214",
+                             "service_lines[1].charge=210.50"])
+    with res.sessions() as session:
+        done = correct(session, res.store, ids[0], changes, "biller one", LATER)
+    assert done.version == 2
+    assert done.batch_id == f"{TENANT}-{LATER:%Y%m%d}" != batch
+    assert done.changes == [{"path": "subscriber.member_id", "change": "changed"},
+                            {"path": "service_lines[1].procedure_code", "change": "changed"},
+                            {"path": "service_lines[1].charge", "change": "changed"}]
+    after = _current(res, ids[0])
+    assert after.subscriber.member_id == "SYNTHM0001"
+    assert after.service_lines[0].procedure_code == "99214"
+    assert after.service_lines[0].charge == Decimal("210.50")
+    assert after.patient_control_number == before.patient_control_number
+    with res.sessions() as session:
+        v1, v2 = versions_of(session, ids[0])
+        assert (v1.version, v1.source, v1.changed_by, v1.batch_id) == (1, "provider-file", "",
+                                                                       batch)
+        assert claim_from_json(v1.content) == before  # the old version kept whole
+        assert (v2.source, v2.changed_by, v2.diff) == ("biller", "biller one", done.changes)
+        row = session.get_one(ClaimRow, ids[0])
+        assert (row.status, row.batch_id) == ("RECEIVED", done.batch_id)
+        event = session.scalars(select(ClaimEvent).where(ClaimEvent.claim_id == ids[0])
+                                .order_by(ClaimEvent.id.desc())).first()
+        assert (event.from_status, event.to_status, event.stage) == ("REJECTED", "RECEIVED",
+                                                                     "biller")
+        line = session.scalars(select(ServiceLine).where(ServiceLine.claim_id == ids[0],
+                                                         ServiceLine.line_number == 1)).one()
+        assert (line.procedure_code, line.charge) == ("99214", Decimal("210.50"))
+        # The other claims are as they were.
+        assert session.get_one(ClaimRow, ids[1]).status == "REJECTED"
+        assert not versions_of(session, ids[1])
+
+
+def test_a_second_correction_diffs_against_the_first(res: Resources) -> None:
+    _, ids = _rejected(res, status=Status.DQ_FAILED)
+    with res.sessions() as session:
+        correct(session, res.store, ids[0], parse_changes(["subscriber.member_id=SYNTH1"]),
+                "a", DAY)
+    with res.sessions() as session:
+        move(session, [ids[0]], Status.RECEIVED, Status.DQ_FAILED, "test")
+        session.commit()
+        done = correct(session, res.store, ids[0],
+                       {"onset_date": "2026-10-01", "subscriber.member_id": "SYNTH1"}, "b", DAY)
+    assert (done.version, done.changes) == (3, [{"path": "onset_date", "change": "changed"}])
+    current = _current(res, ids[0])
+    assert (current.onset_date, current.subscriber.member_id) == (date(2026, 10, 1), "SYNTH1")
+
+
+@pytest.mark.parametrize(("sets", "error"), [
+    (["subscriber.shoe_size=9"], "subscriber.shoe_size: no such field"),
+    (["service_lines[1].charge=lots"], r"service_lines\[1\]\.charge: expected an amount"),
+    (["service_lines[1].service_date=02/11/2026"],
+     r"service_lines\[1\]\.service_date: expected a date"),
+    (["service_lines[40].charge=1.00"], r"service_lines\[40\]: the claim has no such item"),
+    (["subscriber.member_id"], "--set takes PATH=VALUE"),
+    ([], "nothing to change"),
+])
+def test_a_bad_path_or_value_is_refused_naming_the_path(res: Resources, sets: list[str],
+                                                       error: str) -> None:
+    _, ids = _rejected(res)
+    with pytest.raises(CorrectionError, match=error) as caught, res.sessions() as session:
+        correct(session, res.store, ids[0], parse_changes(sets), "a", DAY)
+    assert "lots" not in str(caught.value) and "02/11" not in str(caught.value)
+    with res.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ClaimVersion)) == 0
+        assert session.get_one(ClaimRow, ids[0]).status == "REJECTED"
+
+
+def test_a_change_that_changes_nothing_is_refused(res: Resources) -> None:
+    _, ids = _rejected(res)
+    member = _current(res, ids[0]).subscriber.member_id
+    with pytest.raises(CorrectionError, match="leave the claim as it is"), \
+            res.sessions() as session:
+        correct(session, res.store, ids[0], {"subscriber.member_id": member}, "a", DAY)
+    with res.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ClaimVersion)) == 0
+
+
+@pytest.mark.parametrize(("path", "why"), [
+    ([Status.VALIDATED, Status.READY, Status.SUBMITTED], "with the payer"),
+    ([Status.VALIDATED, Status.READY, Status.SUBMITTED, Status.PAID], "replacement claim"),
+    ([Status.VALIDATED, Status.READY], "still on its way"),
+])
+def test_a_claim_not_refused_is_not_corrected_here(res: Resources, path: list[Status],
+                                                   why: str) -> None:
+    f = factory(TENANT, seed=3, payers=list(PAYERS))
+    drop_claims(res, TENANT, f.claims(2, ClaimType.PROFESSIONAL), f.submitter)
+    batch = ingest(res, TENANT, DAY)["batch"]
+    with res.sessions() as session:
+        claim_id = claims_in(session, batch, Status.RECEIVED)[0].id
+        current = Status.RECEIVED
+        for status in path:
+            move(session, [claim_id], current, status, "test")
+            current = status
+        session.commit()
+    with pytest.raises(CorrectionError, match=f"is {current}: only .*{why}"), \
+            res.sessions() as session:
+        correct(session, res.store, claim_id, {"subscriber.member_id": "X1"}, "a", DAY)
+    with pytest.raises(CorrectionError, match="no claim 999999"), res.sessions() as session:
+        correct(session, res.store, 999999, {"subscriber.member_id": "X1"}, "a", DAY)
+    with pytest.raises(CorrectionError, match="--by"), res.sessions() as session:
+        correct(session, res.store, claim_id, {"subscriber.member_id": "X1"}, " ", DAY)
+
+
+def test_recheck_moves_the_claims_with_the_edit_back_unchanged(res: Resources) -> None:
+    _, ids = _rejected(res, n=6)
+    before = {i: _current(res, i) for i in ids}
+    with res.sessions() as session:
+        result = recheck(session, res.store, TENANT, Status.REJECTED, "ops", LATER,
+                         edit="PAYER-01")
+    assert result == {"found": 3, "rechecked": 3}
+    with res.sessions() as session:
+        statuses = {i: session.get_one(ClaimRow, i).status for i in ids}
+        assert [statuses[i] for i in ids] == ["RECEIVED"] * 3 + ["REJECTED"] * 3
+        for claim_id in ids[:3]:
+            v1, v2 = versions_of(session, claim_id)
+            assert (v2.source, v2.changed_by, v2.diff) == ("recheck", "ops", [])
+            assert v2.content == v1.content == claim_to_json(before[claim_id])
+        assert {r.batch_id for r in claims_in(session, f"{TENANT}-{LATER:%Y%m%d}",
+                                              Status.RECEIVED)} == {f"{TENANT}-{LATER:%Y%m%d}"}
+    # Another tenant's, or none left: nothing to do.
+    with res.sessions() as session:
+        assert recheck(session, res.store, "other", Status.REJECTED, "ops", LATER) \
+            == {"found": 0, "rechecked": 0}
+        with pytest.raises(CorrectionError, match="cannot be re-checked"):
+            recheck(session, res.store, None, Status.PAID, "ops", LATER)
+
+
+def test_the_837_carries_the_corrected_claim(res: Resources) -> None:
+    """Rejected at scrub (its payer has no module), corrected to a configured payer: scrub
+    passes it and the 837 the payer receives names the corrected payer and member id."""
+    f = factory(TENANT, seed=5, payers=["SIMA1"])
+    claims = f.claims(3, ClaimType.PROFESSIONAL)
+    drop_claims(res, TENANT, claims, f.submitter)
+    batch = ingest(res, TENANT, DAY)["batch"]
+    with res.sessions() as session:
+        ids = [r.id for r in claims_in(session, batch, Status.RECEIVED)]
+        move(session, ids, Status.RECEIVED, Status.VALIDATED, "test")
+        session.commit()
+    without_sima1 = {p: r for p, r in EVERY_PAYER.items() if p != "SIMA1"}
+    assert scrub_batch(res, batch, without_sima1)["rejected"] == 3
+    other = next(p for p in PAYERS.values() if p.payer_id != "SIMA1")
+    with res.sessions() as session:
+        correct(session, res.store, ids[0], {"payer.payer_id": other.payer_id,
+                                             "payer.name": other.name,
+                                             "subscriber.member_id": "SYNTHFIXED1"},
+                "biller", DAY)
+        assert session.get_one(ClaimRow, ids[0]).payer_id == other.payer_id
+        move(session, [ids[0]], Status.RECEIVED, Status.VALIDATED, "test")
+        session.commit()
+    assert scrub_batch(res, batch, without_sima1)["claims"] == 1
+    with res.sessions() as session:
+        assert session.get_one(ClaimRow, ids[0]).status == "READY"
+    channel = RecordingChannel()
+    result = submit(res, batch, other, channel)
+    assert result["claims"] == 1
+    (_, data), = channel.deliveries
+    text = data.decode()
+    assert f"*PI*{other.payer_id}~" in text and "SYNTHFIXED1" in text
