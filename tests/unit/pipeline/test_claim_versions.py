@@ -35,6 +35,7 @@ from tests.unit.pipeline.conftest import (
     RecordingChannel,
     drop_claims,
     factory,
+    run_cli,
 )
 
 pytestmark = pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
@@ -234,3 +235,39 @@ def test_the_837_carries_the_corrected_claim(res: Resources) -> None:
     (_, data), = channel.deliveries
     text = data.decode()
     assert f"*PI*{other.payer_id}~" in text and "SYNTHFIXED1" in text
+
+
+def test_the_cli_corrects_rechecks_and_shows_versions_without_values(
+        res: Resources, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    _, ids = _rejected(res, n=4)
+    patch = tmp_path / "patch.json"
+    patch.write_text('{"subscriber.first_name": "SYNTHPATCHED", "service_lines[1].units": "2"}')
+    done = run_cli(res, monkeypatch, "claims", "correct", str(ids[0]), "--set",
+                   "subscriber.member_id=SYNTHCLI01", "--patch", str(patch), "--by", "bea",
+                   "--date", f"{LATER}")
+    assert done.exit_code == 0, done.output
+    assert done.output.strip() == (
+        f"claim {ids[0]}: version 2 by bea, back to RECEIVED in batch"
+        f" {TENANT}-{LATER:%Y%m%d}; changed: subscriber.first_name (changed),"
+        " subscriber.member_id (changed), service_lines[1].units (changed)")
+    assert _current(res, ids[0]).subscriber.first_name == "SYNTHPATCHED"
+    shown = run_cli(res, monkeypatch, "claims", "versions", str(ids[0]))
+    assert shown.exit_code == 0 and "provider-file" in shown.output
+    assert "biller" in shown.output and "subscriber.member_id (changed)" in shown.output
+    for output in (done.output, shown.output):
+        assert "SYNTH" not in output
+    bad = run_cli(res, monkeypatch, "claims", "correct", str(ids[1]), "--set",
+                  "service_lines[1].charge=SYNTHNOTANAMOUNT", "--by", "bea")
+    assert bad.exit_code == 1
+    assert "service_lines[1].charge: expected an amount" in bad.output
+    assert "SYNTH" not in bad.output
+    refused = run_cli(res, monkeypatch, "claims", "correct", str(ids[0]), "--set",
+                      "subscriber.member_id=X", "--by", "bea")
+    assert refused.exit_code == 1 and f"claim {ids[0]} is RECEIVED" in refused.output
+    again = run_cli(res, monkeypatch, "claims", "recheck", "--status", "REJECTED", "--edit",
+                    "PAYER-01", "--tenant", TENANT, "--by", "ops")
+    assert again.exit_code == 0, again.output
+    assert again.output.strip() == ("1 of 1 REJECTED claim(s) with PAYER-01 back to RECEIVED"
+                                    " for re-checking")
+    wrong = run_cli(res, monkeypatch, "claims", "recheck", "--status", "PAID", "--by", "ops")
+    assert wrong.exit_code == 1 and "--status takes" in wrong.output
