@@ -13,7 +13,7 @@ from revcycle.claims.content import claim_from_json, claim_to_json
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import ClaimEvent, ClaimVersion, Edit, ServiceLine
 from revcycle.model.claim import ClaimType
-from revcycle.pipeline.batches import claims_in, move
+from revcycle.pipeline.batches import batch_fingerprint, claims_in, move
 from revcycle.pipeline.ingest import ingest
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.scrub import scrub_batch
@@ -271,3 +271,19 @@ def test_the_cli_corrects_rechecks_and_shows_versions_without_values(
                                     " for re-checking")
     wrong = run_cli(res, monkeypatch, "claims", "recheck", "--status", "PAID", "--by", "ops")
     assert wrong.exit_code == 1 and "--status takes" in wrong.output
+
+
+def test_the_batch_fingerprint_changes_with_a_correction_and_only_then(res: Resources
+                                                                      ) -> None:
+    batch, ids = _rejected(res)
+    with res.sessions() as session:
+        before = batch_fingerprint(session, batch)
+        payer = session.get_one(ClaimRow, ids[0]).payer_id
+        before_payer = batch_fingerprint(session, batch, payer)
+        assert batch_fingerprint(session, batch) == before  # nothing new: the same
+        correct(session, res.store, ids[0], {"subscriber.member_id": "SYNTHFP1"}, "a", DAY)
+    with res.sessions() as session:
+        after = batch_fingerprint(session, batch)
+        assert after != before
+        assert batch_fingerprint(session, batch, payer) != before_payer
+        assert batch_fingerprint(session, batch) == after
