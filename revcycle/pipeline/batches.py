@@ -131,4 +131,15 @@ def batch_fingerprint(session: Session, batch: str, payer: str | None = None) ->
             ClaimRow.payer_id == payer)
     count, highest = session.execute(query).one()
     corrected, latest = session.execute(versions).one()
-    return f"{count}.{highest or 0}.{corrected}.{latest or 0}"
+    found = f"{count}.{highest or 0}.{corrected}.{latest or 0}"
+    day = session.get(Batch, batch)
+    if day is not None:
+        # Corrected claims still waiting in an earlier day's batch: this day's quality
+        # takes them (revcycle.pipeline.versions.adopt_waiting).
+        from revcycle.pipeline.versions import waiting_from_earlier_days
+
+        waiting = session.execute(select(func.count(), func.max(ClaimRow.id)).where(
+            ClaimRow.id.in_(waiting_from_earlier_days(day)))).one()
+        if waiting[0]:
+            found += f".w{waiting[0]}.{waiting[1]}"
+    return found

@@ -22,7 +22,7 @@ from revcycle.db.models import Batch, Edit
 from revcycle.pipeline.batches import claims_in, move
 from revcycle.pipeline.links import report_link
 from revcycle.pipeline.resources import Resources
-from revcycle.pipeline.versions import current_claims
+from revcycle.pipeline.versions import adopt_waiting, current_claims
 from revcycle.status import Status
 from revcycle.storage import object_key
 
@@ -39,6 +39,8 @@ def check_quality(res: Resources, batch_id: str) -> dict[str, Any]:
 
     with res.sessions() as session:
         batch = session.get(Batch, batch_id)
+        if batch is not None and adopt_waiting(session, batch):
+            session.commit()  # claims corrected after their own day's run
         rows = claims_in(session, batch_id, Status.RECEIVED)
         result: dict[str, Any] = {"batch": batch_id, "claims": len(rows), "validated": 0,
                                   "failed": 0, "data_docs": ""}

@@ -11,7 +11,9 @@ version, falling back to the raw file.
 A corrected or re-checked claim goes back to RECEIVED (from REJECTED, DQ_FAILED or
 PAYER_REJECTED) and into the batch of the business day it was corrected for (default:
 today), so that day's run takes it through quality, scrub and submit with the day's other
-claims, whatever day it first came in; the version records the batch. A payer-rejected
+claims, whatever day it first came in; the version records the batch. A claim corrected
+after its day's run is taken by the next day's quality stage (:func:`adopt_waiting`), so
+an unattended schedule picks it up without anyone re-running a day. A payer-rejected
 claim leaves its old submission (the submission keeps its list of claims): it is sent
 again in a new one. Errors name field paths, never values.
 """
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from revcycle.claims.content import (
@@ -36,8 +38,8 @@ from revcycle.claims.content import (
     parse_text,
     set_path,
 )
+from revcycle.db.models import Batch, ClaimVersion, Edit, File, Payer, ServiceLine
 from revcycle.db.models import Claim as ClaimRow
-from revcycle.db.models import ClaimVersion, Edit, File, Payer, ServiceLine
 from revcycle.model.claim import Claim
 from revcycle.pipeline.batches import ensure_batch, move
 from revcycle.pipeline.claimfiles import load_claims
@@ -181,6 +183,28 @@ def recheck(session: Session, store: ObjectStore, tenant: str | None, status: St
             result["rechecked"] += len(moved)
         session.commit()
     return result
+
+
+def waiting_from_earlier_days(batch: Batch) -> Select[tuple[int]]:
+    """The ids of corrected or re-checked claims of the batch's tenant still RECEIVED in
+    the batch of an earlier day: corrected after that day's run, they wait for the next."""
+    return (select(ClaimRow.id).join(Batch, Batch.id == ClaimRow.batch_id)
+            .where(ClaimRow.tenant_id == batch.tenant_id,
+                   ClaimRow.status == Status.RECEIVED.value,
+                   Batch.business_date < batch.business_date,
+                   ClaimRow.id.in_(select(ClaimVersion.claim_id))))
+
+
+def adopt_waiting(session: Session, batch: Batch) -> int:
+    """Move the claims :func:`waiting_from_earlier_days` into ``batch`` (its run takes them
+    through quality, scrub and submit); returns how many, in the caller's transaction."""
+    ids = list(session.scalars(waiting_from_earlier_days(batch)))
+    if ids:
+        session.execute(update(ClaimRow).where(ClaimRow.id.in_(ids),
+                                               ClaimRow.status == Status.RECEIVED.value)
+                        .values(batch_id=batch.id)
+                        .execution_options(synchronize_session=False))
+    return len(ids)
 
 
 def versions_of(session: Session, claim_id: int) -> list[ClaimVersion]:

@@ -13,8 +13,9 @@ from revcycle.claims.content import claim_from_json, claim_to_json
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import ClaimEvent, ClaimVersion, Edit, ServiceLine
 from revcycle.model.claim import ClaimType
-from revcycle.pipeline.batches import batch_fingerprint, claims_in, move
+from revcycle.pipeline.batches import batch_fingerprint, claims_in, ensure_batch, move
 from revcycle.pipeline.ingest import ingest
+from revcycle.pipeline.quality import check_quality
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.scrub import scrub_batch
 from revcycle.pipeline.submit import submit
@@ -35,6 +36,7 @@ from tests.unit.pipeline.conftest import (
     RecordingChannel,
     drop_claims,
     factory,
+    ready_batch,
     run_cli,
 )
 
@@ -287,3 +289,48 @@ def test_the_batch_fingerprint_changes_with_a_correction_and_only_then(res: Reso
         assert after != before
         assert batch_fingerprint(session, batch, payer) != before_payer
         assert batch_fingerprint(session, batch) == after
+
+
+def test_a_claim_corrected_after_its_days_run_goes_with_the_next_day(res: Resources
+                                                                    ) -> None:
+    """Corrected into a day whose run is over, the claim waits RECEIVED there; the next
+    day's quality takes it (and that day's fingerprint shows the work waiting)."""
+    batch, ids = _rejected(res)
+    with res.sessions() as session:
+        correct(session, res.store, ids[0], {"subscriber.member_id": "SYNTHLATE1"}, "a", DAY)
+        later = ensure_batch(session, TENANT, LATER).id
+        before = batch_fingerprint(session, later)
+    with res.sessions() as session:
+        assert batch_fingerprint(session, later) == before
+    assert check_quality(res, later)["claims"] == 1
+    with res.sessions() as session:
+        row = session.get_one(ClaimRow, ids[0])
+        assert (row.batch_id, row.status) == (later, "VALIDATED")
+        assert batch_fingerprint(session, later) != before
+        # Another tenant's, or a later day's corrections are not taken.
+        assert check_quality(res, batch)["claims"] == 0
+
+
+def test_a_payer_rejected_claim_corrected_goes_out_in_a_new_submission(res: Resources
+                                                                      ) -> None:
+    f = factory(TENANT, seed=8, payers=["SIMA1"])
+    batch = ready_batch(res, TENANT, f.claims(2, ClaimType.PROFESSIONAL), f.submitter)
+    payer = PAYERS["SIMA1"]
+    channel = RecordingChannel()
+    assert submit(res, batch, payer, channel)["claims"] == 2
+    with res.sessions() as session:
+        claim_id = claims_in(session, batch, Status.SUBMITTED)[0].id
+        first = session.get_one(ClaimRow, claim_id).submission_id
+        move(session, [claim_id], Status.SUBMITTED, Status.PAYER_REJECTED, "acks")
+        session.commit()
+        correct(session, res.store, claim_id, {"subscriber.member_id": "SYNTHRESENT"}, "a",
+                DAY)
+        assert session.get_one(ClaimRow, claim_id).submission_id is None
+        move(session, [claim_id], Status.RECEIVED, Status.VALIDATED, "test")
+        move(session, [claim_id], Status.VALIDATED, Status.READY, "test")
+        session.commit()
+    assert submit(res, batch, payer, channel)["claims"] == 1
+    with res.sessions() as session:
+        row = session.get_one(ClaimRow, claim_id)
+        assert row.status == "SUBMITTED" and row.submission_id not in (None, first)
+    assert "SYNTHRESENT" in channel.deliveries[-1][1].decode()
