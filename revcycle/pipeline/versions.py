@@ -27,6 +27,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from revcycle.claims.content import (
@@ -143,10 +144,17 @@ def correct(session: Session, store: ObjectStore, claim_id: int, changes: Mappin
         session.rollback()
         raise CorrectionError(f"claim {claim_id}: the changes leave the claim as it is;"
                               " nothing was changed")
-    version = _record(session, row, old, corrected, BILLER, by, found, batch)
-    _reenter(session, [row], batch, BILLER)
-    _refresh_columns(session, row, corrected)
-    session.commit()
+    try:
+        version = _record(session, row, old, corrected, BILLER, by, found, batch)
+        _reenter(session, [row], batch, BILLER)
+        _refresh_columns(session, row, corrected)
+        session.commit()
+    except IntegrityError:
+        # Two corrections of one claim at once: the second's version number is taken.
+        # (SQLAlchemy's own message quotes the parameters: the claim's content.)
+        session.rollback()
+        raise CorrectionError(f"claim {claim_id} was changed by someone else meanwhile;"
+                              " nothing was changed, try again") from None
     return Correction(claim_id, version, batch, found)
 
 
@@ -174,14 +182,21 @@ def recheck(session: Session, store: ObjectStore, tenant: str | None, status: St
     for start in range(0, len(rows), 500):
         chunk = [r for r in rows[start:start + 500] if r.status == status.value]
         current = current_claims(session, store, chunk)
-        for row, claim in current:
-            content = claim_to_json(claim)
-            _record(session, row, content, claim, RECHECK, by, [], batches[row.tenant_id])
-        for tenant_id, batch in batches.items():
-            moved = _reenter(session, [r for r in chunk if r.tenant_id == tenant_id], batch,
-                             RECHECK)
-            result["rechecked"] += len(moved)
-        session.commit()
+        try:
+            for row, claim in current:
+                content = claim_to_json(claim)
+                _record(session, row, content, claim, RECHECK, by, [],
+                        batches[row.tenant_id])
+            for tenant_id, batch in batches.items():
+                moved = _reenter(session, [r for r in chunk if r.tenant_id == tenant_id],
+                                 batch, RECHECK)
+                result["rechecked"] += len(moved)
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # not shown: its message quotes the claims' content
+            raise CorrectionError(f"claims were changed by someone else meanwhile;"
+                                  f" {result['rechecked']} re-checked before that, run"
+                                  " the re-check again for the rest") from None
     return result
 
 
@@ -268,8 +283,8 @@ def _reenter(session: Session, rows: Sequence[ClaimRow], batch: str, stage: str
         moved += move(session, ids, status, Status.RECEIVED, stage)
     if len(moved) != len(rows):
         session.rollback()
-        raise CorrectionError("another run changed the claim's status meanwhile; nothing"
-                              " was changed, try again")
+        raise CorrectionError("a claim was changed by someone else meanwhile (its status);"
+                              " nothing was changed, try again")
     if moved:
         session.execute(update(ClaimRow).where(ClaimRow.id.in_(moved)).values(
             batch_id=batch, submission_id=None, duplicate_key="")

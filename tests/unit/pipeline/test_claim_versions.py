@@ -38,6 +38,7 @@ from tests.unit.pipeline.conftest import (
     factory,
     ready_batch,
     run_cli,
+    twice_at_once,
 )
 
 pytestmark = pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
@@ -334,3 +335,28 @@ def test_a_payer_rejected_claim_corrected_goes_out_in_a_new_submission(res: Reso
         row = session.get_one(ClaimRow, claim_id)
         assert row.status == "SUBMITTED" and row.submission_id not in (None, first)
     assert "SYNTHRESENT" in channel.deliveries[-1][1].decode()
+
+
+def test_two_corrections_at_once_one_wins_and_the_other_is_told(
+        res: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
+    from revcycle.pipeline import versions
+
+    _, ids = _rejected(res)
+
+    def one_correction(value: str):
+        with res.sessions() as session:
+            try:
+                return correct(session, res.store, ids[0], {"subscriber.member_id": value},
+                               "a", DAY).version
+            except CorrectionError as exc:
+                return str(exc)
+
+    values = iter(["SYNTHRACE1", "SYNTHRACE2"])
+    results = twice_at_once(monkeypatch, versions, "_record",
+                            lambda: one_correction(next(values)))
+    assert sorted(map(str, results))[0] == "2"
+    told = [r for r in results if r != 2]
+    assert len(told) == 1 and "changed by someone else meanwhile" in told[0]
+    assert "SYNTH" not in told[0]
+    with res.sessions() as session:
+        assert [v.version for v in versions_of(session, ids[0])] == [1, 2]
