@@ -98,6 +98,11 @@ def from_json(kind: Any, data: Any, path: str) -> Any:
         unknown = sorted(set(data) - names)
         if unknown:
             raise PathError(f"{_join(path, unknown[0])}: no such field")
+        missing = [f.name for f in dataclasses.fields(kind) if f.name not in data
+                   and f.default is dataclasses.MISSING
+                   and f.default_factory is dataclasses.MISSING]
+        if missing:
+            raise ContentError(f"{_join(path, missing[0])}: missing (the field is required)")
         return kind(**{name: from_json(hints[name], value, _join(path, name))
                        for name, value in data.items()})
     return _scalar(kind, data, path)

@@ -133,3 +133,14 @@ def test_diff_names_paths_and_kinds_never_values() -> None:
     assert "SECRET" not in json.dumps(found)
     assert diff(old, old) == []
     assert diff(new, old)[-1] == {"path": f"service_lines[{n}]", "change": "removed"}
+
+
+def test_a_whole_group_can_be_set_and_a_missing_required_field_is_named() -> None:
+    claims, _ = _claims(ClaimType.PROFESSIONAL, 1)
+    data = claim_to_json(claims[0])
+    subscriber = dict(data["subscriber"], member_id="SYNTHGROUP1")
+    set_path(data, "subscriber", subscriber)
+    assert claim_from_json(data).subscriber.member_id == "SYNTHGROUP1"
+    del subscriber["last_name"]
+    with pytest.raises(ContentError, match=r"^subscriber\.last_name: missing"):
+        claim_from_json(data)
