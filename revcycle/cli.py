@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from revcycle.claims.cli import claims_app
 from revcycle.x12.errors import X12Error
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ app.add_typer(queue_app, name="queue")
 tenants_app = typer.Typer(help="Tenants (provider clients) and their billing providers:"
                           " NPIs, tax ids, names.", no_args_is_help=True)
 app.add_typer(tenants_app, name="tenants")
+app.add_typer(claims_app, name="claims")
 
 
 @db_app.command("upgrade")

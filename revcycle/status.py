@@ -29,16 +29,19 @@ _ADJUDICATED = (Status.PAID, Status.PARTIALLY_PAID, Status.DENIED)
 TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.RECEIVED: frozenset({Status.VALIDATED, Status.DQ_FAILED}),
     Status.VALIDATED: frozenset({Status.READY, Status.REJECTED}),
-    # A corrected claim re-enters the cycle through quality again.
-    Status.DQ_FAILED: frozenset(),
-    Status.REJECTED: frozenset(),
+    # A corrected claim re-enters the cycle at quality as a new version of its content
+    # (revcycle.pipeline.versions: a biller's correction, or a re-check after reference
+    # data changed): back to RECEIVED, never an overwrite of what was found.
+    Status.DQ_FAILED: frozenset({Status.RECEIVED}),
+    Status.REJECTED: frozenset({Status.RECEIVED}),
     # A claim our 837 writer refuses at submit (a value scrub did not foresee) is rejected
     # alone, with an edit naming the field; the rest of its file is sent.
     Status.READY: frozenset({Status.SUBMITTED, Status.REJECTED}),
     # A payer may answer with an 835 before (or without) its 277CA.
     Status.SUBMITTED: frozenset({Status.ACCEPTED, Status.PAYER_REJECTED, *_ADJUDICATED}),
     Status.ACCEPTED: frozenset({Status.PAYER_REJECTED, *_ADJUDICATED}),
-    Status.PAYER_REJECTED: frozenset(),
+    # The payer's front end refused it (999, 277CA): corrected, it is sent again.
+    Status.PAYER_REJECTED: frozenset({Status.RECEIVED}),
     # A claim the payer split (277CA A5) is adjudicated part by part, in one 835 or
     # several: paid in full by one part, it is partly paid once another part denies lines.
     Status.PAID: frozenset({Status.REVERSED, Status.PARTIALLY_PAID}),
@@ -53,6 +56,9 @@ TERMINAL_FOR_THE_DAY = frozenset({
     Status.REVERSED,
 })
 ADJUDICATED = frozenset(_ADJUDICATED)
+# What a correction or a re-check takes back to RECEIVED. A claim the payer adjudicated is
+# corrected by a replacement claim (frequency 7), not here.
+CORRECTABLE = frozenset({Status.REJECTED, Status.DQ_FAILED, Status.PAYER_REJECTED})
 
 
 class InvalidTransition(ValueError):

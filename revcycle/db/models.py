@@ -217,6 +217,26 @@ class ClaimEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime, default=_now)
 
 
+class ClaimVersion(Base):
+    """One version of a claim's content, written when the claim is first corrected or
+    re-checked (version 1 is then the provider's file as read, kept whole) and at each
+    correction after. ``diff`` lists the field paths that changed from the previous
+    version and how (``changed``, ``added``, ``removed``), never values: the values are in
+    ``content``. ``batch_id`` is the batch the claim was put in by this version."""
+
+    __tablename__ = "claim_versions"
+    __table_args__ = (UniqueConstraint("claim_id", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(20))  # provider-file, biller, recheck
+    changed_by: Mapped[str] = mapped_column(String(60), default="")
+    changed_at: Mapped[datetime] = mapped_column(DateTime, default=_now)
+    diff: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"))
+
+
 class Edit(Base):
     """A finding on a claim: a failed expectation, a scrub edit, a payer rejection."""
 

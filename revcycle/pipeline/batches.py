@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from revcycle.db.models import Base, Batch, ClaimEvent, Payer, Tenant
+from revcycle.db.models import Base, Batch, ClaimEvent, ClaimVersion, Payer, Tenant
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.status import Status, check_transition
 
@@ -115,12 +115,31 @@ def batch_of(session: Session, batch: str) -> Batch:
 
 
 def batch_fingerprint(session: Session, batch: str, payer: str | None = None) -> str:
-    """What a batch (a payer's part of it) holds: its claims' count and highest id. Claims
-    are only ever added (a corrected claim is a new row), so this changes exactly when a
-    stage may have new work in the batch."""
+    """What a batch (a payer's part of it) holds: its claims' count and highest id, and the
+    claim versions written into it (their count and highest id). Claims and versions are
+    only ever added, and a correction or re-check writes a version naming the batch it puts
+    the claim back into, so this changes exactly when a stage may have new work in the
+    batch: a late file, or a claim sent back to RECEIVED. Nothing else changes it, so a
+    re-run with nothing new finds its step cached."""
     query = select(func.count(ClaimRow.id), func.max(ClaimRow.id)).where(
         ClaimRow.batch_id == batch)
+    versions = (select(func.count(ClaimVersion.id), func.max(ClaimVersion.id))
+                .where(ClaimVersion.batch_id == batch))
     if payer is not None:
         query = query.where(ClaimRow.payer_id == payer)
+        versions = versions.join(ClaimRow, ClaimRow.id == ClaimVersion.claim_id).where(
+            ClaimRow.payer_id == payer)
     count, highest = session.execute(query).one()
-    return f"{count}.{highest or 0}"
+    corrected, latest = session.execute(versions).one()
+    found = f"{count}.{highest or 0}.{corrected}.{latest or 0}"
+    day = session.get(Batch, batch)
+    if day is not None:
+        # Corrected claims still waiting in an earlier day's batch: this day's quality
+        # takes them (revcycle.pipeline.versions.adopt_waiting).
+        from revcycle.pipeline.versions import waiting_from_earlier_days
+
+        waiting = session.execute(select(func.count(), func.max(ClaimRow.id)).where(
+            ClaimRow.id.in_(waiting_from_earlier_days(day)))).one()
+        if waiting[0]:
+            found += f".w{waiting[0]}.{waiting[1]}"
+    return found

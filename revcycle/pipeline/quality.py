@@ -15,14 +15,14 @@ from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from revcycle.crashpoints import crash_point
-from revcycle.db.models import Batch, Edit, File
+from revcycle.db.models import Batch, Edit
 from revcycle.pipeline.batches import claims_in, move
-from revcycle.pipeline.claimfiles import load_claims
 from revcycle.pipeline.links import report_link
 from revcycle.pipeline.resources import Resources
+from revcycle.pipeline.versions import adopt_waiting, current_claims
 from revcycle.status import Status
 from revcycle.storage import object_key
 
@@ -39,14 +39,15 @@ def check_quality(res: Resources, batch_id: str) -> dict[str, Any]:
 
     with res.sessions() as session:
         batch = session.get(Batch, batch_id)
+        if batch is not None and adopt_waiting(session, batch):
+            session.commit()  # claims corrected after their own day's run
         rows = claims_in(session, batch_id, Status.RECEIVED)
         result: dict[str, Any] = {"batch": batch_id, "claims": len(rows), "validated": 0,
                                   "failed": 0, "data_docs": ""}
         if not rows:
             return result
-        files = {f.id: f for f in session.scalars(
-            select(File).where(File.id.in_({r.file_id for r in rows})))}
-        items = [(row.id, claim) for row, claim in load_claims(res.store, files, rows)]
+        # A corrected claim is checked as corrected (its latest version).
+        items = [(row.id, claim) for row, claim in current_claims(session, res.store, rows)]
     with tempfile.TemporaryDirectory(prefix="revcycle-docs-") as tmp:
         folder = Path(tmp)
         base = _docs_base(batch)

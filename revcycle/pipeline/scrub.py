@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session
 from revcycle.codesets import icd10, npi
 from revcycle.codesets.tables import DatabaseReferenceData
 from revcycle.crashpoints import crash_point
-from revcycle.db.models import Batch, Edit, File
+from revcycle.db.models import Batch, Edit
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.claim import Claim
 from revcycle.pipeline.batches import claims_in, move
-from revcycle.pipeline.claimfiles import load_claims
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.tenants import registered_npis
+from revcycle.pipeline.versions import current_claims
 from revcycle.scrub import RuleSet, ScrubContext, Severity, scrub
 from revcycle.status import Status
 from revcycle.x12.charset import CharacterPolicy
@@ -66,9 +66,7 @@ def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet
                                   "not_run": []}
         if not rows:
             return result
-        files = {f.id: f for f in session.scalars(
-            select(File).where(File.id.in_({r.file_id for r in rows})))}
-        loaded = load_claims(res.store, files, rows)
+        loaded = current_claims(session, res.store, rows)  # as corrected, if it was
         seen = set(session.scalars(select(ClaimRow.duplicate_key).where(
             ClaimRow.tenant_id == batch.tenant_id, ClaimRow.duplicate_key != "",
             ClaimRow.status.in_(BILLED))))

@@ -23,15 +23,15 @@ from sqlalchemy.orm import Session
 from revcycle.channels import PayerChannel, PayerRoute, RetryPolicy
 from revcycle.channels.route import Leg
 from revcycle.crashpoints import crash_point
-from revcycle.db.models import Batch, Edit, File, Submission
+from revcycle.db.models import Batch, Edit, Submission
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.claim import Claim, ClaimType, Receiver, Submitter
 from revcycle.payers import PayerDefinition
 from revcycle.pipeline.batches import claims_in, move
-from revcycle.pipeline.claimfiles import load_claims
 from revcycle.pipeline.control_numbers import DatabaseControlNumbers
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.sending import STAGE, send_pending
+from revcycle.pipeline.versions import current_claims
 from revcycle.scrub.corrections import autocorrect
 from revcycle.status import Status
 from revcycle.storage import object_key
@@ -93,9 +93,8 @@ def _create_submissions(res: Resources, batch_id: str, payer: PayerDefinition
         if not rows:
             return 0, 0
         _check_our_values(header, submitter, receiver)
-        files = {f.id: f for f in session.scalars(
-            select(File).where(File.id.in_({r.file_id for r in rows})))}
-        loaded = load_claims(res.store, files, rows)
+        # What is written is the claim's current version: a corrected claim as corrected.
+        loaded = current_claims(session, res.store, rows)
         for _, claim in loaded:
             # As the scrub did: what is sent is the corrected claim.
             autocorrect(claim, payer.character_policy)

@@ -63,3 +63,60 @@ def test_the_stage_flows_one_by_one(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     again = stages.scrub_flow(business_date=day, tenants=TENANTS, return_state=True)
     steps = again.result()["stages"]["scrub"]
     assert [step["state"] for step in steps] == ["Cached", "Cached"]
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_a_corrected_claim_is_picked_up_by_the_stage_reruns(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A claim rejected at scrub (its total is not the sum of its lines), corrected by a
+    biller through the CLI: the day's quality, scrub and submit run again do the work (not
+    Cached), the payer gets the corrected total, and a further re-run is Cached."""
+    from typer.testing import CliRunner
+
+    from flows import stages
+    from revcycle.cli import app
+    from revcycle.pipeline.resources import get_resources
+    from revcycle.pipeline.versions import current_claims
+    from tests.unit.pipeline.conftest import DAY, drop_claims, factory
+
+    configure(monkeypatch, tmp_path / "home")
+    res = get_resources()
+    f = factory("northside", seed=9, payers=["SIMA1"])
+    day = f.generate(20, defect_rate=0.2, defects=("BAL-01",))
+    drop_claims(res, "northside", day.claims, f.submitter)
+    run = {"business_date": DAY, "tenants": ["northside"], "return_state": True}
+    for flow in (stages.ingest_flow, stages.quality_flow, stages.scrub_flow,
+                 stages.submit_flow):
+        assert flow(**run).is_completed()
+    with res.sessions() as session:
+        rejected = session.scalars(select(models.Claim).where(
+            models.Claim.status == "REJECTED",
+            models.Claim.id.in_(select(models.Edit.claim_id).where(
+                models.Edit.rule_id == "BAL-01"))).order_by(models.Claim.id)).first()
+        assert rejected is not None
+        (_, claim), = current_claims(session, res.store, [rejected])
+    lines = sum(line.charge for line in claim.service_lines)
+    assert claim.total_charge != lines
+    done = CliRunner().invoke(app, ["claims", "correct", str(rejected.id), "--set",
+                                    f"total_charge={lines}", "--by", "biller",
+                                    "--date", f"{DAY}"])
+    assert done.exit_code == 0, done.output
+    assert "total_charge (changed)" in done.output and str(lines) not in done.output
+
+    states = {}
+    for name, flow in (("quality", stages.quality_flow), ("scrub", stages.scrub_flow),
+                       ("submit", stages.submit_flow)):
+        state = flow(**run)
+        assert state.is_completed(), (name, state.message)
+        states[name] = state.result()["stages"][name]
+    assert [s["state"] for s in states["quality"]] == ["Completed"], states
+    assert [s["state"] for s in states["scrub"]] == ["Completed"], states
+    with res.sessions() as session:
+        row = session.get_one(models.Claim, rejected.id)
+        assert row.status == "SUBMITTED"
+        submission = session.get_one(models.Submission, row.submission_id)
+        sent = res.store.get(submission.key).decode()
+    assert f"CLM*{claim.patient_control_number}*{lines}" in sent
+    # Nothing new since: the stages come back Cached.
+    again = stages.scrub_flow(**run).result()["stages"]["scrub"]
+    assert [s["state"] for s in again] == ["Cached"]

@@ -50,7 +50,7 @@ def test_two_scrubs_at_once_move_and_flag_each_claim_once(
         move(session, [c.id for c in claims_in(session, batch, Status.RECEIVED)],
              Status.RECEIVED, Status.VALIDATED, "test")
         session.commit()
-    results = twice_at_once(monkeypatch, scrub_module, "load_claims",
+    results = twice_at_once(monkeypatch, scrub_module, "current_claims",
                             lambda: scrub_batch(res, batch, RULES))
 
     with res.sessions() as session:
@@ -69,7 +69,7 @@ def test_two_quality_checks_at_once_move_and_flag_each_claim_once(
     sim = f.generate(30, defect_rate=0.3, defects=("DEM-01",))
     drop_claims(res, "lakeview", sim.claims, f.submitter)
     batch = ingest(res, "lakeview", DAY)["batch"]
-    results = twice_at_once(monkeypatch, quality_module, "load_claims",
+    results = twice_at_once(monkeypatch, quality_module, "current_claims",
                             lambda: check_quality(res, batch))
 
     edits, events = _edits_and_events(res, "quality")

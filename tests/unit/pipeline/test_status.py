@@ -12,7 +12,13 @@ from revcycle.db.models import ClaimEvent
 from revcycle.pipeline.batches import move
 from revcycle.pipeline.ingest import ingest
 from revcycle.pipeline.resources import Resources
-from revcycle.status import TRANSITIONS, InvalidTransition, Status, check_transition
+from revcycle.status import (
+    CORRECTABLE,
+    TRANSITIONS,
+    InvalidTransition,
+    Status,
+    check_transition,
+)
 from tests.unit.pipeline.conftest import DAY, drop_claims, factory
 
 S = Status
@@ -29,6 +35,8 @@ ALLOWED = {
     (S.PAID, S.PARTIALLY_PAID),  # a later part of a split claim denies lines
     (S.DENIED, S.REVERSED), (S.DENIED, S.PAID), (S.DENIED, S.PARTIALLY_PAID),
     (S.REVERSED, S.PAID), (S.REVERSED, S.PARTIALLY_PAID), (S.REVERSED, S.DENIED),
+    # A corrected (or re-checked) claim re-enters at quality as a new version.
+    (S.REJECTED, S.RECEIVED), (S.DQ_FAILED, S.RECEIVED), (S.PAYER_REJECTED, S.RECEIVED),
 }
 
 
@@ -44,12 +52,12 @@ def test_the_machine_allows_exactly_the_listed_transitions(current: Status,
         assert (caught.value.current, caught.value.target) == (current, target)
 
 
-def test_every_status_has_its_rules_and_dead_ends_stay_dead() -> None:
+def test_every_status_has_its_rules_and_only_a_correction_goes_back() -> None:
     assert set(TRANSITIONS) == set(Status)
-    for dead_end in (S.DQ_FAILED, S.REJECTED, S.PAYER_REJECTED):
-        assert not TRANSITIONS[dead_end]
-    # Nothing ever goes back to the start or skips scrub.
-    assert all(S.RECEIVED not in targets for targets in TRANSITIONS.values())
+    for rejected in CORRECTABLE:
+        assert TRANSITIONS[rejected] == {S.RECEIVED}
+    # Only a correction goes back to the start, and nothing skips scrub.
+    assert {c for c, targets in TRANSITIONS.items() if S.RECEIVED in targets} == CORRECTABLE
     assert [c for c, targets in TRANSITIONS.items() if S.READY in targets] == [S.VALIDATED]
 
 

@@ -299,7 +299,7 @@ def test_two_runs_submitting_at_once_send_each_claim_once(
     batch = ready_batch(res, TENANT, f.claims(30, ClaimType.PROFESSIONAL), f.submitter)
     payer = PAYERS["SIMC1"]
     channel = RecordingChannel()
-    results = twice_at_once(monkeypatch, submit_module, "load_claims",
+    results = twice_at_once(monkeypatch, submit_module, "current_claims",
                             lambda: submit(res, batch, payer, channel))
 
     assert sorted(r["created"] for r in results) == [0, 1]

@@ -118,7 +118,7 @@ def test_a_colon_in_a_street_of_an_837_with_another_component_separator_is_rejec
 def _refuse(patient_control_number: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The writer refuses one claim for a reason scrub did not foresee (a value that turns
     unwritable between scrub and submit stands in for a rule the catalog lacks)."""
-    original = submit_module.load_claims
+    original = submit_module.current_claims
 
     def load(*args: object) -> list[tuple[ClaimRow, Claim]]:
         loaded = original(*args)
@@ -128,7 +128,7 @@ def _refuse(patient_control_number: str, monkeypatch: pytest.MonkeyPatch) -> Non
                                                  last_name="ACME~CLINIC")
         return loaded
 
-    monkeypatch.setattr(submit_module, "load_claims", load)
+    monkeypatch.setattr(submit_module, "current_claims", load)
 
 
 def test_a_claim_the_writer_refuses_is_taken_out_and_the_rest_is_sent(
