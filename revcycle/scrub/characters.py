@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from revcycle.model.claim import Address, Claim, ClaimType, Segment
 from revcycle.scrub.rules import Finding, Severity
 from revcycle.x12.charset import CharacterPolicy
+from revcycle.x12.cob837 import cob_segments
 
 FIX, CHAR = "FIX-04", "CHAR-01"
 FAMILY = "characters"
@@ -125,6 +126,8 @@ def _kept(claim: Claim) -> Iterator[tuple[str, str, int | None]]:
     for owner, loop in owners:
         if owner is not None:
             yield from _segments(owner.other_segments, loop)
+    for segments, loop, number in cob_segments(claim):  # other payers' loops, as written
+        yield from _segments(segments, loop, number)
 
 
 def check_characters(claim: Claim, policy: CharacterPolicy) -> list[Finding]:

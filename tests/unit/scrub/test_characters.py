@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from revcycle.model.claim import Address, Patient
+from revcycle.model.claim import Address, OtherPayer, OtherSubscriber, Patient, Payer
 from revcycle.payers import PayerDefinition
 from revcycle.scrub import ScrubContext, Severity, scrub
 from revcycle.scrub.characters import check_characters
@@ -73,6 +73,19 @@ def test_ids_codes_and_kept_segments_are_errors_never_rewritten() -> None:
         ("CHAR-01", Severity.ERROR, "2400 REF02 (6R)", 1),
         ("CHAR-01", Severity.ERROR, "2300 NTE02", None)}
     assert claim == before
+
+
+def test_values_of_another_payers_loops_are_checked_too() -> None:
+    """The 2320/2330 loops a provider sends are modeled now (``Claim.other_payers``), not
+    kept as raw segments: the check still sees every value the 837 writer will write."""
+    claim = clean(PRO)
+    claim.other_payers = [OtherPayer("P", "18", OtherSubscriber("ROE", "XQ\u00c9123"),
+                                     Payer("OTHER HEALTH", "OTHR1"))]
+
+    found = autocorrect(claim)
+
+    assert [(f.rule_id, f.severity, f.field) for f in found] == [
+        ("CHAR-01", Severity.ERROR, "2320 NM109")]  # the 2320 group's 2330A NM1
 
 
 def test_a_payer_that_takes_no_transliteration_gets_errors_and_a_basic_one_upper_case(
