@@ -145,27 +145,33 @@ def check_against_world(session: Session, world: PayerWorld,
                         tenants: list[str]) -> list[Finding]:
     """Does revcycle know what the payer world did? Every claim the world remitted is
     adjudicated here with the world's net payment (a take-back: reversed; a PLB WO
-    recoupment: less what it recovered), or has a CLP in the posting exception queue;
-    every claim it rejected is PAYER_REJECTED; a CLP for a claim we never sent (the
-    payer's mistake) is in the exception queue. Counts only."""
+    recoupment: less what it recovered), or one of its CLPs waits in the posting exception
+    queue (found by our claim, or by its CLP07 when the CLP could not name our claim);
+    every claim it rejected is PAYER_REJECTED; a claim of the world's that is not ours
+    has a CLP in the queue too. Counts only."""
     claims = {(payer, pcn): (claim_id, status, paid) for claim_id, payer, pcn, status, paid
               in session.execute(select(Claim.id, Claim.payer_id, Claim.patient_control_number,
                                         Claim.status, Claim.paid).where(
                   Claim.tenant_id.in_(tenants), Claim.status.not_in(
                       ("RECEIVED", "VALIDATED", "DQ_FAILED", "READY", "REJECTED"))))}
-    queued = Counter(session.scalars(select(Payment.claim_id).where(
-        Payment.exception != "", Payment.resolved_at.is_(None))))
+    open_exceptions = session.execute(select(Payment.claim_id,
+                                             Payment.payer_claim_control_number).where(
+        Payment.exception != "", Payment.resolved_at.is_(None))).all()
+    queued_claims = {claim_id for claim_id, _ in open_exceptions}
+    queued_numbers = {number for _, number in open_exceptions}
     differ: Counter[str] = Counter()  # how ours differs: our status, or "paid" amounts
-    missing = 0
+    not_ours = 0
     for key, remitted in world.remitted().items():
+        if remitted.payer_claim_numbers & queued_numbers:
+            continue  # one of its CLPs waits for a biller in the exception queue
         ours = claims.get(key)
         if ours is None:
-            missing += 1
+            not_ours += 1
             continue
         claim_id, status, paid = ours
         expected = ("REVERSED",) if remitted.status_code == "22" else (
             "PAID", "PARTIALLY_PAID", "DENIED")
-        if queued[claim_id]:
+        if claim_id in queued_claims:
             continue
         if status not in expected:
             differ[f"{status} here, CLP02 {remitted.status_code} there"] += 1
@@ -184,9 +190,9 @@ def check_against_world(session: Session, world: PayerWorld,
     if rejected:
         findings.append(Finding("world-rejected", rejected, "claims the payer world rejected"
                                 " that are not PAYER_REJECTED here"))
-    if missing > queued[None]:
-        findings.append(Finding("world-not-ours", missing - queued[None], "remitted claims we"
-                                " never sent that are not in the posting exception queue"))
+    if not_ours:
+        findings.append(Finding("world-not-ours", not_ours, "remitted claims we never sent"
+                                " that are not in the posting exception queue"))
     return findings
 
 

@@ -28,6 +28,8 @@ class RemittedClaim:
     reversals included), not reduced by PLB WO recoupments, which are ``recouped``.
     ``line_paid``: SVC03 summed per our line control number. ``clps``: CLPs written for
     it. ``mismatches``: the kinds of :mod:`~revcycle.simulator.mismatch` applied to it.
+    ``payer_claim_numbers``: the CLP07s of its CLPs (how a CLP left in the biller's
+    exception queue, which cannot name our claim, is found again).
     """
 
     status_code: str
@@ -37,6 +39,7 @@ class RemittedClaim:
     recouped: Decimal
     clps: int
     mismatches: tuple[str, ...]
+    payer_claim_numbers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,7 @@ class _Tally:
     recouped: Decimal = ZERO
     clps: int = 0
     mismatches: list[str] = field(default_factory=list)
+    payer_claim_numbers: set[str] = field(default_factory=set)
 
 
 class Truth:
@@ -103,6 +107,7 @@ class Truth:
         tally = self._claims.setdefault((payer_id, claim.patient_control_number), _Tally())
         tally.clps += 1
         tally.paid += claim.paid
+        tally.payer_claim_numbers.add(claim.payer_claim_control_number)
         if claim.status_code == REVERSAL:
             tally.status_code = REVERSAL
             if not tally.charge:
@@ -118,7 +123,8 @@ class Truth:
 
     def remitted(self) -> dict[Key, RemittedClaim]:
         return {key: RemittedClaim(t.status_code, t.charge, t.paid, dict(t.line_paid),
-                                   t.recouped, t.clps, tuple(t.mismatches))
+                                   t.recouped, t.clps, tuple(t.mismatches),
+                                   frozenset(t.payer_claim_numbers))
                 for key, t in self._claims.items() if t.clps}
 
     def rejected(self) -> set[Key]:
