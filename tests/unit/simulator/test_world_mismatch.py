@@ -305,6 +305,8 @@ def test_the_truth_counts_only_delivered_files() -> None:
     clps = [c for n, d in files.items() if n.startswith("ERA_") for r in remittances(d)
             for c in r.claims]
     assert truth and sum(t.clps for t in truth.values()) == len(clps)
+    assert set().union(*(t.payer_claim_numbers for t in truth.values())) == {
+        c.payer_claim_control_number for c in clps}
     assert sum((t.paid for t in truth.values()), Decimal(0)) == sum(
         (c.paid for c in clps), Decimal(0))
     refused = {(PAYER.payer_id, c.patient_control_number)
