@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, func, insert, select, update
@@ -183,10 +183,9 @@ def recheck(session: Session, store: ObjectStore, tenant: str | None, status: St
         chunk = [r for r in rows[start:start + 500] if r.status == status.value]
         current = current_claims(session, store, chunk)
         try:
-            for row, claim in current:
-                content = claim_to_json(claim)
-                _record(session, row, content, claim, RECHECK, by, [],
-                        batches[row.tenant_id])
+            _record_all(session, [(row, claim_to_json(claim), claim, [],
+                                   batches[row.tenant_id]) for row, claim in current],
+                        RECHECK, by)
             for tenant_id, batch in batches.items():
                 moved = _reenter(session, [r for r in chunk if r.tenant_id == tenant_id],
                                  batch, RECHECK)
@@ -258,19 +257,43 @@ def _who(by: str) -> str:
 def _record(session: Session, row: ClaimRow, old: dict[str, Any], new: Claim, source: str,
             by: str, changes: list[dict[str, str]], batch: str) -> int:
     """Write the next version (version 1 first, from the file, if the claim has none)."""
-    last = session.scalar(select(func.max(ClaimVersion.version)).where(
-        ClaimVersion.claim_id == row.id)) or 0
-    if not last:
-        received = session.scalar(select(File.received_at).where(File.id == row.file_id))
-        session.execute(insert(ClaimVersion), [{
-            "claim_id": row.id, "version": 1, "content": old, "source": PROVIDER_FILE,
-            "changed_by": "", "changed_at": received, "diff": [],
-            "batch_id": row.batch_id}])
-        last = 1
-    session.execute(insert(ClaimVersion), [{
-        "claim_id": row.id, "version": last + 1, "content": claim_to_json(new),
-        "source": source, "changed_by": by, "diff": changes, "batch_id": batch}])
-    return last + 1
+    return _record_all(session, [(row, old, new, changes, batch)], source, by)[row.id]
+
+
+def _record_all(session: Session,
+                items: Sequence[tuple[ClaimRow, dict[str, Any], Claim, list[dict[str, str]],
+                                      str]],
+                source: str, by: str) -> dict[int, int]:
+    """The next version of each (row, old content, new claim, changes, batch), written in
+    one insert, version 1 first (from the file) for a claim that has none; returns each
+    claim's new version number."""
+    ids = [row.id for row, *_ in items]
+    lasts: dict[int, int] = {}
+    for start in range(0, len(ids), 500):
+        lasts.update(session.execute(
+            select(ClaimVersion.claim_id, func.max(ClaimVersion.version))
+            .where(ClaimVersion.claim_id.in_(ids[start:start + 500]))
+            .group_by(ClaimVersion.claim_id)).all())
+    first_files = {row.file_id for row, *_ in items if row.id not in lasts}
+    received = dict(session.execute(select(File.id, File.received_at).where(
+        File.id.in_(first_files))).all()) if first_files else {}
+    values: list[dict[str, Any]] = []
+    numbers: dict[int, int] = {}
+    now = datetime.now()
+    for row, old, new, changes, batch in items:
+        last = lasts.get(row.id, 0)
+        if not last:
+            values.append({"claim_id": row.id, "version": 1, "content": old,
+                           "source": PROVIDER_FILE, "changed_by": "",
+                           "changed_at": received[row.file_id], "diff": [],
+                           "batch_id": row.batch_id})
+            last = 1
+        values.append({"claim_id": row.id, "version": last + 1,
+                       "content": claim_to_json(new), "source": source, "changed_by": by,
+                       "changed_at": now, "diff": changes, "batch_id": batch})
+        numbers[row.id] = last + 1
+    session.execute(insert(ClaimVersion), values)
+    return numbers
 
 
 def _reenter(session: Session, rows: Sequence[ClaimRow], batch: str, stage: str
