@@ -37,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from flows.demo_days import business_days
 from revcycle.channels import PayerRoute, Secrets, route_for
 from revcycle.db import models
 from revcycle.model.claim import ClaimType, Receiver
@@ -105,12 +106,7 @@ def _world(root: Path, seed: int, mismatches: Mismatches,
 
 def run_days(days: int, settle_weeks: int) -> list[date]:
     """``days`` weekdays from START, then one day a week for ``settle_weeks`` weeks."""
-    submitted: list[date] = []
-    day = START
-    while len(submitted) < days:
-        if day.weekday() < 5:
-            submitted.append(day)
-        day += timedelta(days=1)
+    submitted = business_days(START, days)
     return submitted + [submitted[-1] + timedelta(weeks=w) for w in range(1, settle_weeks + 1)]
 
 
