@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from revcycle.channels.secrets import environment_variable
-from revcycle.db.models import Claim, LedgerEntry, Money, Payment
+from revcycle.db.models import Claim, LedgerEntry, Money, Payment, ProviderLevelAdjustment
 from revcycle.payers import PayerDefinition
 from revcycle.pipeline.aging import BUCKETS, ar_aging_for
 from revcycle.pipeline.reconcile import CHECKS, Finding, check_books
@@ -159,6 +159,9 @@ def check_against_world(session: Session, world: PayerWorld,
         Payment.exception != "", Payment.resolved_at.is_(None))).all()
     queued_claims = {claim_id for claim_id, _ in open_exceptions}
     queued_numbers = {number for _, number in open_exceptions}
+    # A PLB WO posting could not place on its claim waits in the PLB queue, naming its CLP07.
+    queued_numbers |= set(session.scalars(select(ProviderLevelAdjustment.reference).where(
+        ProviderLevelAdjustment.queued, ProviderLevelAdjustment.resolved_at.is_(None))))
     differ: Counter[str] = Counter()  # how ours differs: our status, or "paid" amounts
     not_ours = 0
     for key, remitted in world.remitted().items():
