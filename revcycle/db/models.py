@@ -184,6 +184,9 @@ class Claim(Base):
     # SBR01 as we sent it: P primary, S secondary, T tertiary ("" if ingested before 0017).
     payer_responsibility: Mapped[str] = mapped_column(String(1), default="",
                                                       server_default="")
+    # On a secondary/tertiary claim we made: the claim the prior payer adjudicated (0021).
+    prior_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), nullable=True,
+                                                       index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
     lines: Mapped[list[ServiceLine]] = relationship(back_populates="claim",
                                                     order_by="ServiceLine.line_number")

@@ -14,6 +14,7 @@ from revcycle.pipeline.ingest import ingest
 from revcycle.pipeline.resources import Resources
 from revcycle.status import (
     CORRECTABLE,
+    RESUBMITTABLE,
     TRANSITIONS,
     InvalidTransition,
     Status,
@@ -37,6 +38,12 @@ ALLOWED = {
     (S.REVERSED, S.PAID), (S.REVERSED, S.PARTIALLY_PAID), (S.REVERSED, S.DENIED),
     # A corrected (or re-checked) claim re-enters at quality as a new version.
     (S.REJECTED, S.RECEIVED), (S.DQ_FAILED, S.RECEIVED), (S.PAYER_REJECTED, S.RECEIVED),
+    # An adjudicated claim is replaced (7) or voided (8) as a new version of itself; the
+    # payer's reversal of its first adjudication may come while that is with the payer,
+    # and a reversal ends a void.
+    (S.PAID, S.RECEIVED), (S.PARTIALLY_PAID, S.RECEIVED), (S.DENIED, S.RECEIVED),
+    (S.REVERSED, S.RECEIVED), (S.SUBMITTED, S.REVERSED), (S.ACCEPTED, S.REVERSED),
+    (S.REVERSED, S.VOIDED),
 }
 
 
@@ -56,8 +63,11 @@ def test_every_status_has_its_rules_and_only_a_correction_goes_back() -> None:
     assert set(TRANSITIONS) == set(Status)
     for rejected in CORRECTABLE:
         assert TRANSITIONS[rejected] == {S.RECEIVED}
-    # Only a correction goes back to the start, and nothing skips scrub.
-    assert {c for c, targets in TRANSITIONS.items() if S.RECEIVED in targets} == CORRECTABLE
+    # Only a correction, a replacement or a void goes back to the start; nothing skips
+    # scrub, and a voided claim is done.
+    assert {c for c, targets in TRANSITIONS.items() if S.RECEIVED in targets} == (
+        CORRECTABLE | RESUBMITTABLE)
+    assert TRANSITIONS[S.VOIDED] == set()
     assert [c for c, targets in TRANSITIONS.items() if S.READY in targets] == [S.VALIDATED]
 
 
