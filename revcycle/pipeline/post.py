@@ -43,7 +43,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from revcycle.codesets.carc import describe_carc, describe_rarc
@@ -112,21 +112,6 @@ STAGE = "post"
 ZERO = Decimal(0)
 # Cash received that no claim has taken yet (a posting exception), until a biller applies it.
 UNAPPLIED = "UNAPPLIED_CASH"
-
-
-def book_charges(session: Session, tenant: str, claim_ids: list[int], on: date) -> None:
-    """Submission: each claim's charge goes on the books (A/R debit, revenue credit)."""
-    rows = session.execute(select(ClaimRow.id, ClaimRow.total_charge).where(
-        ClaimRow.id.in_(claim_ids))).all()
-    entries = []
-    for claim_id, charge in rows:
-        entries += [
-            {"tenant_id": tenant, "claim_id": claim_id, "account": "AR", "amount": charge,
-             "entry_date": on, "memo": "charge"},
-            {"tenant_id": tenant, "claim_id": claim_id, "account": "REVENUE",
-             "amount": -charge, "entry_date": on, "memo": "charge"}]
-    if entries:
-        session.execute(insert(LedgerEntry), entries)
 
 
 def post_remittances(res: Resources, batch_id: str, payer_id: str) -> dict[str, Any]:

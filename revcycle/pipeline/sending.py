@@ -34,7 +34,7 @@ from revcycle.crashpoints import crash_point
 from revcycle.db.models import Batch, Submission
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.pipeline.batches import move
-from revcycle.pipeline.post import book_charges
+from revcycle.pipeline.charges import book_charges
 from revcycle.pipeline.resources import Resources
 from revcycle.status import Status
 

@@ -17,8 +17,9 @@ from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.claim import ClaimType
 from revcycle.model.remittance import Adjustment, ClaimPayment, Remittance, balance_problems
 from revcycle.pipeline.acks import apply_acknowledgments
+from revcycle.pipeline.charges import book_charges
 from revcycle.pipeline.inbound import InboundFile
-from revcycle.pipeline.post import Posting, book_charges, post_remittances
+from revcycle.pipeline.post import Posting, post_remittances
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.submit import submit
 from revcycle.simulator.payer import PayerBehaviour
