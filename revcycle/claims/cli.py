@@ -5,6 +5,7 @@ the values stay in the database (``claim_versions``)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -13,7 +14,7 @@ import typer
 
 from revcycle.status import CORRECTABLE, Status
 
-claims_app = typer.Typer(help="Work a refused claim: correct it, or re-check refused claims"
+claims_app = typer.Typer(help="Work a claim: correct a refused one, re-check refused claims"
                               " after reference data changed; each is a new version of the"
                               " claim, and the claim re-enters at quality.",
                          no_args_is_help=True)
@@ -51,20 +52,68 @@ def claims_correct(
 ) -> None:
     """Correct a REJECTED, DQ_FAILED or PAYER_REJECTED claim: a new version, back to
     RECEIVED. Prints the fields changed, never their values."""
+    from revcycle.pipeline.versions import correct
+
+    _change(claim_id, correct, sets, patch, by, day, "")
+
+
+@claims_app.command("replace")
+def claims_replace(
+    claim_id: int = typer.Argument(..., help="The claim's id (as the work queues show it)."),
+    sets: list[str] | None = typer.Option(None, "--set", help="PATH=VALUE, as for"
+                                          " `claims correct`. Repeat."),
+    patch: Path | None = typer.Option(None, "--patch", help="A JSON file: an object of"
+                                      " field path -> value (applied before --set)."),
+    by: str = typer.Option(..., "--by", help="Who makes the replacement (recorded)."),
+    day: str | None = typer.Option(None, "--date", help=DATE_HELP),
+) -> None:
+    """Replace a claim the payer adjudicated (PAID, PARTIALLY_PAID, DENIED, REVERSED): a new
+    version with frequency 7 and REF*F8 = the payer's claim number (CLP07), corrected by
+    --set/--patch, back to RECEIVED and sent with the day's claims. Refused, with the
+    reason, when the payer gave no claim number."""
+    from revcycle.pipeline.resubmit import replace
+
+    _change(claim_id, replace, sets, patch, by, day, "replacement (7) ")
+
+
+@claims_app.command("void")
+def claims_void(
+    claim_id: int = typer.Argument(..., help="The claim's id (as the work queues show it)."),
+    by: str = typer.Option(..., "--by", help="Who voids the claim (recorded)."),
+    day: str | None = typer.Option(None, "--date", help=DATE_HELP),
+) -> None:
+    """Void a claim the payer adjudicated: a new version with frequency 8 and REF*F8, sent
+    with the day's claims; when the payer's reversal posts, the claim is VOIDED and its
+    charge leaves the books."""
+    from revcycle.pipeline.resubmit import void
+
+    def voiding(session: Any, store: Any, claim: int, _changes: Any, who: str,
+                business_date: date) -> Any:
+        return void(session, store, claim, who, business_date)
+
+    _change(claim_id, voiding, None, None, by, day, "void (8) ", changes_needed=False)
+
+
+def _change(claim_id: int, action: Callable[..., Any], sets: list[str] | None,
+            patch: Path | None, by: str, day: str | None, kind: str,
+            changes_needed: bool = True) -> None:
+    """Run a correction, replacement or void and print what it did (field paths, never
+    values)."""
     from revcycle.pipeline.resources import get_resources
-    from revcycle.pipeline.versions import CorrectionError, correct, parse_changes
+    from revcycle.pipeline.versions import CorrectionError, parse_changes
 
     patched = _read_patch(patch) if patch else None
     res = get_resources()
     try:
-        changes = parse_changes(sets or [], patched)
+        changes = (parse_changes(sets or [], patched)
+                   if changes_needed and (sets or patched or not kind) else {})
         with res.sessions() as session:
-            done = correct(session, res.store, claim_id, changes, by, _day(day))
+            done = action(session, res.store, claim_id, changes, by, _day(day))
     except CorrectionError as exc:
         _fail(str(exc))
-    fields = ", ".join(f"{c['path']} ({c['change']})" for c in done.changes)
-    print(f"claim {claim_id}: version {done.version} by {by.strip()}, back to RECEIVED in"
-          f" batch {done.batch_id}; changed: {fields}")
+    fields = ", ".join(f"{c['path']} ({c['change']})" for c in done.changes) or "-"
+    print(f"claim {claim_id}: {kind}version {done.version} by {by.strip()}, back to"
+          f" RECEIVED in batch {done.batch_id}; changed: {fields}")
 
 
 def _read_patch(path: Path) -> dict[str, Any]:

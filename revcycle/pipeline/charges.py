@@ -39,7 +39,7 @@ VOIDED = "voided"  # the memo of its reversal when the payer took back a voided 
 _CHARGE_MEMOS = (CHARGE, UNBOOKED, VOIDED)
 VOID = "8"  # CLM05-3: void or cancel of a prior claim
 # Claims whose charge is off the books: the payer owes nothing on them.
-OFF_THE_BOOKS = frozenset({Status.PAYER_REJECTED})
+OFF_THE_BOOKS = frozenset({Status.PAYER_REJECTED, Status.VOIDED})
 
 
 def book_charges(session: Session, tenant: str, claim_ids: Sequence[int], on: date) -> None:

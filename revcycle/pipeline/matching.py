@@ -70,6 +70,8 @@ BY_6R, BY_CODE, UNMATCHED = "6R", "code+date+charge", "unmatched"
 MIN_PREFIX = 6
 OPEN = (Status.SUBMITTED, Status.ACCEPTED)
 AWAITING = frozenset({*OPEN, Status.REVERSED})  # may take a payment
+IN_FLIGHT = frozenset(OPEN)
+RESUBMISSIONS = frozenset({"7", "8"})  # CLM05-3: replacement, void
 
 AMBIGUOUS = ("Several claims could be this one: {what} fits more than one claim we sent to"
              " this payer; not posted, so a biller picks the right one.")
@@ -90,6 +92,16 @@ class PostedClaim:
     payer_claim_control_number: str
     total_charge: Decimal
     payer_responsibility: str  # SBR01 as sent: P, S, T ... ("" when not known)
+    frequency_code: str  # CLM05-3 of the version sent: 7 replacement, 8 void
+
+
+def takes_reversal(claim: PostedClaim) -> bool:
+    """Whether a payer's reversal (CLP02 22) may apply to the claim: one it adjudicated,
+    or one whose replacement (7) or void (8) is with the payer (the payer reverses its
+    first decision before it decides again)."""
+    return claim.status in ADJUDICATED or (
+        claim.frequency_code in RESUBMISSIONS and claim.status in IN_FLIGHT
+        and bool(claim.payer_claim_control_number))
 
 
 class PostedLine(NamedTuple):
@@ -146,7 +158,7 @@ class LineMatch(NamedTuple):
 
 def _can_take(claim: PostedClaim, payment: ClaimPayment) -> bool:
     if payment.is_reversal:
-        return claim.status in ADJUDICATED
+        return takes_reversal(claim)
     return claim.status in AWAITING
 
 
@@ -157,7 +169,7 @@ def _pick(candidates: list[PostedClaim], payment: ClaimPayment) -> PostedClaim:
     number it names, if any). When none can take it, the newest is returned and the caller
     says why it is an exception."""
     if payment.is_reversal:
-        adjudicated = [c for c in candidates if c.status in ADJUDICATED]
+        adjudicated = [c for c in candidates if takes_reversal(c)]
         named = [c for c in adjudicated if payment.payer_claim_control_number
                  and c.payer_claim_control_number == payment.payer_claim_control_number]
         preferred = named or adjudicated

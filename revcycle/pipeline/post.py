@@ -80,6 +80,7 @@ from revcycle.pipeline.accounts import (
     adjustment_class,
 )
 from revcycle.pipeline.batches import batch_of
+from revcycle.pipeline.charges import VOID, void_charges
 from revcycle.pipeline.claim_status_codes import (
     NOT_OURS,
     NOT_OURS_EXCEPTION,
@@ -101,6 +102,7 @@ from revcycle.pipeline.matching import (
     Parts,
     PostedClaim,
     match_lines,
+    takes_reversal,
 )
 from revcycle.pipeline.plb import book_provider_adjustments
 from revcycle.pipeline.resources import Resources
@@ -206,7 +208,7 @@ def _exception(payment: ClaimPayment, claim: PostedClaim | None) -> str:
     if is_predetermination(payment):
         return ""  # not a payment: recorded whatever the claim's status
     status = Status(claim.status)
-    if payment.is_reversal and status not in ADJUDICATED:
+    if payment.is_reversal and not takes_reversal(claim):
         return (f"The payer takes back a payment we never posted (the claim is {status}):"
                 " look for the original payment on an earlier remittance.")
     if not payment.is_reversal and status in ADJUDICATED:
@@ -240,6 +242,7 @@ class Posting:
         self.changed: dict[int, PostedClaim] = {}  # claims posted to, by id
         # A claim's first payment in this remittance, until a further part needs it.
         self.first_parts: dict[int, tuple[ClaimPayment, LineMatch]] = {}
+        self.voided: list[int] = []  # claims whose void the payer's reversal completed
 
     def load(self, payments: list[ClaimPayment], claim_id: int | None = None) -> None:
         """Read the claims the payments may apply to (see :mod:`.matching`), or only
@@ -316,11 +319,22 @@ class Posting:
             claim.status = target.value
             self.events.append({"claim_id": claim.id, "from_status": current.value,
                                 "to_status": target.value, "stage": STAGE})
+        if target is Status.REVERSED and claim.frequency_code == VOID:
+            self._void(claim)
         self.edits += _denial_edits(claim.id, target, payment, numbered)
         self.edits += status_code_edits(claim.id, payment, claim.payer_responsibility)
         self.outcome["claims_posted"] += 1
         if target is Status.REVERSED:
             self.outcome["reversals"] += 1
+
+    def _void(self, claim: PostedClaim) -> None:
+        """The payer took back its decision on a claim we voided: the claim is done and
+        its charge leaves the books when the posting is written."""
+        check_transition(Status.REVERSED, Status.VOIDED)
+        claim.status = Status.VOIDED.value
+        self.events.append({"claim_id": claim.id, "from_status": Status.REVERSED.value,
+                            "to_status": Status.VOIDED.value, "stage": STAGE})
+        self.voided.append(claim.id)
 
     def _further_part(self, claim: PostedClaim, payment: ClaimPayment) -> LineMatch | None:
         """The lines of a claim the payer split that ``payment`` adjudicates, when it is a
@@ -401,6 +415,7 @@ class Posting:
                     ("status", "paid", "adjusted", "patient_responsibility",
                      "payer_claim_control_number"))
         update_rows(session, ServiceLine.__table__, list(self.line_paid.items()), ("paid",))
+        void_charges(session, self.tenant, self.voided, self.on)
 
 
 def _add_part(parts: Parts, payment: ClaimPayment, matched: LineMatch) -> None:
