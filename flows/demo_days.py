@@ -172,7 +172,7 @@ def check_against_world(session: Session, world: PayerWorld,
             not_ours += 1
             continue
         claim_id, status, paid = ours
-        expected = ("REVERSED",) if remitted.status_code == "22" else (
+        expected = ("REVERSED", "VOIDED") if remitted.status_code == "22" else (
             "PAID", "PARTIALLY_PAID", "DENIED")
         if claim_id in queued_claims:
             continue

@@ -24,8 +24,8 @@ from revcycle.pipeline.post import NOT_DENIALS, PRIOR_PAYER_PAID
 from revcycle.status import ADJUDICATED, Status
 
 ZERO = Decimal("0.00")
-# Past the payer's front end: accepted (999 and 277CA), adjudicated, or reversed.
-FRONT_END_PASSED = frozenset({Status.ACCEPTED, Status.REVERSED, *ADJUDICATED})
+# Past the payer's front end: accepted (999 and 277CA), adjudicated, reversed or voided.
+FRONT_END_PASSED = frozenset({Status.ACCEPTED, Status.REVERSED, Status.VOIDED, *ADJUDICATED})
 # Stopped before adjudication: by our quality checks, our scrub or the payer's front end.
 FRONT_END_FAILED = frozenset({Status.DQ_FAILED, Status.REJECTED, Status.PAYER_REJECTED})
 LOOK_BACK_DAYS = 90  # the days-in-A/R window of charges
