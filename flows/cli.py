@@ -169,6 +169,7 @@ def _demo_days(days: int, settle_weeks: int, start: date, claims: int, seed: int
     from flows.daily import daily_revenue_cycle
     from revcycle.demo import drop_business_day
     from revcycle.pipeline.resources import get_resources
+    from revcycle.simulator.biller import SimulatedBiller
     from tasks.payers import load_payers
 
     started = time.monotonic()
@@ -194,22 +195,25 @@ def _demo_days(days: int, settle_weeks: int, start: date, claims: int, seed: int
     show(f"[bold]revcycle demo[/bold] {days} business days from {dates[0]}, {claims:,}"
          f" synthetic claims a day from {len(tenants)} tenants; payers"
          f" {', '.join(p.payer_id for p in played)} answer from a payer world over SFTP")
+    biller = SimulatedBiller(res.sessions, res.store, list(tenants))
     with demo_days.payer_world(res.settings.home / "payer-world", played, dates[0],
                                seed) as world:
         rows, summary = demo_days.run_days(
             world, dates, settle_weeks,
             lambda day: run_flow(daily_revenue_cycle, business_date=day,
                                  tenants=list(tenants)),
-            drop, figures, show)
+            drop, figures, show, work=biller.work)
         last = date.fromisoformat(rows[-1].business_date)
         with res.sessions() as session:
             checks = demo_days.closing_checks(session, world, last, list(tenants))
+            rework = biller.figures(session)
     final = figures(last)
     failed = sum(row.steps_failed for row in rows)
     if as_json:
-        print(demo_days.as_json(rows, final, world, summary, started, checks))
+        print(demo_days.as_json(rows, final, world, summary, started, checks, rework))
     else:
         demo_days.print_books(final, console)
+        demo_days.print_rework(rework, console)
         demo_days.print_checks(checks, console)
         print_run(summary)
         console.print(f"{len(rows)} runs in {time.monotonic() - started:,.0f} s.")

@@ -222,9 +222,12 @@ def print_checks(checks: dict[str, Any], console: Console) -> None:
 
 def run_days(world: PayerWorld, days: list[date], settle_weeks: int, run: RunDay,
              drop: DropDay, figures: Callable[[date], dict[str, Any]],
-             show: Callable[[str], None]) -> tuple[list[DayFigures], dict[str, Any]]:
+             show: Callable[[str], None], work: Callable[[date], Any] | None = None,
+             ) -> tuple[list[DayFigures], dict[str, Any]]:
     """The daily flow on each submission day (dropping its claims first), then once a week
-    for ``settle_weeks`` with no new claims. Before each run the world plays up to the day
+    for ``settle_weeks`` with no new claims; ``work``, when given, works the queues each
+    morning before the run (a biller's corrections go with the day's claims). Before each
+    run the world plays up to the day
     before (what it left over a weekend is in the mailbox); after it, the day itself (it
     takes the day's uploads), except after the last run: what the world answered then would
     wait for a run that never comes, and the closing checks compare our books with what the
@@ -239,6 +242,8 @@ def run_days(world: PayerWorld, days: list[date], settle_weeks: int, run: RunDay
                  " while the payers answer.")
         world.advance(day - timedelta(days=1))
         dropped = drop(day, number) if number < len(days) else 0
+        if work is not None:
+            work(day)
         _, summary = run(day)
         if number < len(runs) - 1:
             world.advance(day)
@@ -271,10 +276,34 @@ def print_books(final: dict[str, Any], console: Console) -> None:
     console.print(totals)
 
 
+def print_rework(rework: dict[str, Any], console: Console) -> None:
+    """What the simulated biller's work came to (``revcycle.simulator.biller``)."""
+    table = Table(title="rework (the demo biller worked every refusal and denial)")
+    table.add_column("")
+    table.add_column("", justify="right")
+
+    def share(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1%}"
+
+    table.add_row("claims sent to payers", f"{rework['claims_sent']:,}")
+    table.add_row("clean on first submission", share(rework["clean_first_submission"]))
+    table.add_row("taken by the payer after rework", share(rework["clean_after_rework"]))
+    table.add_row("denied dollars", f"${Decimal(rework['denied_dollars']):,.2f}")
+    table.add_row("  recovered (paid after a replacement claim)",
+                  f"${Decimal(rework['denied_recovered']):,.2f}"
+                  f" ({share(rework['denied_recovered_share'])})")
+    table.add_row("  written off", f"${Decimal(rework['denied_written_off']):,.2f}")
+    table.add_row("  still in work", f"${Decimal(rework['denied_in_work']):,.2f}")
+    for what, n in rework["work"].items():
+        table.add_row(f"claims {what}", f"{n:,}")
+    console.print(table)
+
+
 def as_json(rows: list[DayFigures], final: dict[str, Any], world: PayerWorld,
-            summary: dict[str, Any], started: float, checks: dict[str, Any]) -> str:
+            summary: dict[str, Any], started: float, checks: dict[str, Any],
+            rework: dict[str, Any] | None = None) -> str:
     return json.dumps({"runs": [asdict(row) for row in rows], "aging": final["aging"],
                        "totals": final["totals"], "payer_world": world.summary(),
-                       "closing_checks": checks,
+                       "closing_checks": checks, "rework": rework,
                        "wall_time_s": round(time.monotonic() - started, 1),
                        "last_run": summary}, default=str)
