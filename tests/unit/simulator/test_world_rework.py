@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from revcycle.claims.derived import replacement_claim, secondary_claim, void_claim
 from revcycle.model.acknowledgment import ClaimAckReport
-from revcycle.model.claim import Claim, ClaimType, Receiver, Subscriber
+from revcycle.model.claim import Claim, ClaimType, CobAdjustment, Receiver, Subscriber
 from revcycle.model.remittance import REVERSAL, ClaimPayment, Remittance, balance_problems
 from revcycle.simulator import DEFAULT_PAYERS, ClaimFactory
 from revcycle.simulator.api_server import ApiServer
@@ -212,8 +212,9 @@ def test_without_resubmissions_a_replacement_is_adjudicated_as_any_claim() -> No
 # -- secondary and tertiary -----------------------------------------------------------
 
 
-def _subscriber(claim: Claim, payer: PayerProfile) -> Subscriber:
-    other = next(o for o in claim.other_payers if o.payer.payer_id == payer.payer_id)
+def _subscriber(claim: Claim, payer_id: str) -> Subscriber:
+    """The claim's subscriber as the member of its other coverage with ``payer_id``."""
+    other = next(o for o in claim.other_payers if o.payer.payer_id == payer_id)
     person = other.subscriber
     return Subscriber(person.last_name, person.first_name, person.member_id,
                       claim.subscriber.birth_date, claim.subscriber.sex,
@@ -238,7 +239,7 @@ def test_a_secondary_is_paid_from_the_prior_payers_amounts_and_a_tertiary_too() 
     by_a = {c.patient_control_number: c for c in world.payments(A)}
     paid_on = START + timedelta(days=7)
     secondaries = [secondary_claim(c, by_a[c.patient_control_number], A.payer(), B.payer(),
-                                   _subscriber(c, B), adjudication_date=paid_on)
+                                   _subscriber(c, B.payer_id), adjudication_date=paid_on)
                    for c in primaries]
     unpaid = dataclasses.replace(secondaries[-1], other_payers=[
         dataclasses.replace(o, paid_amount=None, adjustments=[], adjudication_date=None)
@@ -319,3 +320,32 @@ def test_the_generator_gives_a_share_of_members_a_second_coverage_with_a_world_p
                          Receiver("REVCYCLE", "REVCYCLE")).text
         assert pyx12_errors(text) == []
         assert "SBR*S*" in text and "AMT*D*" not in text
+
+
+def test_a_secondary_with_claim_level_cob_amounts_only_shares_them_among_its_lines() -> None:
+    """No 2430 loops (the primary adjudicated the claim as a whole): the 2320 amounts are
+    shared among the lines by their charges, and the claim still balances."""
+    world = World(B)
+    claims = [c for c in _claims(6) if len(c.service_lines) > 1]
+    assert claims
+    claim = claims[0]
+    paid = (claim.total_charge * Decimal("0.55")).quantize(Decimal("0.01"))
+    left = (claim.total_charge * Decimal("0.15")).quantize(Decimal("0.01"))
+    [other] = claim.other_payers
+    prior = dataclasses.replace(
+        other, responsibility="P", payer=A.payer(), paid_amount=paid,
+        adjustments=[CobAdjustment("CO", "45", claim.total_charge - paid - left),
+                     CobAdjustment("PR", "2", left)], adjudication_date=START)
+    secondary = dataclasses.replace(
+        claim, payer=B.payer(), other_payers=[prior],
+        subscriber=dataclasses.replace(_subscriber(claim, other.payer.payer_id),
+                                       payer_responsibility="S"))
+    world.send(B, [secondary], START)
+    world.world.advance(START + timedelta(days=7))
+    [payment] = world.payments(B)
+    assert payment.status_code == "2"
+    assert _adjusted(payment, "OA", "23") == paid
+    assert _adjusted(payment, "CO", "45") == claim.total_charge - paid - left
+    assert payment.paid + _adjusted(payment, "PR", "2") == left
+    assert all(s.paid + sum((a.amount for a in s.adjustments), ZERO) == s.charge
+               for s in payment.service_payments)
