@@ -84,12 +84,14 @@ def world_payers(payers: dict[str, PayerDefinition]) -> list[PayerDefinition]:
 
 @contextmanager
 def payer_world(root: Path, payers: list[PayerDefinition], start: date, seed: int,
-                mismatches: Mismatches | None = None) -> Iterator[PayerWorld]:
+                mismatches: Mismatches | None = None,
+                resubmissions: bool = False) -> Iterator[PayerWorld]:
     """An SFTP server under ``root`` with one user per payer, the world playing them, and
     ``REVCYCLE_PAYER_WORLD`` (and its password secret) pointing the payers' routes at it
     for as long as it runs; its payers make the real-world ``mismatches`` (default: the
     realistic rates) that posting must match through. Stops the server and restores the
-    environment on the way out, however it is left (an error, Ctrl-C)."""
+    environment on the way out, however it is left (an error, Ctrl-C). ``resubmissions``:
+    the payers answer replacements and voids as payers do (``WorldPayer.resubmissions``)."""
     server = SftpTestServer(root=root)
     saved = {name: os.environ.get(name) for name in (SETTING,
                                                      environment_variable(WORLD_SECRET))}
@@ -105,7 +107,9 @@ def payer_world(root: Path, payers: list[PayerDefinition], start: date, seed: in
         get_settings.cache_clear()
         chosen = Mismatches.realistic() if mismatches is None else mismatches
         yield PayerWorld([WorldPayer.of(p, seed=seed, sftp=server, mismatches=chosen,
-                                        sftp_user=p.payer_id.lower()) for p in payers], start)
+                                        sftp_user=p.payer_id.lower(),
+                                        resubmissions=resubmissions)
+                          for p in payers], start)
     finally:
         for name, value in saved.items():
             if value is None:

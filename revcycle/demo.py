@@ -45,10 +45,13 @@ def drop_business_day(store: ObjectStore, *, claims: int = 2000, seed: int = 7,
                       business_date: date = DEMO_DATE, tenants: tuple[str, ...] = DEMO_TENANTS,
                       payers: int | Sequence[PayerProfile] = 4,
                       defect_rate: float = 0.05,
-                      sessions: sessionmaker[Session] | None = None) -> DroppedDay:
+                      sessions: sessionmaker[Session] | None = None,
+                      cob_rate: float = 0.0) -> DroppedDay:
     """Drop the day's files; ``payers`` is how many of the simulator's payers the claims
     bill, or the payers' profiles themselves (see ``revcycle.simulator.profile_for``).
-    With ``sessions``, each tenant's billing providers are registered first."""
+    With ``sessions``, each tenant's billing providers are registered first. ``cob_rate``:
+    the share of each tenant's members with a second coverage, another of ``payers``
+    (their claims carry it as a 2320 secondary payer, not yet paid)."""
     profiles = tuple(DEFAULT_PAYERS[:payers]) if isinstance(payers, int) else tuple(payers)
     files = 0
     defects: dict[str, tuple[str, ...]] = {}
@@ -56,7 +59,7 @@ def drop_business_day(store: ObjectStore, *, claims: int = 2000, seed: int = 7,
                   for i in range(len(tenants))]
     for number, (tenant, count) in enumerate(zip(tenants, per_tenant, strict=True)):
         factory = ClaimFactory(seed + number, tenant.upper()[:8], as_of=business_date,
-                               payers=profiles)
+                               payers=profiles, cob_rate=cob_rate)
         if sessions is not None:
             _register(sessions, tenant, factory)
         day = factory.generate(count, defect_rate=defect_rate)

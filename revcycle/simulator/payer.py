@@ -26,7 +26,11 @@ with the three files a biller gets back:
   ``WO`` overpayment recovery, ``L6`` interest, ``FB`` forward balance); institutional
   claims adjudicated at claim level only (claim CAS, no SVC); claims processed as
   secondary (CLP02 ``2``, the primary payer's payment as OA-23); a claim paid twice; and
-  a payment for a claim the biller never sent.
+  a payment for a claim the biller never sent. A secondary or tertiary claim (SBR01 S/T)
+  with other-payer loops is paid from the amounts they carry (per line what the last prior
+  payer left to the patient, less a share drawn to stay the patient's as PR-2; the prior
+  payments as OA-23, the prior cuts as CO-45), or denied CO-22 when none of them carries
+  a paid amount (AMT*D); one without such loops is paid on an estimate as before.
   Every remittance is checked with ``balance_problems`` before it is written.
 
 Every decision is drawn from a hash of the seed, the payer and the claim's patient control
@@ -57,7 +61,15 @@ from revcycle.model.acknowledgment import (
     TransactionSetAck,
 )
 from revcycle.model.acknowledgment import Entity as AckEntity
-from revcycle.model.claim import Address, Claim, ClaimBatch, ClaimType, Provider, ServiceLine
+from revcycle.model.claim import (
+    Address,
+    Claim,
+    ClaimBatch,
+    ClaimType,
+    CobAdjustment,
+    Provider,
+    ServiceLine,
+)
 from revcycle.model.remittance import (
     REVERSAL,
     Adjustment,
@@ -106,8 +118,14 @@ CLAIM_FILING_CODES_835: dict[str, str] = {
 }
 # SBR01 (payer responsibility sequence) -> CLP02 when the claim is processed.
 _PROCESSED_AS = {"P": "1", "S": "2", "T": "3"}
+RESUBMISSIONS = ("7", "8")  # CLM05-3: replacement, void (REF*F8 names the original)
 PROVIDER_ADJUSTMENT_KINDS = ("WO", "L6", "FB")
 PRIOR_PAYER = ("OA", "23")  # CARC 23: the impact of prior payer(s) adjudication
+CONTRACTUAL = ("CO", "45")  # CARC 45: charge exceeds the fee schedule / contracted amount
+COB_SHARE = 0.5  # secondary claims on which the plan's coinsurance stays the patient's
+# A replacement (7) or void (8) whose REF*F8 names no claim the payer decided (or one
+# already reversed): rejected, missing or invalid information (21), claim not found (35).
+UNKNOWN_ORIGINAL = (("A7", "21"), ("A7", "35"))
 
 DEFAULT_PAYER_ADDRESS = Address("PO BOX 1000", "SPRINGFIELD", "IL", "62701")
 DEFAULT_PAYER_CONTACT = Contact("BL", "EDI SUPPORT", (("TE", "8005550100"),))
@@ -137,6 +155,9 @@ DEFAULT_LINE_DENIALS: tuple[Denial, ...] = (
     Denial("234", ("N20",)),  # not paid separately with another service that day
 )
 DUPLICATE = Denial("18")  # exact duplicate claim/service
+# A secondary or tertiary claim without the prior payer's payment (no 2320 AMT*D): this
+# care may be covered by another payer per coordination of benefits.
+COB_MISSING = Denial("22")
 TIMELY_FILING = Denial("29")  # the time limit for filing has expired
 
 
@@ -298,6 +319,9 @@ class PayerResponse:
     provider_adjustments: int = 0  # PLB adjustments (WO, L6, FB)
     billed_total: Decimal = ZERO  # CLP03 over the 835 (reversals and corrections included)
     paid_total: Decimal = ZERO  # BPR02 over the 835
+    # Accepted replacements (7) and voids (8), when the payer was told which claims it
+    # decided (``respond(originals=...)``): their CLP07 -> the CLP07 their REF*F8 names.
+    resubmitted: Mapping[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict[str, int | str]:
         """The counts as plain values, fit for logs, task results and artifacts."""
@@ -576,12 +600,21 @@ class PayerSimulator:
     # -- the whole answer --------------------------------------------------------------
 
     def respond(self, submission_837: bytes, *, received: date,
-                control_numbers: ControlNumbers) -> PayerResponse:
+                control_numbers: ControlNumbers,
+                originals: Mapping[str, date] | None = None) -> PayerResponse:
         """The 999, 277CA and 835 for one submitted 837 file, received on ``received``.
 
         ``control_numbers`` numbers the payer's own interchanges (the 999, then the 277CA,
         then the 835). Raises ``X12Error`` only when the file has no readable functional
         group to acknowledge.
+
+        ``originals``: the payer claim control numbers (CLP07) of the claims this payer
+        decided and has not reversed, with the day each was received. Given, a
+        replacement (7) or void (8) whose REF*F8 is not one of them is rejected (A7:21,
+        A7:35); the others are accepted and listed in ``PayerResponse.resubmitted`` (the
+        caller, which keeps the decisions, reverses the original), and a replacement of a
+        claim filed on time is never denied as late. Not given (the default), 7 and 8 are
+        adjudicated as any claim.
         """
         intake = _receive(submission_837)
         source = intake.interchange
@@ -600,7 +633,7 @@ class PayerSimulator:
             return PayerResponse(ack_999, None, None, sets_accepted, sets_rejected)
 
         isa = source.control_number
-        reports, verdicts = self._acknowledge(intake.batches, received, isa)
+        reports, verdicts = self._acknowledge(intake.batches, received, isa, originals)
         ack_277ca = write_277ca(reports, header(7), control_numbers).text.encode()
         accepted = [v for v in verdicts if v.accepted]
         counts = {"sets_accepted": sets_accepted, "sets_rejected": sets_rejected,
@@ -610,7 +643,8 @@ class PayerSimulator:
             return PayerResponse(ack_999, ack_277ca, None, **counts)
 
         paid_on = received + timedelta(days=self.behaviour.payment_lag_days)
-        remittances, hard_cases = self._remit(accepted, received, paid_on, isa)
+        remittances, hard_cases = self._remit(accepted, received, paid_on, isa,
+                                              originals or {})
         for remittance in remittances:
             problems = balance_problems(remittance)
             if problems:  # the simulator's own bug: never write an unbalanced 835
@@ -629,32 +663,44 @@ class PayerSimulator:
             unknown_claims=hard_cases["unknown_claims"],
             provider_adjustments=sum(len(r.provider_adjustments) for r in remittances),
             billed_total=sum((c.charge for c in payments), ZERO),
-            paid_total=sum((r.total_paid for r in remittances), ZERO))
+            paid_total=sum((r.total_paid for r in remittances), ZERO),
+            resubmitted={v.payer_claim_control_number: v.claim.original_claim_reference
+                         for v in accepted if originals is not None
+                         and v.claim.frequency_code in RESUBMISSIONS})
 
     # -- 277CA ---------------------------------------------------------------------------
 
-    def _rejection_status(self, claim: Claim, received: date) -> StatusInfo | None:
+    def _rejection_status(self, claim: Claim, received: date,
+                          originals: Mapping[str, date] | None) -> list[StatusInfo] | None:
         """Why the claim is not taken into adjudication (None when it is)."""
         providers = ((claim.billing_provider, "85"), (claim.rendering_provider, "82"),
                      (claim.attending_provider, "71"), (claim.service_facility, "77"))
         for provider, entity in providers:
             if provider is not None and provider.npi and not npi.is_valid(provider.npi):
-                return StatusInfo("A7", "562", entity)  # entity's NPI
+                return [StatusInfo("A7", "562", entity)]  # entity's NPI
         if claim.total_charge != sum((ln.charge for ln in claim.service_lines), ZERO):
-            return StatusInfo("A7", "400")  # claim is out of balance
+            return [StatusInfo("A7", "400")]  # claim is out of balance
         last = _last_date(claim)
         if last is not None and last > received:
-            return StatusInfo("A7", "187")  # date(s) of service
+            return [StatusInfo("A7", "187")]  # date(s) of service
+        if (originals is not None and claim.frequency_code in RESUBMISSIONS
+                and claim.original_claim_reference not in originals):
+            return [StatusInfo(*status) for status in UNKNOWN_ORIGINAL]
         member = claim.subscriber.member_id
         if ((self._unknown_members is not None and self._unknown_members.fullmatch(member))
                 or self._draw("member", claim.patient_control_number)
                 < self.behaviour.rejection_rate):
-            return StatusInfo("A3", "33", "IL")  # subscriber and subscriber id not found
+            return [StatusInfo("A3", "33", "IL")]  # subscriber and subscriber id not found
         return None
 
-    def _acknowledge(self, batches: list[ClaimBatch], received: date,
-                     isa: str) -> tuple[list[ClaimAckReport], list[_Verdict]]:
-        """One 277CA report per accepted 837 set, its claims under their billing provider."""
+    def _acknowledge(self, batches: list[ClaimBatch], received: date, isa: str,
+                     originals: Mapping[str, date] | None = None,
+                     ) -> tuple[list[ClaimAckReport], list[_Verdict]]:
+        """One 277CA report per accepted 837 set, its claims under their billing provider.
+
+        A claim ``originals`` names is taken by the first replacement or void accepted for
+        it: a second one naming it is rejected."""
+        originals = None if originals is None else dict(originals)
         reports: list[ClaimAckReport] = []
         verdicts: list[_Verdict] = []
         prefix = f"{received:%y%j}{self._number('icn', isa, 4):04d}{isa}"
@@ -666,10 +712,12 @@ class PayerSimulator:
                 source_trace=reference, received_date=received, process_date=received)
             providers: dict[tuple[str, str, str], EntityStatus] = {}
             for claim in batch.claims:
-                rejection = self._rejection_status(claim, received)
-                verdict = _Verdict(claim, [rejection or StatusInfo("A2", "20")])
+                rejection = self._rejection_status(claim, received, originals)
+                verdict = _Verdict(claim, rejection or [StatusInfo("A2", "20")])
                 if rejection is None:
                     verdict.payer_claim_control_number = f"{prefix}{len(verdicts) + 1:06d}"
+                    if originals is not None and claim.frequency_code in RESUBMISSIONS:
+                        originals.pop(claim.original_claim_reference)
                 verdicts.append(verdict)
                 report.add(self._claim_status(verdict, received, providers, report))
             _totals(report, batch, received)
@@ -709,7 +757,8 @@ class PayerSimulator:
     # -- 835 -----------------------------------------------------------------------------
 
     def _remit(self, accepted: list[_Verdict], received: date, paid_on: date,
-               isa: str) -> tuple[list[Remittance], Counter[str]]:
+               isa: str, originals: Mapping[str, date]
+               ) -> tuple[list[Remittance], Counter[str]]:
         """One remittance per payee, and counts of the hard cases in them: paid claims
         with a line denied, payments reversed and corrected, duplicate payments and
         payments for unknown claims (those three after the payee's other claims)."""
@@ -724,7 +773,10 @@ class PayerSimulator:
             key = _duplicate_key(claim)
             duplicate = key in seen
             icn = verdict.payer_claim_control_number
-            payment, line_denied = self._adjudicate(claim, icn, received, duplicate=duplicate)
+            filed = (originals.get(claim.original_claim_reference)
+                     if claim.frequency_code == "7" else None)
+            payment, line_denied = self._adjudicate(claim, icn, received, duplicate=duplicate,
+                                                    filed=filed)
             seen.add(key)
             counts["with_denied_lines"] += line_denied
             billing = claim.billing_provider
@@ -737,7 +789,8 @@ class PayerSimulator:
             extra = later.setdefault(payee, [])
             if self._draw("reversal", pcn) < behaviour.reversal_rate:
                 corrected, _ = self._adjudicate(claim, icn + "01", received,
-                                                duplicate=duplicate, corrected=True)
+                                                duplicate=duplicate, corrected=True,
+                                                filed=filed)
                 if corrected.paid != payment.paid:
                     extra += (_reversal(payment), corrected)
                     counts["reversed"] += 1
@@ -815,21 +868,31 @@ class PayerSimulator:
         return remittance
 
     def _adjudicate(self, claim: Claim, payer_claim_control_number: str, received: date,
-                    *, duplicate: bool, corrected: bool = False) -> tuple[ClaimPayment, bool]:
+                    *, duplicate: bool, corrected: bool = False,
+                    filed: date | None = None) -> tuple[ClaimPayment, bool]:
         """The claim's CLP loop, and whether a line (not the whole claim) was denied.
 
         ``corrected``: the payer's second look after a reversal, which allows more on
-        every line it cut by its fee schedule.
+        every line it cut by its fee schedule. ``filed``: for a replacement, the day the
+        claim it replaces was received (filed on time then, it is not late now).
+
+        A secondary or tertiary claim (SBR01 S or T) that carries other-payer loops
+        (2320) is paid from the amounts they report (see :meth:`_cob_lines`), or denied
+        CO-22 when no prior payer's payment (AMT*D) is among them.
         """
         behaviour = self.behaviour
         key = claim.patient_control_number
         lines = claim.service_lines
         first, end = _claim_dates(claim)
+        cob = bool(claim.other_payers) and claim.subscriber.payer_responsibility in ("S", "T")
         denial: Denial | None = None
         if duplicate:
             denial = DUPLICATE
-        elif first is not None and (received - first).days > behaviour.timely_filing_days:
+        elif first is not None and (min(received, filed or received) - first).days > (
+                behaviour.timely_filing_days):
             denial = TIMELY_FILING
+        elif cob and not any(o.paid_amount is not None for o in claim.other_payers):
+            denial = COB_MISSING
         elif self._draw("denial", key) < behaviour.denial_rate:
             denial = self._pick(behaviour.denials, "denial-reason", key)
         cut_line, cut = -1, denial
@@ -847,11 +910,16 @@ class PayerSimulator:
                 behaviour.secondary_rate):
             sequence = "S"
         secondary = sequence in ("S", "T")
+        priors = self._cob_lines(claim) if cob and denial is None else []
+        rate = (plan.coinsurance if priors and self._draw("cob-share", key) < COB_SHARE
+                else ZERO)
         services = []
         for number, line in enumerate(lines):
             if denial is not None or number == cut_line:
                 assert cut is not None
                 services.append(_denied_line(line, cut))
+            elif priors:
+                services.append(_cob_line(line, *priors[number], rate))
             else:
                 services.append(self._priced_line(line, share, secondary=secondary,
                                                   corrected=corrected))
@@ -891,6 +959,43 @@ class PayerSimulator:
             received_date=received,
         )
         return payment, denial is None and cut_line >= 0
+
+    @staticmethod
+    def _cob_lines(claim: Claim) -> list[tuple[Decimal, Decimal]]:
+        """Per service line: what the prior payers paid for it, and what the last of them
+        left to the patient (its PR adjustments).
+
+        From the line's 2430 loops when it has some; the lines without share, in
+        proportion to their charges, what the 2320 loops say at claim level: the AMT*D
+        paid amounts less the paid amounts of the 2430 loops, and the PR adjustments of
+        the last prior payer's 2320 CAS.
+        """
+        paid_by = [o for o in claim.other_payers if o.paid_amount is not None]
+        result: list[tuple[Decimal, Decimal] | None] = []
+        line_paid = ZERO
+        for line in claim.service_lines:
+            if not line.adjudications:
+                result.append(None)
+                continue
+            paid = sum((a.paid for a in line.adjudications), ZERO)
+            line_paid += paid
+            result.append((paid, _patient_part(line.adjudications[-1].adjustments)))
+        rest = [i for i, r in enumerate(result) if r is None]
+        if rest:
+            lines = claim.service_lines
+            total = sum((lines[i].charge for i in rest), ZERO)
+            paid = sum((o.paid_amount or ZERO for o in paid_by), ZERO) - line_paid
+            left = _patient_part(paid_by[-1].adjustments) if paid_by else ZERO
+            for position, i in enumerate(rest):
+                if position == len(rest) - 1:
+                    result[i] = (paid, left)
+                    continue
+                part = lines[i].charge / total if total else ZERO
+                share = ((paid * part).quantize(CENT, ROUND_HALF_UP),
+                         (left * part).quantize(CENT, ROUND_HALF_UP))
+                result[i] = share
+                paid, left = paid - share[0], left - share[1]
+        return [r for r in result if r is not None]
 
     def _deductible(self, plan: PlanRules, key: str) -> Decimal:
         """The unmet deductible this claim meets: 1% to 100% of the plan's, or nothing."""
@@ -1026,6 +1131,27 @@ def _reversal(payment: ClaimPayment) -> ClaimPayment:
                                   allowed_amount=(-s.allowed_amount if s.allowed_amount
                                                   else s.allowed_amount))
                           for s in payment.service_payments])
+
+
+def _patient_part(adjustments: list[CobAdjustment]) -> Decimal:
+    return sum((a.amount for a in adjustments if a.group_code == "PR"), ZERO)
+
+
+def _cob_line(line: ServiceLine, prior_paid: Decimal, left: Decimal,
+              rate: Decimal) -> ServicePayment:
+    """A line paid as secondary (or tertiary) from what the prior payers reported: their
+    payment as OA-23, what they did not pay nor leave to the patient as CO-45 (their
+    contractual cut), and of what they left to the patient, ``rate`` stays the patient's
+    (PR-2) and the rest is paid. The amounts are kept within the charge, so the line
+    balances whatever the prior payers reported."""
+    charge = line.charge
+    prior = min(max(prior_paid, ZERO), max(charge, ZERO))
+    left = min(max(left, ZERO), charge - prior)
+    patient = (left * rate).quantize(CENT, ROUND_HALF_UP)
+    adjustments = [Adjustment(group, reason, amount) for (group, reason), amount in (
+        (CONTRACTUAL, charge - prior - left), (PRIOR_PAYER, prior), (("PR", "2"), patient))
+        if amount]
+    return _service(line, left - patient, adjustments, allowed=prior + left)
 
 
 def _denied_line(line: ServiceLine, denial: Denial) -> ServicePayment:

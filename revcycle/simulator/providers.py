@@ -46,6 +46,8 @@ from revcycle.model.claim import (
     Claim,
     ClaimBatch,
     ClaimType,
+    OtherPayer,
+    OtherSubscriber,
     Patient,
     Payer,
     Provider,
@@ -576,6 +578,10 @@ class ClaimFactory:
 
     Successive calls continue the same streams: control numbers keep counting and no
     patient gets two claims of one type on one day across calls.
+
+    ``cob_rate`` (default 0: none) is the share of members with a second coverage with
+    another of ``payers``: their claims name it in a 2320/2330 loop as the secondary
+    payer (SBR01 S, not yet paid), the claim's own payer being primary.
     """
 
     def __init__(
@@ -588,6 +594,7 @@ class ClaimFactory:
         members: int = 400,
         lookback_days: int = 90,
         institutional_share: float = 0.2,
+        cob_rate: float = 0.0,
     ) -> None:
         if isinstance(as_of, datetime):
             as_of = as_of.date()
@@ -599,6 +606,9 @@ class ClaimFactory:
             raise ValueError("members must be at least 1")
         if not 0.0 <= institutional_share <= 1.0:
             raise ValueError("institutional_share must be between 0 and 1")
+        if not 0.0 <= cob_rate <= 1.0:
+            raise ValueError("cob_rate must be between 0 and 1")
+        self.cob_rate = cob_rate
         self.tenant = tenant
         self.as_of = as_of
         self.lookback_days = lookback_days
@@ -608,6 +618,7 @@ class ClaimFactory:
         self._rng = _Random(key)
         self._defect_rng = random.Random(f"{key}:defects")
         self._correction_rng = random.Random(f"{key}:corrections")
+        self._cob_key = f"{key}:cob"
         self._filing_limit = 365
         rng = self._rng
         self._token = "".join(rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(3))
@@ -994,7 +1005,47 @@ class ClaimFactory:
             claim.frequency_code = "7"
             claim.original_claim_reference = rng.choice("123456789") + "".join(
                 rng.choices(_DIGITS, k=13))
+        if self.cob_rate:
+            other = self._other_coverage(m, claim_type)
+            if other is not None:
+                claim.other_payers.append(other)
         return claim
+
+    def _other_coverage(self, m: _Member, claim_type: ClaimType) -> OtherPayer | None:
+        """The member's second coverage (2320/2330A/2330B), with another of the tenant's
+        payers, for a ``cob_rate`` share of the members; None for the others.
+
+        The claim's payer is primary (SBR01 P) and this one secondary (2320 SBR01 S),
+        not yet paid: no AMT*D, no CAS. Drawn from a hash of the member (its own stream:
+        the claims are otherwise the same whatever the rate), so every claim of the member
+        names the same payer and member id."""
+        if len(self._profiles) < 2:
+            return None
+        draws = random.Random(f"{self._cob_key}:{m.member_id}")
+        if draws.random() >= self.cob_rate:
+            return None
+        others = [i for i in range(len(self._profiles)) if i != m.payer]
+        profile = self._profiles[others[int(draws.random() * len(others))]]
+        if profile.member_id_style == "mbi":
+            c = draws.choice
+            member_id = (c("123456789") + c(_MBI_LETTERS) + c(_MBI_ALNUM) + c(_DIGITS)
+                         + c(_MBI_LETTERS) + c(_MBI_ALNUM) + c(_DIGITS) + c(_MBI_LETTERS)
+                         + c(_MBI_LETTERS) + c(_DIGITS) + c(_DIGITS))
+        elif profile.member_id_style == "digits":
+            member_id = draws.choice("123456789") + "".join(draws.choices(_DIGITS, k=10))
+        else:
+            member_id = profile.member_id_prefix + "".join(draws.choices(_DIGITS, k=9))
+        group = (f"G{draws.randint(10000, 99999)}" if profile.member_id_style == "prefixed"
+                 else "")
+        filing = (profile.institutional_filing if claim_type is ClaimType.INSTITUTIONAL
+                  else profile.professional_filing)
+        payer = profile.payer()
+        return OtherPayer(
+            "S", m.patient.relationship if m.patient is not None else "18",
+            OtherSubscriber(m.last_name, member_id, m.first_name, m.middle_name,
+                            m.name_suffix, address=_copy_address(m.address)),
+            Payer(payer.name, payer.payer_id, payer.address), group_number=group,
+            claim_filing_indicator=filing)
 
     def _payer_fields(self, index: int) -> tuple[str, str, Address | None]:
         p = self._payers[index]
@@ -1715,9 +1766,11 @@ def generate(
     defects: Sequence[str] = DEFECT_TAGS,
     corrections: bool = False,
     filing_limit_days: int = 365,
+    cob_rate: float = 0.0,
 ) -> Simulation:
     """``n`` synthetic claims with a share of seeded defects (see :data:`DEFECT_TAGS` and
-    :meth:`ClaimFactory.generate`)."""
-    factory = ClaimFactory(seed, tenant, as_of=as_of)
+    :meth:`ClaimFactory.generate`); ``cob_rate``: the share of members with a second
+    coverage (see :class:`ClaimFactory`)."""
+    factory = ClaimFactory(seed, tenant, as_of=as_of, cob_rate=cob_rate)
     return factory.generate(n, claim_type, defect_rate=defect_rate, defects=defects,
                             corrections=corrections, filing_limit_days=filing_limit_days)

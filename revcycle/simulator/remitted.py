@@ -23,8 +23,11 @@ class RemittedClaim:
     """One claim of ours as the payer's delivered 835s left it.
 
     ``status_code``: the CLP02 of the last non-reversal CLP written for it, or ``22`` when
-    its last CLP was a take-back. ``charge``: the original claim's CLP03 (the whole claim
-    even when it was split). ``paid``: CLP04 summed over all its CLPs (split parts and
+    its last CLP was a take-back or the reversal answering a void (then ``paid`` nets to
+    0). A replacement with the original's patient control number ends with its own
+    decision: the original's CLP, its reversal and the new CLP all count. ``charge``: the
+    original claim's CLP03 (the whole claim even when it was split; a replacement's
+    own). ``paid``: CLP04 summed over all its CLPs (split parts and
     reversals included), not reduced by PLB WO recoupments, which are ``recouped``.
     ``line_paid``: SVC03 summed per our line control number. ``clps``: CLPs written for
     it. ``mismatches``: the kinds of :mod:`~revcycle.simulator.mismatch` applied to it.

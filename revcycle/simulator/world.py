@@ -26,6 +26,18 @@ changed (SVC06), patient control numbers truncated or replaced, claims split in 
 What the delivered files said, claim by claim, is :meth:`PayerWorld.remitted` (and
 :meth:`PayerWorld.rejected`): the truth a benchmark scores posting against.
 
+With ``WorldPayer.resubmissions`` on, a **replacement** (CLM05-3 ``7``) or **void**
+(``8``) whose REF*F8 names the CLP07 of a decision the payer wrote and has not reversed
+is answered in the payment run that takes it: first the reversal (CLP02 ``22``) of that
+decision under the original's CLP07, then, for a replacement, the replacement adjudicated
+afresh under a new CLP07 (not denied as late when the original was filed on time); a
+void gets the reversal alone. A 7 or 8 naming no such claim (unknown, reversed, voided,
+or already named by another 7 or 8 waiting for its run) is rejected in the 277CA
+(``A7:21`` missing or invalid information with ``A7:35`` claim not found). Off (the
+default), 7s and 8s are adjudicated as any claim, as they always were. Secondary and
+tertiary claims are paid from their COB loops by the simulator (see
+:meth:`~revcycle.simulator.payer.PayerSimulator._adjudicate`).
+
 Claims whose service is older than the payer's timely-filing limit (the payer module's
 ``timely_filing_days``) on the day they arrive are denied CO-29 by the simulator. The
 simulator's own provider-level adjustments are turned off: they are computed per file
@@ -41,6 +53,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -108,6 +121,9 @@ class WorldPayer:
     take_back_rate: float = 0.03  # paid claims reversed in the next payment run
     pend_rate: float = 0.05  # paid claims held three to five weeks (paid with interest)
     mismatches: Mismatches = field(default_factory=Mismatches)  # none by default
+    # Replacements (7) and voids (8) answered as a payer does: see the module docstring.
+    # Off, they are adjudicated as any claim (as the world always did).
+    resubmissions: bool = False
 
     def __post_init__(self) -> None:
         if self.sftp is None and self.api is None:
@@ -147,6 +163,8 @@ class _Payment:
     due: date  # not paid before: the day its 277CA is out, or later when pended
     charge: Decimal  # the whole claim's CLP03 (a split part's claim is only a part)
     part: int = 0  # 1 or 2: a part of a claim the payer split
+    replaces: str = ""  # a replacement's or void's original (its REF*F8: a CLP07)
+    void: bool = False  # a void: the run writes the original's reversal, nothing more
 
 
 @dataclass(slots=True)
@@ -162,6 +180,9 @@ class _Played:
     outbox: list[_Answer] = field(default_factory=list)
     pending: list[_Payment] = field(default_factory=list)
     last_paid: list[tuple[Payee, ClaimPayment]] = field(default_factory=list)
+    # The decisions written and not reversed, by CLP07: for whom, and the day received.
+    decided: dict[str, tuple[Payee, ClaimPayment, date]] = field(default_factory=dict)
+    superseded: set[str] = field(default_factory=set)  # CLP07s a 7 or 8 reversed
     templates: dict[Payee, Remittance] = field(default_factory=dict)  # payer/payee/bank
     addressee: Party = field(default_factory=lambda: Party("REVCYCLE"))
     usage_indicator: str = "T"
@@ -226,7 +247,8 @@ class PayerWorld:
         Kinds: ``837`` files taken, ``unreadable`` 837s (no 999 possible), ``999``,
         ``277CA`` files (``277CA-second`` the second steps, ``pend-277`` the pended
         claims' ``P1`` answers), ``ERA`` files, and claims: ``two-step``, ``pended``,
-        ``paid``, ``denied``, ``reversed`` (take-backs), ``interest`` (L6 adjustments),
+        ``paid``, ``denied``, ``reversed`` (take-backs), ``replaced`` and ``voided``
+        (7s and 8s answered in a run), ``interest`` (L6 adjustments),
         and the mismatches applied (see :mod:`~revcycle.simulator.mismatch`):
         ``missing_line_ref``, ``changed_code``, ``truncated_pcn``, ``renumbered`` (claim
         payments), ``split`` (claims), ``wo_recoupment`` (PLBs).
@@ -264,9 +286,14 @@ class PayerWorld:
     def _intake(self, payer: _Played, day: date) -> None:
         for via, _, data in self._arrivals(payer):
             self._count(day, payer, "837")
+            named = {p.replaces for p in payer.pending}  # by a 7 or 8 waiting for its run
+            originals = ({number: received for number, (_, _, received)
+                          in payer.decided.items() if number not in named}
+                         if payer.config.resubmissions else None)
             try:
                 response = payer.simulator.respond(data, received=day,
-                                                   control_numbers=payer.numbers)
+                                                   control_numbers=payer.numbers,
+                                                   originals=originals)
             except X12Error:
                 self._count(day, payer, "unreadable")  # a real gateway would send a TA1
                 continue
@@ -280,9 +307,12 @@ class PayerWorld:
             remittances: list[Remittance] = [] if response.remittance_835 is None else (
                 X12Reader(response.remittance_835, {"835": parse_835}).read()
                 .bodies(Remittance))
-            split = _splits(payer.config, remittances)
+            resubmitted = response.resubmitted
+            split = _splits(payer.config, remittances) - {
+                c.patient_control_number for r in remittances for c in r.claims
+                if c.payer_claim_control_number in resubmitted}
             held = self._acknowledge(payer, response.ack_277ca, acked, icn, sha, via, split)
-            self._hold(payer, remittances, day, acked, held, split)
+            self._hold(payer, remittances, day, acked, held, split, resubmitted)
 
     def _acknowledge(self, payer: _Played, data: bytes, day: date, icn: str, sha: str,
                      via: Via, split: set[str]) -> set[str]:
@@ -354,10 +384,14 @@ class PayerWorld:
                                  created=datetime.combine(day, time(hour, 0)))
 
     def _hold(self, payer: _Played, remittances: list[Remittance], received: date, due: date,
-              held: set[str], split: set[str]) -> None:
+              held: set[str], split: set[str],
+              resubmitted: Mapping[str, str] | None = None) -> None:
         """Keep the simulator's claim payments for the payment run after ``due`` (or some
         weeks later when pended); ``held``: payer claim numbers never to pay; ``split``:
-        our claims paid in two parts, the second one run later half the time."""
+        our claims paid in two parts, the second one run later half the time;
+        ``resubmitted``: the accepted replacements and voids (CLP07 -> the original's),
+        whose run reverses the original first (a void's, nothing more)."""
+        resubmitted = resubmitted or {}
         config = payer.config
         for remittance in remittances:
             payee = (remittance.payee.id, remittance.payee.tax_id)
@@ -369,6 +403,12 @@ class PayerWorld:
                 number = claim.payer_claim_control_number
                 if number in held or number[:-2] in held:  # its correction or repeat too
                     continue
+                original = resubmitted.get(number, "")
+                void = claim.frequency_code == "8" and (original or number[:-2] in resubmitted)
+                if void and (claim.is_reversal or not original):
+                    continue  # a void is answered by the original's reversal alone
+                if claim.is_reversal:
+                    original = ""
                 pcn = claim.patient_control_number  # a reversal pends with its claim
                 pended = _pended(config, pcn)
                 weeks = 3 + _number(config, "pend-weeks", pcn) % 3 if pended else 0
@@ -381,7 +421,8 @@ class PayerWorld:
                         _Payment(payee, second, received, when + timedelta(weeks=later),
                                  claim.charge, 2)]
                 else:
-                    payer.pending.append(_Payment(payee, claim, received, when, claim.charge))
+                    payer.pending.append(_Payment(payee, claim, received, when, claim.charge,
+                                                  replaces=original, void=bool(void)))
                 self._count(received, payer, "pended", pended and not claim.is_reversal)
 
     # -- the payment run ------------------------------------------------------------
@@ -396,6 +437,10 @@ class PayerWorld:
         adjustments: dict[Payee, list[ProviderAdjustment]] = {}
         events: list[Event] = []
         for payment in due:
+            if payment.replaces:
+                self._supersede(payer, payment, day, claims, events)
+                if payment.void:
+                    continue
             written, applied = payment.claim, ("split",)
             if not payment.part:  # a split part is written as split, nothing else
                 written, applied = mismatched(payment.claim, config.mismatches, number)
@@ -410,7 +455,10 @@ class PayerWorld:
                 self._count(day, payer, "interest")
         for payee, claim in payer.last_paid:
             payer_number, pcn = claim.payer_claim_control_number, claim.patient_control_number
+            if payer_number in payer.superseded:
+                continue  # replaced or voided since: reversed already
             if _draw(config, "take-back", payer_number) < config.take_back_rate:
+                payer.decided.pop(payer_number, None)
                 claims.setdefault(payee, []).append(_reversal(claim))
                 self.take_backs.append((config.payer_id, payer_number))
                 self._count(day, payer, "reversed")
@@ -426,7 +474,14 @@ class PayerWorld:
                 if pcn in payer.ours:
                     events.append(Recouped(pcn, recovered.amount))
         payer.last_paid = [(p.payee, p.claim) for p in due if p.claim.paid > 0
-                           and p.claim.status_code in PAID_STATUSES and not p.part]
+                           and p.claim.status_code in PAID_STATUSES and not p.part
+                           and not p.void]
+        for p in due:  # the decisions a replacement or void may name from now on
+            number = p.claim.payer_claim_control_number
+            if p.claim.is_reversal:
+                payer.decided.pop(number, None)
+            elif not p.part and not p.void:
+                payer.decided[number] = (p.payee, p.claim, p.received)
         if not claims:
             return
         remittances = [self._remittance(payer, payee, items, adjustments.get(payee, []), day,
@@ -436,9 +491,24 @@ class PayerWorld:
         via: Via = "sftp" if config.sftp is not None else "api"
         payer.outbox.append(_Answer(day, 2, "ERA", f"ERA_{config.payer_id}_{day:%Y%m%d}_1.835",
                                     data, via, tuple(events)))
-        new = [p.claim for p in due if not p.claim.is_reversal]
+        new = [p.claim for p in due if not p.claim.is_reversal and not p.void]
         self._count(day, payer, "denied", sum(c.is_denial for c in new))
         self._count(day, payer, "paid", sum(not c.is_denial for c in new))
+
+    def _supersede(self, payer: _Played, payment: _Payment, day: date,
+                   claims: dict[Payee, list[ClaimPayment]], events: list[Event]) -> None:
+        """A replacement's or void's first CLP: the reversal of the payer's last decision on
+        the original (its CLP07), unless a take-back reversed it since the 7 or 8 came."""
+        decided = payer.decided.pop(payment.replaces, None)
+        self._count(day, payer, "voided" if payment.void else "replaced")
+        if decided is None:
+            return
+        payee, original, _ = decided
+        payer.superseded.add(payment.replaces)
+        reversal = _reversal(original)
+        claims.setdefault(payee, []).append(reversal)
+        if original.patient_control_number in payer.ours:
+            events.append(Paid(reversal, original.charge))
 
     def _remittance(self, payer: _Played, payee: Payee, claims: list[ClaimPayment],
                     adjustments: list[ProviderAdjustment], day: date,
