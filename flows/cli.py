@@ -197,7 +197,7 @@ def _demo_days(days: int, settle_weeks: int, start: date, claims: int, seed: int
          f" {', '.join(p.payer_id for p in played)} answer from a payer world over SFTP")
     biller = SimulatedBiller(res.sessions, res.store, list(tenants))
     with demo_days.payer_world(res.settings.home / "payer-world", played, dates[0],
-                               seed) as world:
+                               seed, resubmissions=True) as world:
         rows, summary = demo_days.run_days(
             world, dates, settle_weeks,
             lambda day: run_flow(daily_revenue_cycle, business_date=day,

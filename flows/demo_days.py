@@ -30,7 +30,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from revcycle.channels.secrets import environment_variable
-from revcycle.db.models import Claim, LedgerEntry, Money, Payment, ProviderLevelAdjustment
+from revcycle.db.models import (
+    Claim,
+    ClaimVersion,
+    LedgerEntry,
+    Money,
+    Payment,
+    ProviderLevelAdjustment,
+)
 from revcycle.payers import PayerDefinition
 from revcycle.pipeline.aging import BUCKETS, ar_aging_for
 from revcycle.pipeline.reconcile import CHECKS, Finding, check_books
@@ -152,12 +159,19 @@ def check_against_world(session: Session, world: PayerWorld,
     recoupment: less what it recovered), or one of its CLPs waits in the posting exception
     queue (found by our claim, or by its CLP07 when the CLP could not name our claim);
     every claim it rejected is PAYER_REJECTED; a claim of the world's that is not ours
-    has a CLP in the queue too. Counts only."""
+    has a CLP in the queue too. A claim a biller corrected, replaced or voided and sent
+    again is on its way: the world's earlier answer is not its last word. Counts only."""
+    not_sent = ("RECEIVED", "VALIDATED", "DQ_FAILED", "READY", "REJECTED")
+    reworked = set(session.scalars(select(ClaimVersion.claim_id).join(
+        Claim, Claim.id == ClaimVersion.claim_id).where(Claim.tenant_id.in_(tenants))))
     claims = {(payer, pcn): (claim_id, status, paid) for claim_id, payer, pcn, status, paid
               in session.execute(select(Claim.id, Claim.payer_id, Claim.patient_control_number,
                                         Claim.status, Claim.paid).where(
-                  Claim.tenant_id.in_(tenants), Claim.status.not_in(
-                      ("RECEIVED", "VALIDATED", "DQ_FAILED", "READY", "REJECTED"))))}
+                  Claim.tenant_id.in_(tenants)))
+              if status not in not_sent or claim_id in reworked}
+    # Reworked and not yet answered again: still with us, or with the payer.
+    on_its_way = {key for key, (claim_id, status, _) in claims.items()
+                  if claim_id in reworked and status in (*not_sent, "SUBMITTED", "ACCEPTED")}
     open_exceptions = session.execute(select(Payment.claim_id,
                                              Payment.payer_claim_control_number).where(
         Payment.exception != "", Payment.resolved_at.is_(None))).all()
@@ -178,7 +192,7 @@ def check_against_world(session: Session, world: PayerWorld,
         claim_id, status, paid = ours
         expected = ("REVERSED", "VOIDED") if remitted.status_code == "22" else (
             "PAID", "PARTIALLY_PAID", "DENIED")
-        if claim_id in queued_claims:
+        if claim_id in queued_claims or key in on_its_way:
             continue
         if status not in expected:
             differ[f"{status} here, CLP02 {remitted.status_code} there"] += 1
@@ -186,8 +200,8 @@ def check_against_world(session: Session, world: PayerWorld,
         elif paid != remitted.paid - remitted.recouped:
             differ[f"{status}, another amount paid"
                    + (f" ({', '.join(remitted.mismatches)})" if remitted.mismatches else "")] += 1
-    rejected = sum(1 for key in world.rejected()
-                   if claims.get(key, (0, "", ZERO))[1] != "PAYER_REJECTED")
+    rejected = sum(1 for key in world.rejected() if key not in on_its_way
+                   and claims.get(key, (0, "", ZERO))[1] != "PAYER_REJECTED")
     findings = []
     if differ:
         findings.append(Finding("world-adjudicated", sum(differ.values()), "claims the payer"

@@ -5,11 +5,11 @@ biller works them each morning before the day's run, with the tools a person has
 (``revcycle claims correct|replace``, ``revcycle queue writeoff``), so the run takes the
 corrections through quality, scrub and submit with the day's new claims:
 
-- a claim the payer's front end refused because it found no such member (277CA status 33)
-  is corrected with the member id an eligibility check gives (synthetic: the id's last
-  character, as payers' dependent suffixes differ); one refused as out of balance (277CA
-  400, scrub BAL-01) gets the sum of its lines as its total. Anything else refused (an
-  invalid NPI, a date of service, a 999 syntax error) needs the provider: left, counted.
+- a claim the payer's front end refused because it found no such member (277CA status 33,
+  or 164, member number) is corrected with the member id an eligibility check gives
+  (synthetic: the id's last character changed); one refused as out of balance (277CA 400,
+  scrub BAL-01) gets the sum of its lines as its total. Anything else refused (an invalid
+  NPI, a date of service, a 999 syntax error) needs the provider: left, counted.
   A claim is corrected at most twice;
 - a denial is worked by its reason: timely filing (CO-29) and duplicate (CO-18) are
   written off (``TIMELY_FILING``, ``DUPLICATE``); any other denial is replaced once
@@ -46,7 +46,7 @@ from revcycle.storage import ObjectStore
 ZERO = Decimal("0.00")
 BY = "demo biller"
 MAX_CORRECTIONS = 2
-MEMBER_NOT_FOUND = ":33"  # 277CA STC01-2 33: subscriber and subscriber id not found
+MEMBER_NOT_FOUND = (":33", ":164")  # 277CA STC01-2: subscriber id / member number not found
 OUT_OF_BALANCE = (":400", "BAL-01")  # 277CA STC01-2 400; scrub's balance rule
 WRITTEN_OFF_AT_ONCE = {"29": "TIMELY_FILING", "18": "DUPLICATE"}  # CARC -> write-off reason
 
@@ -143,8 +143,9 @@ class SimulatedBiller:
             self.counts[f"written off {reason}"] += 1
 
     def figures(self, session: Session) -> dict[str, Any]:
-        """The month's rework: claims sent and how many the payers took, on first
-        submission and now; denied dollars recovered, written off, still in work."""
+        """The month's rework: claims sent and the share the payers took on first
+        submission (never refused by a 999 or 277CA) and after rework (refused ones taken
+        since); denied dollars recovered, written off, still in work."""
         ours = select(ClaimRow.id).where(ClaimRow.tenant_id.in_(self.tenants),
                                          ClaimRow.prior_claim_id.is_(None))
         sent = set(session.scalars(select(ClaimEvent.claim_id).where(
@@ -170,7 +171,9 @@ class SimulatedBiller:
         return {
             "claims_sent": len(sent),
             "clean_first_submission": _rate(len(sent - refused_once), len(sent)),
-            "clean_after_rework": _rate(len(sent & taken), len(sent)),
+            # Refused once and taken since (a corrected claim the payer accepted); one
+            # sent again and not answered yet counts as still refused.
+            "clean_after_rework": _rate(len(sent - (refused_once - taken)), len(sent)),
             "refused_then_taken": len(refused_once & taken),
             "denied_dollars": str(denied),
             "denied_recovered": str(recovered),

@@ -322,6 +322,9 @@ class PayerResponse:
     # Accepted replacements (7) and voids (8), when the payer was told which claims it
     # decided (``respond(originals=...)``): their CLP07 -> the CLP07 their REF*F8 names.
     resubmitted: Mapping[str, str] = field(default_factory=dict)
+    # The subscriber id each claim of the 837 named, by patient control number: the world
+    # remembers the ids it refused (not found) to take a corrected one when sent again.
+    members: Mapping[str, str] = field(default_factory=dict)
 
     def summary(self) -> dict[str, int | str]:
         """The counts as plain values, fit for logs, task results and artifacts."""
@@ -601,7 +604,8 @@ class PayerSimulator:
 
     def respond(self, submission_837: bytes, *, received: date,
                 control_numbers: ControlNumbers,
-                originals: Mapping[str, date] | None = None) -> PayerResponse:
+                originals: Mapping[str, date] | None = None,
+                refused: Mapping[str, str] | None = None) -> PayerResponse:
         """The 999, 277CA and 835 for one submitted 837 file, received on ``received``.
 
         ``control_numbers`` numbers the payer's own interchanges (the 999, then the 277CA,
@@ -615,6 +619,10 @@ class PayerSimulator:
         caller, which keeps the decisions, reverses the original), and a replacement of a
         claim filed on time is never denied as late. Not given (the default), 7 and 8 are
         adjudicated as any claim.
+
+        ``refused``: claims this payer refused because it found no such member, by patient
+        control number, with the subscriber id it refused; sent again with another id, the
+        claim is not refused for its member again (a biller corrected it).
         """
         intake = _receive(submission_837)
         source = intake.interchange
@@ -633,14 +641,17 @@ class PayerSimulator:
             return PayerResponse(ack_999, None, None, sets_accepted, sets_rejected)
 
         isa = source.control_number
-        reports, verdicts = self._acknowledge(intake.batches, received, isa, originals)
+        members = {c.patient_control_number: c.subscriber.member_id
+                   for b in intake.batches for c in b.claims}
+        reports, verdicts = self._acknowledge(intake.batches, received, isa, originals,
+                                              refused)
         ack_277ca = write_277ca(reports, header(7), control_numbers).text.encode()
         accepted = [v for v in verdicts if v.accepted]
         counts = {"sets_accepted": sets_accepted, "sets_rejected": sets_rejected,
                   "claims_accepted": len(accepted),
                   "claims_rejected": len(verdicts) - len(accepted)}
         if not accepted:
-            return PayerResponse(ack_999, ack_277ca, None, **counts)
+            return PayerResponse(ack_999, ack_277ca, None, **counts, members=members)
 
         paid_on = received + timedelta(days=self.behaviour.payment_lag_days)
         remittances, hard_cases = self._remit(accepted, received, paid_on, isa,
@@ -666,12 +677,15 @@ class PayerSimulator:
             paid_total=sum((r.total_paid for r in remittances), ZERO),
             resubmitted={v.payer_claim_control_number: v.claim.original_claim_reference
                          for v in accepted if originals is not None
-                         and v.claim.frequency_code in RESUBMISSIONS})
+                         and v.claim.frequency_code in RESUBMISSIONS},
+            members=members)
 
     # -- 277CA ---------------------------------------------------------------------------
 
     def _rejection_status(self, claim: Claim, received: date,
-                          originals: Mapping[str, date] | None) -> list[StatusInfo] | None:
+                          originals: Mapping[str, date] | None,
+                          refused: Mapping[str, str] | None = None,
+                          ) -> list[StatusInfo] | None:
         """Why the claim is not taken into adjudication (None when it is)."""
         providers = ((claim.billing_provider, "85"), (claim.rendering_provider, "82"),
                      (claim.attending_provider, "71"), (claim.service_facility, "77"))
@@ -687,14 +701,17 @@ class PayerSimulator:
                 and claim.original_claim_reference not in originals):
             return [StatusInfo(*status) for status in UNKNOWN_ORIGINAL]
         member = claim.subscriber.member_id
+        was_refused = (refused or {}).get(claim.patient_control_number)
+        corrected = was_refused is not None and was_refused != member
         if ((self._unknown_members is not None and self._unknown_members.fullmatch(member))
-                or self._draw("member", claim.patient_control_number)
-                < self.behaviour.rejection_rate):
+                or (not corrected and self._draw("member", claim.patient_control_number)
+                    < self.behaviour.rejection_rate)):
             return [StatusInfo("A3", "33", "IL")]  # subscriber and subscriber id not found
         return None
 
     def _acknowledge(self, batches: list[ClaimBatch], received: date, isa: str,
                      originals: Mapping[str, date] | None = None,
+                     refused: Mapping[str, str] | None = None,
                      ) -> tuple[list[ClaimAckReport], list[_Verdict]]:
         """One 277CA report per accepted 837 set, its claims under their billing provider.
 
@@ -712,7 +729,7 @@ class PayerSimulator:
                 source_trace=reference, received_date=received, process_date=received)
             providers: dict[tuple[str, str, str], EntityStatus] = {}
             for claim in batch.claims:
-                rejection = self._rejection_status(claim, received, originals)
+                rejection = self._rejection_status(claim, received, originals, refused)
                 verdict = _Verdict(claim, rejection or [StatusInfo("A2", "20")])
                 if rejection is None:
                     verdict.payer_claim_control_number = f"{prefix}{len(verdicts) + 1:06d}"

@@ -70,7 +70,15 @@ class Rejected:
     patient_control_number: str
 
 
-Event = Paid | Recouped | Rejected
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A claim of ours a 277CA took in (A1/A2/A5): a claim rejected before and sent again
+    corrected is no longer rejected."""
+
+    patient_control_number: str
+
+
+Event = Paid | Recouped | Rejected | Accepted
 
 
 @dataclass(slots=True)
@@ -96,6 +104,8 @@ class Truth:
         for event in events:
             if isinstance(event, Rejected):
                 self._rejected.add((payer_id, event.patient_control_number))
+            elif isinstance(event, Accepted):
+                self._rejected.discard((payer_id, event.patient_control_number))
             elif isinstance(event, Recouped):
                 tally = self._claims.setdefault((payer_id, event.patient_control_number),
                                                 _Tally())

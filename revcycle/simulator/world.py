@@ -78,7 +78,15 @@ from revcycle.simulator.mismatch import (
     split_parts,
 )
 from revcycle.simulator.payer import PayerBehaviour, PayerSimulator, _reversal
-from revcycle.simulator.remitted import Event, Paid, Recouped, Rejected, RemittedClaim, Truth
+from revcycle.simulator.remitted import (
+    Accepted,
+    Event,
+    Paid,
+    Recouped,
+    Rejected,
+    RemittedClaim,
+    Truth,
+)
 from revcycle.simulator.sftp_server import SftpTestServer
 from revcycle.x12.ack277 import parse_277, write_277ca
 from revcycle.x12.envelope import X12Reader
@@ -93,6 +101,7 @@ INTEREST_RATE = Decimal("0.08")  # a year, on the amount paid
 RECEIVED_ONLY = ("A1", "19", "PR")  # the payer acknowledges receipt; no decision yet
 # The second step's rejection: subscriber not found, or the member id is wrong.
 LATE_REJECTIONS = (("A3", "33", "IL"), ("A7", "164", "IL"))
+MEMBER_REFUSALS = frozenset({"33", "164"})  # STC01-2: subscriber / member number not found
 SPLIT = ("A5", "20")  # acknowledged: the claim was split (its parts paid apart)
 PENDING = ("P1", "20")  # pending, in process: the pended claims' second 277CA
 _BANK_FIELDS = ("payment_format", "sender_dfi_qualifier", "sender_dfi_id",
@@ -183,6 +192,8 @@ class _Played:
     # The decisions written and not reversed, by CLP07: for whom, and the day received.
     decided: dict[str, tuple[Payee, ClaimPayment, date]] = field(default_factory=dict)
     superseded: set[str] = field(default_factory=set)  # CLP07s a 7 or 8 reversed
+    # Claims refused for their member (277CA 33, 164), with the subscriber id refused.
+    refused: dict[str, str] = field(default_factory=dict)
     templates: dict[Payee, Remittance] = field(default_factory=dict)  # payer/payee/bank
     addressee: Party = field(default_factory=lambda: Party("REVCYCLE"))
     usage_indicator: str = "T"
@@ -293,7 +304,8 @@ class PayerWorld:
             try:
                 response = payer.simulator.respond(data, received=day,
                                                    control_numbers=payer.numbers,
-                                                   originals=originals)
+                                                   originals=originals,
+                                                   refused=payer.refused)
             except X12Error:
                 self._count(day, payer, "unreadable")  # a real gateway would send a TA1
                 continue
@@ -311,11 +323,13 @@ class PayerWorld:
             split = _splits(payer.config, remittances) - {
                 c.patient_control_number for r in remittances for c in r.claims
                 if c.payer_claim_control_number in resubmitted}
-            held = self._acknowledge(payer, response.ack_277ca, acked, icn, sha, via, split)
+            held = self._acknowledge(payer, response.ack_277ca, acked, icn, sha, via, split,
+                                     response.members)
             self._hold(payer, remittances, day, acked, held, split, resubmitted)
 
     def _acknowledge(self, payer: _Played, data: bytes, day: date, icn: str, sha: str,
-                     via: Via, split: set[str]) -> set[str]:
+                     via: Via, split: set[str], response_members: Mapping[str, str]
+                     ) -> set[str]:
         """Schedule the 277CA (and second steps, and the pended claims' P1 answers);
         ``split``: our claims the payer splits (A5, not A2). The payer claim numbers
         never to pay."""
@@ -326,12 +340,15 @@ class PayerWorld:
         payer.usage_indicator = interchange.usage_indicator
         reports: list[ClaimAckReport] = document.bodies(ClaimAckReport)
         config = payer.config
+        # A claim sent again (corrected after a rejection) is not made to wait twice.
+        seen_before = set(payer.ours)
         payer.ours.update(c.patient_control_number for r in reports for c in r.claims)
         held: set[str] = set()
         later: list[ClaimAckReport] = []
         second = day + timedelta(days=2 + _number(config, "second-step", sha) % 4)
         for report in reports:
             two_step = [c for c in report.claims if c.categories == ("A2",)
+                        and c.patient_control_number not in seen_before
                         and _draw(config, "two-step", c.patient_control_number)
                         < config.two_step_rate]
             if not two_step:
@@ -360,10 +377,17 @@ class PayerWorld:
             report.created = report.process_date = day
             _recount(report)
         self._count(day, payer, "two-step", len(held))
-        refused = tuple(Rejected(c.patient_control_number) for r in reports for c in r.claims
-                        if c.rejected)
+        refused = tuple(Rejected(c.patient_control_number) if c.rejected
+                        else Accepted(c.patient_control_number)
+                        for r in reports for c in r.claims)
+        payer.refused.update({c.patient_control_number: response_members.get(
+            c.patient_control_number, "") for r in reports for c in r.claims
+            if c.rejected and _member_refusal(c)})
         payer.outbox.append(_Answer(day, 1, "277CA", f"277CA_{icn}_{day:%Y%m%d}.x12",
                                     self._write_277(payer, reports, day), via, refused))
+        payer.refused.update({c.patient_control_number: response_members.get(
+            c.patient_control_number, "") for r in later for c in r.claims
+            if _member_refusal(c)})
         if later:
             payer.outbox.append(_Answer(
                 second, 1, "277CA-second", f"277CA_{icn}_{second:%Y%m%d}.x12",
@@ -550,6 +574,11 @@ class PayerWorld:
                 config.api.put_answer(answer.name, answer.data)
             self._count(day, payer, answer.kind)
             self._truth.apply(config.payer_id, answer.truth)
+
+
+def _member_refusal(claim: ClaimStatus) -> bool:
+    """Refused because the payer found no such member (33) or member number (164)."""
+    return any(s.status_code in MEMBER_REFUSALS for s in claim.statuses)
 
 
 def _pended(config: WorldPayer, pcn: str) -> bool:
