@@ -349,3 +349,54 @@ def test_a_secondary_with_claim_level_cob_amounts_only_shares_them_among_its_lin
     assert payment.paid + _adjusted(payment, "PR", "2") == left
     assert all(s.paid + sum((a.amount for a in s.adjustments), ZERO) == s.charge
                for s in payment.service_payments)
+
+
+# -- a refused claim corrected and sent again -------------------------------------------
+
+
+def _refusing_world(rejection_rate: float = 0.0, two_step_rate: float = 0.0) -> World:
+    """A world whose payer A refuses members (the 277CA's 33) or makes claims wait for a
+    second step that refuses them, at these rates."""
+    world = World(A)
+    world.world = PayerWorld(
+        [WorldPayer(A.payer_id, A.name, seed=5, api=world.servers[A.payer_id],
+                    payment_weekday=0,
+                    behaviour=dataclasses.replace(QUIET, rejection_rate=rejection_rate),
+                    two_step_rate=two_step_rate, take_back_rate=0.0, pend_rate=0.0,
+                    resubmissions=True)], START)
+    return world
+
+
+def _other_member(claim: Claim) -> Claim:
+    member = claim.subscriber.member_id
+    fixed = member[:-1] + ("1" if member.endswith("0") else "0")
+    return dataclasses.replace(claim, subscriber=dataclasses.replace(claim.subscriber,
+                                                                     member_id=fixed))
+
+
+def test_a_claim_refused_for_its_member_is_taken_with_a_corrected_id_only() -> None:
+    world = _refusing_world(rejection_rate=1.0)
+    first, second = [dataclasses.replace(c, other_payers=[]) for c in _claims(2)]
+    world.send(A, [first, second], START)
+    world.world.advance(START + timedelta(days=4))
+    assert world.world.rejected() == {(A.payer_id, first.patient_control_number),
+                                      (A.payer_id, second.patient_control_number)}
+    # The first corrected, the second sent again unchanged.
+    world.send(A, [_other_member(first), second], START + timedelta(days=5))
+    world.world.advance(START + timedelta(days=14))
+    assert world.world.rejected() == {(A.payer_id, second.patient_control_number)}
+    paid = _by_pcn(world.payments(A))
+    assert set(paid) == {first.patient_control_number}
+
+
+def test_a_claim_sent_again_is_not_made_to_wait_twice() -> None:
+    world = _refusing_world(two_step_rate=1.0)
+    claim, = [dataclasses.replace(c, other_payers=[]) for c in _claims(1)]
+    world.send(A, [claim], START)
+    world.world.advance(START + timedelta(days=10))
+    steps = world.statuses(A).get(claim.patient_control_number, [])
+    assert world.world.rejected() == {(A.payer_id, claim.patient_control_number)}, steps
+    world.send(A, [_other_member(claim)], START + timedelta(days=11))
+    world.world.advance(START + timedelta(days=21))
+    assert world.world.rejected() == set()
+    assert claim.patient_control_number in _by_pcn(world.payments(A))
