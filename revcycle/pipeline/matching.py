@@ -90,6 +90,8 @@ class PostedClaim:
     payer_claim_control_number: str
     total_charge: Decimal
     payer_responsibility: str  # SBR01 as sent: P, S, T ... ("" when not known)
+    prior_claim_id: int | None  # on a claim for the next payer: the prior payer's claim
+    next_payer_id: str  # the payer after this one ("" when none): see revcycle.pipeline.cob
 
 
 class PostedLine(NamedTuple):
