@@ -207,10 +207,12 @@ def _post(session: Session, store: ObjectStore, file: File, batch: Batch, payer_
 
 def post_matched(session: Session, remittance: RemittanceRow, source_key: str,
                  payment: ClaimPayment, clp_index: int, claim_id: int, on: date,
-                 by: str) -> str:
+                 by: str, store: ObjectStore | None = None) -> str:
     """Post a CLP left in the exception queue to the claim biller ``by`` matched it to (of
     the remittance's tenant and payer), moving its money out of unapplied cash. Returns
-    why it still cannot be posted to that claim ("" when posted); nothing is written then."""
+    why it still cannot be posted to that claim ("" when posted); nothing is written then.
+    With ``store``, the claim's next payer is billed as posting would (the claim is made in
+    the batch the 835 came in: the next run's quality stage adopts it)."""
     posting = Posting(session, remittance, source_key, remittance.tenant_id,
                       remittance.payer_id, on, posted_by=by)
     posting.load([payment], claim_id=claim_id)
@@ -221,6 +223,9 @@ def post_matched(session: Session, remittance: RemittanceRow, source_key: str,
         return posting.payments[0]["exception"]
     if not is_predetermination(payment):  # a predetermination's money never came
         posting.book(None, UNAPPLIED, "CASH", payment.paid, "applied by hand")
+    if store is not None and posting.onward:
+        file = session.get_one(File, remittance.file_id)
+        bill_next_payers(posting, store, session.get_one(Batch, file.batch_id))
     posting.write()
     return ""
 

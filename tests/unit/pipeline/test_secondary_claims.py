@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -39,13 +39,17 @@ from revcycle.model.remittance import (
     balance_problems,
 )
 from revcycle.payers import PayerDefinition
-from revcycle.pipeline.batches import move
+from revcycle.pipeline.batches import ensure_batch, move
 from revcycle.pipeline.cob import RULE
 from revcycle.pipeline.post import post_remittances
+from revcycle.pipeline.quality import check_quality
+from revcycle.pipeline.queues import post_by_hand
 from revcycle.pipeline.reconcile import check_books
 from revcycle.pipeline.resources import Resources
+from revcycle.pipeline.scrub import scrub_batch
 from revcycle.pipeline.submit import submit
 from revcycle.pipeline.versions import versions_of
+from revcycle.scrub import DEFAULT_RULES
 from revcycle.status import Status
 from revcycle.storage import object_key
 from revcycle.x12.remit835 import write_835
@@ -517,3 +521,49 @@ def test_next_payer_reads_the_2320_loops(res: Resources) -> None:
     assert next_payer(claim).payer.payer_id == THIRD.payer_id
     claim.subscriber.payer_responsibility = "T"
     assert next_payer(claim) is None
+
+
+def test_secondaries_go_through_the_next_days_unattended_run(res: Resources) -> None:
+    """Made after the day's run, the secondaries wait RECEIVED; the next day's quality
+    adopts them, scrub passes them, submit sends them."""
+    batch, cob, _, delivery, data = _sent(res, (SECOND,), plain=0, seed=67)
+    _template(data)
+    _remittance(res, batch, PRIMARY, [_primary_clp(c) for c in cob], 1001, delivery)
+    post_remittances(res, batch, PRIMARY.payer_id)
+    with res.sessions() as session:
+        later = ensure_batch(session, TENANT, DAY + timedelta(days=1)).id
+
+    assert check_quality(res, later)["validated"] == 2
+    rules = {SECOND.payer_id: SECOND.scrub_rules(DEFAULT_RULES)}
+    scrubbed = scrub_batch(res, later, rules)
+    with res.sessions() as session:
+        found = session.execute(select(models.Edit.rule_id, models.Edit.field,
+                                       models.Edit.message)).all()
+    assert scrubbed["ready"] == 2, found
+    channel = RecordingChannel()
+    assert submit(res, later, SECOND, channel)["claims"] == 2
+    [(_, sent)] = channel.deliveries
+    assert pyx12_errors(sent.decode()) == []
+    assert {r.batch_id for r in _by_prior(res).values()} == {later}
+    _check(res)
+
+
+def test_a_primary_posted_by_hand_bills_the_next_payer(res: Resources) -> None:
+    batch, cob, _, delivery, data = _sent(res, (SECOND,), plain=0, seed=68)
+    _template(data)
+    clps = [_primary_clp(c) for c in cob]
+    clps[0].patient_control_number = "NOSUCHCLAIM1"  # the payer changed it: an exception
+    _remittance(res, batch, PRIMARY, clps, 1101, delivery)
+    assert post_remittances(res, batch, PRIMARY.payer_id)["exceptions"] == 1
+    assert len(_by_prior(res)) == 1
+    with res.sessions() as session:
+        payment_id = session.scalar(select(models.Payment.id).where(
+            models.Payment.exception != ""))
+    prior = _priors(res)[cob[0].patient_control_number]
+
+    post_by_hand(res, payment_id, prior.id, "a biller", PAID_ON)
+
+    secondary = _by_prior(res)[prior.id]
+    assert (secondary.payer_id, secondary.status) == (SECOND.payer_id, Status.RECEIVED)
+    assert _receivable(_accounts(res)[prior.id]) == 0
+    _check(res)
