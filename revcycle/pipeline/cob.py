@@ -63,7 +63,7 @@ from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.claim import Claim
 from revcycle.model.claim import Payer as PayerParty
 from revcycle.model.remittance import ClaimPayment
-from revcycle.pipeline.accounts import AR, AR_NEXT_PAYER
+from revcycle.pipeline.accounts import AR, AR_NEXT_PAYER, COB_TRANSFER
 from revcycle.pipeline.claim_status_codes import CROSSOVER, crossover_payer
 from revcycle.pipeline.matching import PostedClaim
 from revcycle.pipeline.versions import current_claims
@@ -77,7 +77,7 @@ STAGE = "post"
 SOURCE = "secondary"  # claim_versions.source of a claim made here
 MADE_BY = "posting"
 RULE = "POST-NEXT-PAYER"
-TRANSFER = "COB_TRANSFER"  # each claim's other side of the share that moves
+TRANSFER = COB_TRANSFER  # each claim's other side of the share that moves
 TO_NEXT = "to next payer"
 FROM_PRIOR = "from prior payer"
 # CLP02 on which the patient's share is the next payer's (a crossover's is too).

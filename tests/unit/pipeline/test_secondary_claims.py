@@ -62,7 +62,7 @@ from tests.unit.pipeline.conftest import (
     factory,
     ready_batch,
 )
-from tests.unit.pipeline.test_acks_post import _payer_remittances
+from tests.unit.pipeline.test_acks_post import _negated, _payer_remittances
 from tests.x12_validation import pyx12_errors
 
 pytestmark = pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
@@ -566,4 +566,26 @@ def test_a_primary_posted_by_hand_bills_the_next_payer(res: Resources) -> None:
     secondary = _by_prior(res)[prior.id]
     assert (secondary.payer_id, secondary.status) == (SECOND.payer_id, Status.RECEIVED)
     assert _receivable(_accounts(res)[prior.id]) == 0
+    _check(res)
+
+
+def test_a_secondary_payment_taken_back_leaves_what_moved_in_open(res: Resources) -> None:
+    batch, cob, _, delivery, data = _sent(res, (SECOND,), plain=0, seed=69)
+    _template(data)
+    _remittance(res, batch, PRIMARY, [_primary_clp(c) for c in cob], 1201, delivery)
+    post_remittances(res, batch, PRIMARY.payer_id)
+    second_delivery, _ = _send_next(res, batch, SECOND)
+    clps = [_next_clp(c, "2", Decimal(1), Decimal("0.1")) for c in cob]
+    _remittance(res, batch, SECOND, clps, 1202, second_delivery)
+    post_remittances(res, batch, SECOND.payer_id)
+
+    _remittance(res, batch, SECOND, [_negated(clps[0])], 1203, second_delivery)
+    result = post_remittances(res, batch, SECOND.payer_id)
+
+    assert (result["claims_posted"], result["reversals"]) == (1, 1)
+    prior = _priors(res)[cob[0].patient_control_number]
+    secondary = _by_prior(res)[prior.id]
+    share = sum((_share(line.charge) for line in cob[0].service_lines), ZERO)
+    assert secondary.status == Status.REVERSED
+    assert _books(_accounts(res)[secondary.id]) == {"AR": share, "COB_TRANSFER": -share}
     _check(res)
