@@ -39,6 +39,7 @@ from revcycle.model.remittance import (
     balance_problems,
 )
 from revcycle.payers import PayerDefinition
+from revcycle.pipeline.acks import apply_acknowledgments
 from revcycle.pipeline.batches import ensure_batch, move
 from revcycle.pipeline.cob import RULE
 from revcycle.pipeline.post import post_remittances
@@ -50,6 +51,7 @@ from revcycle.pipeline.scrub import scrub_batch
 from revcycle.pipeline.submit import submit
 from revcycle.pipeline.versions import versions_of
 from revcycle.scrub import DEFAULT_RULES
+from revcycle.simulator.payer import PayerSimulator
 from revcycle.status import Status
 from revcycle.storage import object_key
 from revcycle.x12.remit835 import write_835
@@ -588,4 +590,29 @@ def test_a_secondary_payment_taken_back_leaves_what_moved_in_open(res: Resources
     share = sum((_share(line.charge) for line in cob[0].service_lines), ZERO)
     assert secondary.status == Status.REVERSED
     assert _books(_accounts(res)[secondary.id]) == {"AR": share, "COB_TRANSFER": -share}
+    _check(res)
+
+
+def test_a_secondary_the_payer_rejects_keeps_its_share_owed(res: Resources) -> None:
+    """The next payer's front end rejects the secondary (277CA A3): no charge to take off,
+    what moved in stays receivable until the claim is corrected and sent again."""
+    batch, cob, _, delivery, data = _sent(res, (SECOND,), plain=0, seed=70)
+    _template(data)
+    _remittance(res, batch, PRIMARY, [_primary_clp(c) for c in cob], 1301, delivery)
+    post_remittances(res, batch, PRIMARY.payer_id)
+    second_delivery, text = _send_next(res, batch, SECOND)
+    answer = PayerSimulator((SECOND.name, SECOND.payer_id), seed=0).respond(
+        text.encode(), received=DAY, control_numbers=CounterControlNumbers(1300))
+    assert answer.ack_277ca is not None and b"STC*A2:20" in answer.ack_277ca
+    key = answer_key(second_delivery, SECOND.payer_id, "277CA")
+    res.store.put(key, answer.ack_277ca.replace(b"STC*A2:20", b"STC*A3:33"))
+
+    assert apply_acknowledgments(res, batch, SECOND.payer_id)["rejected"] == 2
+
+    accounts = _accounts(res)
+    for claim in cob:
+        secondary = _by_prior(res)[_priors(res)[claim.patient_control_number].id]
+        share = sum((_share(line.charge) for line in claim.service_lines), ZERO)
+        assert secondary.status == Status.PAYER_REJECTED
+        assert _receivable(accounts[secondary.id]) == share
     _check(res)
