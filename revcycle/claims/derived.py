@@ -33,6 +33,7 @@ from revcycle.model.claim import (
     LineAdjudication,
     OtherPayer,
     OtherSubscriber,
+    Patient,
     Payer,
     ServiceLine,
     Subscriber,
@@ -118,6 +119,55 @@ def cob_balance_errors(claim: Claim) -> list[str]:
 
 
 # -- secondary and tertiary -------------------------------------------------------------
+
+# SBR01 in the order payers pay (X12 1138): primary, secondary, tertiary, then A-H.
+PAYMENT_ORDER = "PSTABCDEFGH"
+NEXT_RESPONSIBILITIES = frozenset({"S", "T"})  # what secondary_claim can bill
+
+
+def next_payer(claim: Claim) -> OtherPayer | None:
+    """The other payer that pays after the claim's own (its SBR01): the first, in payment
+    order, of the 2320 loops with SBR01 S or T that have not adjudicated the claim (no
+    AMT*D); None when there is none or the claim's own SBR01 is not a payment order."""
+    own = PAYMENT_ORDER.find(claim.subscriber.payer_responsibility or "?")
+    if own < 0:
+        return None
+    after = [o for o in claim.other_payers
+             if o.paid_amount is None and o.responsibility in NEXT_RESPONSIBILITIES
+             and PAYMENT_ORDER.find(o.responsibility) > own and o.payer.payer_id]
+    return min(after, key=lambda o: PAYMENT_ORDER.find(o.responsibility), default=None)
+
+
+def next_payer_id(claim: Claim) -> str:
+    """:func:`next_payer`'s payer id, "" when none: ``claims.next_payer_id``."""
+    other = next_payer(claim)
+    return other.payer.payer_id[:80] if other is not None else ""
+
+
+def next_parties(claim: Claim, other: OtherPayer) -> tuple[Subscriber, Patient | None]:
+    """The 2010BA subscriber and the 2010CA patient (None when the patient is the
+    subscriber) of the claim for ``other``, one of the claim's 2320 loops: its 2330A
+    member, with the patient's birth date and sex when the patient is that member (SBR02
+    18), else the patient as a 2010CA loop with SBR02 as the relationship."""
+    member = other.subscriber
+    person = claim.patient or claim.subscriber
+    self_insured = other.relationship == "18"
+    subscriber = Subscriber(
+        last_name=member.last_name, first_name=member.first_name,
+        member_id=member.member_id, middle_name=member.middle_name,
+        name_suffix=member.name_suffix,
+        birth_date=person.birth_date if self_insured else None,
+        sex=person.sex if self_insured else "",
+        address=copy.copy(member.address or claim.subscriber.address),
+        payer_responsibility=other.responsibility, group_number=other.group_number,
+        claim_filing_indicator=other.claim_filing_indicator or "CI")
+    if self_insured:
+        return subscriber, None
+    return subscriber, Patient(
+        last_name=person.last_name, first_name=person.first_name,
+        relationship=other.relationship, birth_date=person.birth_date, sex=person.sex,
+        middle_name=person.middle_name, name_suffix=person.name_suffix,
+        address=copy.copy(person.address))
 
 
 def _cob(adjustments: Iterable[Adjustment]) -> list[CobAdjustment]:

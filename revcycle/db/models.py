@@ -185,8 +185,12 @@ class Claim(Base):
     payer_responsibility: Mapped[str] = mapped_column(String(1), default="",
                                                       server_default="")
     # On a secondary/tertiary claim we made: the claim the prior payer adjudicated (0021).
+    # At most one per prior claim (0022: the index is unique).
     prior_claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), nullable=True,
-                                                       index=True)
+                                                       index=True, unique=True)
+    # The payer the claim's content names after this one (a 2320 loop, SBR01 S or T, not
+    # adjudicated yet), "" when none: posting bills it the patient's share (0022).
+    next_payer_id: Mapped[str] = mapped_column(String(80), default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=_now, onupdate=_now)
     lines: Mapped[list[ServiceLine]] = relationship(back_populates="claim",
                                                     order_by="ServiceLine.line_number")

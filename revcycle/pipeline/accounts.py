@@ -10,7 +10,11 @@ The account names are a contract shared by posting, PLB handling, aging and repo
 - ``CONTRACTUAL``: written off under the contract or the law (CO-45, CO-253 ...);
 - ``OTHER_ADJUSTMENT``: accounted for elsewhere (a prior payer's payment, OA-23);
 - ``WRITE_OFF``: written off by a biller;
-- ``INTEREST_INCOME``, ``FORWARD_BALANCE``, ``PROVIDER_ADJUSTMENT``: provider level (PLB).
+- ``INTEREST_INCOME``, ``FORWARD_BALANCE``, ``PROVIDER_ADJUSTMENT``: provider level (PLB);
+- ``COB_TRANSFER``: the other side, on each claim, of the patient's share moving from a
+  claim's ``AR_NEXT_PAYER`` to the ``AR`` of the claim for the next payer (debit on the
+  prior claim, credit on the new one: it nets to zero over the two,
+  :mod:`revcycle.pipeline.cob`).
 
 The payer receivables are the accounts whose names start with ``AR`` (:func:`is_receivable`):
 for every claim their sum is charge - paid - adjusted - patient responsibility, where
@@ -42,6 +46,7 @@ WRITE_OFF = "WRITE_OFF"
 INTEREST_INCOME = "INTEREST_INCOME"
 FORWARD_BALANCE = "FORWARD_BALANCE"
 PROVIDER_ADJUSTMENT = "PROVIDER_ADJUSTMENT"
+COB_TRANSFER = "COB_TRANSFER"
 CASH = "CASH"
 # What left A/R for good: the claim row's ``adjusted``.
 ADJUSTED = frozenset({CONTRACTUAL, OTHER_ADJUSTMENT})

@@ -7,7 +7,9 @@ claim is aged from its submission date, the day its charge was booked on A/R
 (``book_charges`` at submission), not from its first date of service: the payer cannot
 owe anything before it has the claim, and payer follow-up and timely-filing appeals count
 from submission; service-date aging would mix in the provider's own billing lag, which is
-not the payer's A/R.
+not the payer's A/R. A claim for the next payer (a secondary) books no charge: it is aged
+from the day the prior payer's share moved to it, and that share leaves the prior claim's
+receivables the same day, so it is aged once.
 
 Amounts in the result are strings of exact decimals (JSON-ready); no claim content.
 """

@@ -37,6 +37,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from revcycle.claims.derived import next_payer_id
 from revcycle.crashpoints import crash_point
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import ClaimEvent, File, Payer, ServiceLine
@@ -258,6 +259,7 @@ def _insert_chunk(session: Session, tenant: str, batch: str, file_id: int, first
         "service_date": c.service_date, "total_charge": c.total_charge,
         "status": Status.RECEIVED.value,
         "payer_responsibility": c.subscriber.payer_responsibility[:1],
+        "next_payer_id": next_payer_id(c),
     } for n, c in enumerate(claims)]
     ids = list(session.scalars(insert(ClaimRow).returning(ClaimRow.id,
                                                           sort_by_parameter_order=True), rows))

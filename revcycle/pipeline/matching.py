@@ -93,6 +93,8 @@ class PostedClaim:
     total_charge: Decimal
     payer_responsibility: str  # SBR01 as sent: P, S, T ... ("" when not known)
     frequency_code: str  # CLM05-3 of the version sent: 7 replacement, 8 void
+    prior_claim_id: int | None  # on a claim for the next payer: the prior payer's claim
+    next_payer_id: str  # the payer after this one ("" when none): see revcycle.pipeline.cob
 
 
 def takes_reversal(claim: PostedClaim) -> bool:

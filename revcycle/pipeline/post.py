@@ -34,6 +34,30 @@ cent is held like an unbalanced one.
 The money of a CLP left in the exception queue is cash all the same: it is booked to
 unapplied cash until a biller applies it to the claim it belongs to
 (:func:`post_matched`), so a remittance's cash is always what reached the bank.
+
+Coordination of benefits (:mod:`revcycle.pipeline.cob`). A claim whose content names a
+payer after this one (``claims.next_payer_id``, from its 2320 loops) and that its payer
+processed (CLP02 1, 2, 3) puts the patient's share in ``AR_NEXT_PAYER``, not
+``PATIENT_AR``: the next payer owes it first. In the same transaction, once the remittance
+is posted, the claim for the next payer is made (or, on a crossover, the claim the payer
+forwarded is recorded) and that share moves to it: ``AR_NEXT_PAYER`` credit on the prior
+claim (memo "to next payer"), ``AR`` debit on the new one (memo "from prior payer"), each
+side against ``COB_TRANSFER`` so every claim's entries still sum to zero. A claim for the
+next payer (``prior_claim_id`` set) books no charge; its receivable is what moved in (its
+*basis*), not its CLM02 (which repeats the original's total). Its 835 posts:
+
+- cash = CLP04;
+- patient responsibility (PR) -> ``PATIENT_AR``, or ``AR_NEXT_PAYER`` when a tertiary
+  payer follows;
+- denial-class adjustments (e.g. CO-22) -> ``AR_DENIED`` (in work);
+- what remains of the basis after paid + PR + denied -> ``CONTRACTUAL`` (the next payer
+  allowed less than what was left); a reversal takes back basis - paid - PR - denied;
+- every other adjustment (OA-23, the CO-45 that restates the prior payer's decision, the
+  payer's own contractual) is recorded as an adjustment row but not booked again.
+
+So a settled claim for the next payer ends with its ``AR*`` accounts at 0, and the open
+A/R of a prior claim and of its claim for the next payer is the share not yet settled,
+counted once.
 """
 
 from __future__ import annotations
@@ -74,7 +98,10 @@ from revcycle.model.remittance import (
 )
 from revcycle.pipeline.accounts import (
     ADJUSTED,
+    AR_DENIED,
+    AR_NEXT_PAYER,
     CASH,
+    CONTRACTUAL,
     PATIENT_AR,
     account_for,
     adjustment_class,
@@ -92,6 +119,7 @@ from revcycle.pipeline.claim_status_codes import (
     predetermination_edit,
     status_code_edits,
 )
+from revcycle.pipeline.cob import BILLED_ONWARD, Onward, bill_next_payers, moved_in
 from revcycle.pipeline.inbound import apply_new_files
 from revcycle.pipeline.matching import (
     AWAITING,
@@ -107,6 +135,7 @@ from revcycle.pipeline.matching import (
 from revcycle.pipeline.plb import book_provider_adjustments
 from revcycle.pipeline.resources import Resources
 from revcycle.status import ADJUDICATED, Status, check_transition
+from revcycle.storage import ObjectStore
 from revcycle.x12.envelope import X12Document
 from revcycle.x12.remit835 import parse_835
 
@@ -120,7 +149,7 @@ def post_remittances(res: Resources, batch_id: str, payer_id: str) -> dict[str, 
     result = {"batch": batch_id, "payer": payer_id, "remittances": 0, "quarantined": 0,
               "held": 0,
               "duplicates": 0, "claims_posted": 0, "exceptions": 0, "paid": "0",
-              "reversals": 0}
+              "reversals": 0, "next_payer_claims": 0, "next_payer_waiting": 0}
     paid = ZERO
     with res.sessions() as session:
         batch = batch_of(session, batch_id)
@@ -128,9 +157,10 @@ def post_remittances(res: Resources, batch_id: str, payer_id: str) -> dict[str, 
     def apply(session: Session, file: File, document: X12Document) -> None:
         nonlocal paid
         for remittance in document.bodies(Remittance):
-            outcome = _post(session, file, batch, payer_id, remittance)
+            outcome = _post(session, res.store, file, batch, payer_id, remittance)
             crash_point("post.after_remittance")
-            for name in ("held", "duplicates", "claims_posted", "exceptions", "reversals"):
+            for name in ("held", "duplicates", "claims_posted", "exceptions", "reversals",
+                         "next_payer_claims", "next_payer_waiting"):
                 result[name] += outcome.get(name, 0)
             result["remittances"] += 1
             paid += outcome.get("paid", ZERO)
@@ -141,7 +171,7 @@ def post_remittances(res: Resources, batch_id: str, payer_id: str) -> dict[str, 
     return result
 
 
-def _post(session: Session, file: File, batch: Batch, payer_id: str,
+def _post(session: Session, store: ObjectStore, file: File, batch: Batch, payer_id: str,
           remittance: Remittance) -> dict[str, Any]:
     trace = remittance.trace_number
     if session.scalar(select(RemittanceRow.id).where(
@@ -171,6 +201,7 @@ def _post(session: Session, file: File, batch: Batch, payer_id: str,
     for index, payment in enumerate(remittance.claims):
         posting.post(index, payment)
     book_provider_adjustments(posting, remittance.provider_adjustments)
+    bill_next_payers(posting, store, batch)
     posting.write()
     posting.outcome["paid"] = cash
     return posting.outcome
@@ -178,10 +209,12 @@ def _post(session: Session, file: File, batch: Batch, payer_id: str,
 
 def post_matched(session: Session, remittance: RemittanceRow, source_key: str,
                  payment: ClaimPayment, clp_index: int, claim_id: int, on: date,
-                 by: str) -> str:
+                 by: str, store: ObjectStore | None = None) -> str:
     """Post a CLP left in the exception queue to the claim biller ``by`` matched it to (of
     the remittance's tenant and payer), moving its money out of unapplied cash. Returns
-    why it still cannot be posted to that claim ("" when posted); nothing is written then."""
+    why it still cannot be posted to that claim ("" when posted); nothing is written then.
+    With ``store``, the claim's next payer is billed as posting would (the claim is made in
+    the batch the 835 came in: the next run's quality stage adopts it)."""
     posting = Posting(session, remittance, source_key, remittance.tenant_id,
                       remittance.payer_id, on, posted_by=by)
     posting.load([payment], claim_id=claim_id)
@@ -192,6 +225,9 @@ def post_matched(session: Session, remittance: RemittanceRow, source_key: str,
         return posting.payments[0]["exception"]
     if not is_predetermination(payment):  # a predetermination's money never came
         posting.book(None, UNAPPLIED, "CASH", payment.paid, "applied by hand")
+    if store is not None and posting.onward:
+        file = session.get_one(File, remittance.file_id)
+        bill_next_payers(posting, store, session.get_one(Batch, file.batch_id))
     posting.write()
     return ""
 
@@ -243,11 +279,17 @@ class Posting:
         # A claim's first payment in this remittance, until a further part needs it.
         self.first_parts: dict[int, tuple[ClaimPayment, LineMatch]] = {}
         self.voided: list[int] = []  # claims whose void the payer's reversal completed
+        # Claims for the next payer among the candidates: what moved in to each (basis).
+        self.basis: dict[int, Decimal] = {}
+        # Claims whose patient share this remittance put in AR_NEXT_PAYER, to bill onward.
+        self.onward: dict[int, Onward] = {}
 
     def load(self, payments: list[ClaimPayment], claim_id: int | None = None) -> None:
         """Read the claims the payments may apply to (see :mod:`.matching`), or only
         ``claim_id`` (a match a biller made) for every payment."""
         self.matcher.load(payments, claim_id)
+        self.basis = moved_in(self.session, [c.id for c in self.matcher.claims.values()
+                                             if c.prior_claim_id is not None])
 
     def post(self, index: int, payment: ClaimPayment) -> None:
         found = self.matcher.match(payment, self._is_further_part)
@@ -295,13 +337,18 @@ class Posting:
         self.adjustments += [(payment_index, {
             "line_number": number, "group_code": a.group_code,
             "reason_code": a.reason_code, "amount": a.amount}) for number, a in adjustments]
-        totals: dict[str, Decimal] = defaultdict(Decimal)
-        totals[CASH] = payment.paid
         forwarded = is_crossover(payment)
-        for _, a in adjustments:
-            totals[account_for(a.group_code, a.reason_code, forwarded)] += a.amount
+        onward = forwarded or (bool(claim.next_payer_id)
+                               and payment.status_code in BILLED_ONWARD)
+        totals = self._totals(claim, payment, [a for _, a in adjustments], onward)
         for account, amount in totals.items():
             self.book(claim.id, account, "AR", amount, STAGE)
+        owed_next = totals.get(AR_NEXT_PAYER, ZERO)
+        if onward and not payment.is_reversal and owed_next > 0:
+            if claim.id in self.onward:  # a further part of a split claim
+                self.onward[claim.id].amount += owed_next
+            else:
+                self.onward[claim.id] = Onward(claim, payment, owed_next)
         self.changed[claim.id] = claim
         claim.paid += payment.paid
         claim.patient_responsibility += totals.get(PATIENT_AR, ZERO)
@@ -335,6 +382,25 @@ class Posting:
         self.events.append({"claim_id": claim.id, "from_status": Status.REVERSED.value,
                             "to_status": Status.VOIDED.value, "stage": STAGE})
         self.voided.append(claim.id)
+
+    def _totals(self, claim: PostedClaim, payment: ClaimPayment,
+                adjustments: list[CasAdjustment], onward: bool) -> dict[str, Decimal]:
+        """What the CLP moves out of ``AR``, by account (cash included). On a claim for the
+        next payer only the patient's share and denials are booked by their class, and
+        what is left of its basis is contractual (see the module docstring)."""
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        totals[CASH] = payment.paid
+        secondary = claim.prior_claim_id is not None
+        for a in adjustments:
+            account = account_for(a.group_code, a.reason_code, onward)
+            if not secondary or account in (PATIENT_AR, AR_NEXT_PAYER, AR_DENIED):
+                totals[account] += a.amount
+        if secondary:
+            basis = self.basis.get(claim.id, ZERO)
+            rest = (-basis if payment.is_reversal else basis) - sum(totals.values(), ZERO)
+            if rest > 0 or payment.is_reversal:  # more paid than moved in: a credit
+                totals[CONTRACTUAL] += rest
+        return totals
 
     def _further_part(self, claim: PostedClaim, payment: ClaimPayment) -> LineMatch | None:
         """The lines of a claim the payer split that ``payment`` adjudicates, when it is a

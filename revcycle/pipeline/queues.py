@@ -145,7 +145,7 @@ def post_by_hand(res: Resources, payment_id: int, claim_id: int, by: str,
             raise QueueError(f"the 835 at {payment.source_key} has no CLP at segment"
                              f" {payment.segment_number}")
         why = post_matched(session, remittance, payment.source_key, clp, payment.clp_index,
-                           claim_id, on or date.today(), by)
+                           claim_id, on or date.today(), by, res.store)
         if why:
             raise QueueError(f"payment {payment_id} cannot be posted to claim {claim_id}: {why}")
         done = resolve_exception(session, payment_id, f"posted by hand to claim {claim_id}",

@@ -8,7 +8,10 @@ put in a run report. An empty list means every check passed. The checks:
 - ``claim-balance``: for every claim on the books, its entries sum to zero and what payers
   still owe on it (every account starting with ``AR``: open, denied in work, the next
   payer's) is what its row says: charge - paid - adjustments - patient responsibility (0
-  for a claim the payer rejected: its charge is off the books).
+  for a claim the payer rejected: its charge is off the books), less what moved to the
+  claim for the next payer (``COB_TRANSFER``). A claim for the next payer books no
+  charge: its basis is what moved in from the prior claim (see
+  :mod:`revcycle.pipeline.cob`), so the patient's share not yet settled is counted once.
 - ``remittance-cash``: each posted remittance moved as much cash as its BPR02 says (a
   debit remittance, BPR03 ``D``, takes money back: stored negative).
 - ``mailbox-routed``: every file collected from a payer is routed whole, or the sets left
@@ -45,6 +48,7 @@ from revcycle.db.models import (
 from revcycle.pipeline.accounts import is_receivable
 from revcycle.pipeline.aging import ar_aging_for
 from revcycle.pipeline.charges import expected_ar
+from revcycle.pipeline.cob import TRANSFER
 
 ZERO = Decimal("0.00")
 CHECKS = ("trial-balance", "claim-balance", "remittance-cash", "mailbox-routed",
@@ -109,6 +113,7 @@ def _trial_balance(session: Session, tenants: Sequence[str]) -> list[Finding]:
 def _claim_balance(session: Session, tenants: Sequence[str]) -> list[Finding]:
     totals: dict[int, Decimal] = {}
     ar: dict[int, Decimal] = {}
+    moved: dict[int, Decimal] = {}  # to the next payer's claim (+), from the prior (-)
     for claim_id, account, amount in session.execute(
             select(LedgerEntry.claim_id, LedgerEntry.account, _sum(LedgerEntry.amount))
             .where(LedgerEntry.tenant_id.in_(list(tenants)),
@@ -117,13 +122,18 @@ def _claim_balance(session: Session, tenants: Sequence[str]) -> list[Finding]:
         totals[claim_id] = totals.get(claim_id, ZERO) + amount
         if is_receivable(account):  # open, denied in work, or the next payer's
             ar[claim_id] = ar.get(claim_id, ZERO) + amount
+        elif account == TRANSFER:
+            moved[claim_id] = moved.get(claim_id, ZERO) + amount
     unbalanced = sum(1 for total in totals.values() if total)
     disagreeing = sum(
-        1 for claim_id, status, *amounts in session.execute(
-            select(ClaimRow.id, ClaimRow.status, ClaimRow.total_charge, ClaimRow.paid,
-                   ClaimRow.adjusted, ClaimRow.patient_responsibility).where(
+        1 for claim_id, status, prior, charge, *amounts in session.execute(
+            select(ClaimRow.id, ClaimRow.status, ClaimRow.prior_claim_id,
+                   ClaimRow.total_charge, ClaimRow.paid, ClaimRow.adjusted,
+                   ClaimRow.patient_responsibility).where(
                 ClaimRow.tenant_id.in_(list(tenants))))
-        if claim_id in totals and ar.get(claim_id, ZERO) != expected_ar(status, *amounts))
+        if claim_id in totals and ar.get(claim_id, ZERO) != expected_ar(
+            status, ZERO if prior is not None else charge, *amounts)
+        - moved.get(claim_id, ZERO))
     findings = []
     if unbalanced:
         findings.append(Finding("claim-balance", unbalanced,

@@ -39,6 +39,7 @@ from revcycle.claims.content import (
     parse_text,
     set_path,
 )
+from revcycle.claims.derived import next_payer_id
 from revcycle.db.models import Batch, ClaimVersion, Edit, File, Payer, ServiceLine
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.claim import Claim
@@ -322,7 +323,9 @@ def _refresh_columns(session: Session, row: ClaimRow, claim: Claim) -> None:
         payer_id=claim.payer.payer_id, claim_type=claim.claim_type.value,
         patient_control_number=claim.patient_control_number,
         frequency_code=claim.frequency_code, billing_npi=claim.billing_provider.npi[:10],
-        service_date=claim.service_date, total_charge=claim.total_charge)
+        service_date=claim.service_date, total_charge=claim.total_charge,
+        payer_responsibility=claim.subscriber.payer_responsibility[:1],
+        next_payer_id=next_payer_id(claim))
         .execution_options(synchronize_session=False))
     session.execute(delete(ServiceLine).where(ServiceLine.claim_id == row.id))
     if claim.service_lines:

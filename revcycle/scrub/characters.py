@@ -18,6 +18,7 @@ from revcycle.model.claim import Address, Claim, ClaimType, Segment
 from revcycle.scrub.rules import Finding, Severity
 from revcycle.x12.charset import CharacterPolicy
 from revcycle.x12.cob837 import cob_segments
+from revcycle.x12.writer import KEPT_COMPONENT
 
 FIX, CHAR = "FIX-04", "CHAR-01"
 FAMILY = "characters"
@@ -59,7 +60,10 @@ def _segments(segments: tuple[Segment, ...], loop: str,
     """(value, field, line) of each element of segments kept as they came."""
     for segment in segments:
         for position, value in enumerate(segment[1:], 1):
-            yield value, f"{loop} {segment[0][:3]}{position:02d}", line
+            # A composite's components are joined by our own separator, which the writer
+            # turns into the component delimiter: its values are what is checked.
+            yield (value.replace(KEPT_COMPONENT, ""),
+                   f"{loop} {segment[0][:3]}{position:02d}", line)
 
 
 def _slots(claim: Claim) -> Iterator[Slot]:
