@@ -17,6 +17,7 @@ from revcycle.reporting.tables import print_report
 STAGE_COUNTS = {
     "ingest": {"claims": "claims", "files": "new files", "duplicates": "already ingested",
                "quarantined": "quarantined", "skipped": "folder markers skipped",
+               "deferred": "left for the next run",
                "corrections": "corrections of refused claims",
                "replacements": "replacements or voids"},
     "quality": {"validated": "validated", "failed": "failed"},

@@ -17,6 +17,23 @@ chunk at a time (hashed on the way), its claims are read from there and inserted
 only after the whole file is read and its raw copy stored: a crash, or a defect found at
 the end of the file, leaves no half-ingested file for other stages to see or a later run
 to clean up.
+
+A provider corrects a claim by sending it again, in a later file, under the same patient
+control number (CLM01). A claim whose number the tenant already knows from another file
+goes by its known claim's status (:func:`known_claim`: the oldest of that number not
+VOIDED, billing the same payer if one does; looked up 500 numbers per query; then
+:func:`_route`). Refused (REJECTED, DQ_FAILED, PAYER_REJECTED): it is the known claim's
+next version (:func:`versions.correct_from_file`: the diff, back to RECEIVED in this
+batch, so today's run takes it through quality, scrub and submit; an identical resend
+too, with an empty diff: the provider says "try again"). Adjudicated or reversed and a
+replacement (7) or void (8): the known claim's next version by
+``revcycle.pipeline.resubmit``. Otherwise (on its way, or adjudicated and this an
+original) it is a claim of its own, which scrub rejects with DUP-PCN; a number whose
+claims are all VOIDED makes a fresh claim. All of it in the file's transaction: a crash
+leaves neither the version nor a row, and the re-run (the file still in landing) makes it
+once; the same file again is a duplicate file. A known claim changed by someone else
+meanwhile leaves the file in landing for the next run (``deferred``). The second claim of
+one number in one file is never a correction: it is a claim of its own.
 """
 
 from __future__ import annotations
@@ -27,7 +44,7 @@ import hashlib
 import json
 import logging
 import tempfile
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any
@@ -52,7 +69,12 @@ from revcycle.pipeline.claimfiles import (
     stream_claim_file,
 )
 from revcycle.pipeline.resources import Resources
-from revcycle.pipeline.versions import claim_columns, correct_from_file, line_rows
+from revcycle.pipeline.versions import (
+    CorrectionError,
+    claim_columns,
+    correct_from_file,
+    line_rows,
+)
 from revcycle.status import CORRECTABLE, RESUBMITTABLE, Status
 from revcycle.storage import (
     STREAM_CHUNK,
@@ -77,7 +99,7 @@ def ingest(res: Resources, tenant: str, business_date: date) -> dict[str, Any]:
     refused claim, back to RECEIVED in this batch) and ``replacements`` (a replacement or
     void of a known adjudicated claim); the rest are new claims."""
     result = {"batch": "", "files": 0, "duplicates": 0, "quarantined": 0, "claims": 0,
-              "skipped": 0, "corrections": 0, "replacements": 0}
+              "skipped": 0, "deferred": 0, "corrections": 0, "replacements": 0}
     with res.sessions() as session:
         batch = ensure_batch(session, tenant, business_date)
         session.commit()
@@ -172,6 +194,9 @@ def _ingest_spooled(res: Resources, tenant: str, business_date: date, batch: str
             res.store.put_stream(raw_key, spooled.data)
             crash_point("ingest.after_raw_put")
             session.commit()
+    except KnownClaimMoved as exc:  # rolled back with its session; the file stays in landing
+        log.warning("ingest %s: a file left in landing for the next run: %s", batch, exc)
+        return "deferred", _Tally()
     except UnreadableClaimFile as exc:  # every row of the file rolled back with its session
         spooled.data.seek(0)
         _quarantine(res, tenant, business_date, batch, source_key, spooled, exc.reason)
@@ -221,6 +246,12 @@ def _quarantine(res: Resources, tenant: str, business_date: date, batch: str,
                          zone="quarantine", key=dest, source_key=source_key,
                          size=spooled.size, status="QUARANTINED", reason=reason))
         session.commit()
+
+
+class KnownClaimMoved(Exception):
+    """A known claim a file's claim corrects was changed meanwhile (a biller's correction
+    or another run's file at the same moment): the file is rolled back and left in landing;
+    the next run takes it, routing its claims by the known claims' statuses then."""
 
 
 @dataclass(slots=True)
@@ -278,18 +309,24 @@ def _store_chunk(session: Session, store: ObjectStore, tenant: str, batch: str,
     corrections: list[tuple[ClaimRow, Claim]] = []
     for n, claim in enumerate(claims):
         pcn = claim.patient_control_number
-        row = None if pcn in in_file else known.get(pcn)
+        row = None if pcn in in_file else known_claim(known.get(pcn, ()),
+                                                      claim.payer.payer_id)
         in_file.add(pcn)
         route = _route(row, claim)
         if route == CORRECTION and row is not None:
             corrections.append((row, claim))
         elif (route == REPLACEMENT and row is not None
-              and _replace(session, row, claim, batch, file_id)):
+              and _replace(session, store, row, claim, batch, file_id)):
             tally.replacements += 1
         else:
             inserts.append((first + n, claim))
     _insert_claims(session, tenant, batch, file_id, inserts)
-    correct_from_file(session, store, corrections, batch, file_id)
+    try:
+        correct_from_file(session, store, corrections, batch, file_id)
+    except (CorrectionError, IntegrityError):
+        # (not chained: an IntegrityError's message quotes the claims' content)
+        raise KnownClaimMoved(f"a claim of file {file_id} corrects a known claim someone"
+                              " changed meanwhile") from None
     tally.corrections += len(corrections)
 
 
@@ -315,36 +352,53 @@ def _route(known: ClaimRow | None, claim: Claim) -> str:
 
 
 def known_claims(session: Session, tenant: str, pcns: Collection[str]
-                 ) -> dict[str, ClaimRow]:
-    """The tenant's known claim of each patient control number: its first (lowest id)
-    claim not VOIDED (a later one of that number is a duplicate scrub rejected with
-    DUP-PCN, or the fresh claim made after a void); one query per 500 numbers
-    (ix_claims_tenant_pcn)."""
+                 ) -> dict[str, list[ClaimRow]]:
+    """The tenant's claims of each patient control number that are not VOIDED, oldest
+    first; one query per 500 numbers (ix_claims_tenant_pcn). :func:`known_claim` picks
+    the one a claim of that number meets."""
     numbers = sorted(pcns)
-    found: dict[str, ClaimRow] = {}
+    found: dict[str, list[ClaimRow]] = {}
     for start in range(0, len(numbers), 500):
         for row in session.scalars(select(ClaimRow).where(
                 ClaimRow.tenant_id == tenant,
                 ClaimRow.patient_control_number.in_(numbers[start:start + 500]),
                 ClaimRow.status != Status.VOIDED.value).order_by(ClaimRow.id)):
-            found.setdefault(row.patient_control_number, row)
+            found.setdefault(row.patient_control_number, []).append(row)
     return found
 
 
-def _replace(session: Session, row: ClaimRow, claim: Claim, batch: str, file_id: int
-             ) -> bool:
+def known_claim(candidates: Sequence[ClaimRow], payer_id: str) -> ClaimRow | None:
+    """The known claim of a number, for a claim billing ``payer_id``: the oldest of the
+    number's claims (not VOIDED) billing that payer, else the oldest of all. A number is
+    one claim per payer: the same number to another payer (a provider's secondary claim)
+    is a claim of its own, and a correction may change the payer. A later claim of the
+    number and payer is a duplicate scrub rejected (DUP-PCN) or the fresh claim made after
+    a void."""
+    return next((r for r in candidates if r.payer_id == payer_id),
+                candidates[0] if candidates else None)
+
+
+def _replace(session: Session, store: ObjectStore, row: ClaimRow, claim: Claim, batch: str,
+             file_id: int) -> bool:
     """A replacement or void of an adjudicated claim, as its next version
     (``revcycle.pipeline.resubmit``, in the file's transaction). Refused (its reason
     logged: ids and statuses, no values), the file's claim is stored as its own row, which
-    scrub rejects with DUP-PCN."""
+    scrub rejects with DUP-PCN. The known claim changed meanwhile (resubmit rolled the
+    transaction back, or its version number is taken) raises ``KnownClaimMoved``."""
     from revcycle.pipeline import resubmit
 
     try:
-        resubmit.from_provider_file(session, row, claim, batch, file_id)
+        resubmit.from_provider_file(session, store, row, claim, batch, file_id)
     except resubmit.ResubmitError as exc:
+        if not session.in_transaction():  # rolled back: the file's rows are gone too
+            raise KnownClaimMoved(f"a claim of file {file_id} replaces or voids claim"
+                                  f" {row.id}, which someone changed meanwhile") from None
         log.warning("ingest: a claim of file %s was not taken as a replacement or void of"
                     " claim %s: %s", file_id, row.id, exc)
         return False
+    except IntegrityError:
+        raise KnownClaimMoved(f"a claim of file {file_id} replaces or voids claim {row.id},"
+                              " which someone changed meanwhile") from None
     return True
 
 

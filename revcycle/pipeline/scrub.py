@@ -11,13 +11,14 @@ but not one of the tenant's is rejected with TENANT-01 (a file dropped in the wr
 tenant's landing zone, or a provider not registered yet). A tenant with none registered is
 not checked; an NPI with a wrong check digit is NPI-01's to report.
 
-A patient control number is one claim's (DUP-PCN): a claim is rejected when the tenant's
-known claim of its number (:func:`revcycle.pipeline.ingest.known_claims`: the first not
-VOIDED) is another, of another file, whatever its status. Ingest made such a claim a row
-of its own only because the known claim was on its way or adjudicated (a refused one is
-corrected by it, an adjudicated one replaced by a 7 or 8): sent, the payer would hold two
-claims under one number and its remittances could not be told apart. An exact resend is
-DUP-01's to report (it alone is). Two claims of one number in one file are not compared.
+A patient control number is one claim's per payer (DUP-PCN): a claim is rejected when the
+tenant's known claim of its number (:func:`revcycle.pipeline.ingest.known_claim`: the
+oldest not VOIDED billing its payer) is another, of another file, whatever its status.
+Ingest made such a claim a row of its own only because the known claim was on its way or
+adjudicated (a refused one is corrected by it, an adjudicated one replaced by a 7 or 8):
+sent, the payer would hold two claims under one number and its remittances could not be
+told apart. An exact resend is DUP-01's to report (it alone is). Two claims of one number
+in one file are not compared; the same number to another payer is another claim.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from revcycle.db.models import Batch, Edit
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.claim import Claim
 from revcycle.pipeline.batches import claims_in, move
-from revcycle.pipeline.ingest import known_claims
+from revcycle.pipeline.ingest import known_claim, known_claims
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.tenants import registered_npis
 from revcycle.pipeline.versions import current_claims
@@ -162,13 +163,13 @@ def _foreign_providers(session: Session, tenant: str,
 
 def _taken_numbers(session: Session, tenant: str, rows: Sequence[ClaimRow]
                    ) -> dict[int, str]:
-    """Claim id -> DUP-PCN message, for each claim whose patient control number the
-    tenant's known claim (the first not VOIDED) of another file holds: the message names
-    that claim's id and status, never the number."""
+    """Claim id -> DUP-PCN message, for each claim whose patient control number and payer
+    the tenant's known claim (the oldest not VOIDED) of another file holds: the message
+    names that claim's id and status, never the number."""
     known = known_claims(session, tenant, {r.patient_control_number for r in rows})
     found = {}
     for row in rows:
-        owner = known.get(row.patient_control_number)
+        owner = known_claim(known.get(row.patient_control_number, ()), row.payer_id)
         if owner is not None and owner.id != row.id and owner.file_id != row.file_id:
             found[row.id] = (f"the patient control number is claim {owner.id}'s"
                              f" ({owner.status}): the payer would get two claims under one"
