@@ -8,13 +8,16 @@ own that scrub rejects with DUP-PCN. VOIDED: a fresh claim."""
 
 from __future__ import annotations
 
+import sys
+import types
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
+import revcycle.pipeline as pipeline_package
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import ClaimEvent, ClaimVersion, Edit, File
 from revcycle.model.claim import Claim, ClaimType
@@ -37,6 +40,7 @@ from tests.unit.pipeline.conftest import (
     RecordingChannel,
     drop,
     factory,
+    landing,
     x12_file,
 )
 
@@ -330,6 +334,10 @@ def test_a_replacement_of_an_adjudicated_claim_is_its_next_version(res: Resource
     pytest.importorskip("revcycle.pipeline.resubmit")
     f, claims = _claims(2)
     ids = _ingested(res, f, claims, Status.PAID)
+    with res.sessions() as session:  # the payer's claim numbers (835 CLP07), as posted
+        for n, claim_id in enumerate(ids, 1):
+            session.get_one(ClaimRow, claim_id).payer_claim_control_number = f"PAYERICN000{n}"
+        session.commit()
     result = _send(res, "replace.x12", f, [
         _fixed(claims[0], frequency_code="7", original_claim_reference="PAYERICN0001"),
         replace(claims[1], frequency_code="8", original_claim_reference="PAYERICN0002")])
@@ -341,3 +349,100 @@ def test_a_replacement_of_an_adjudicated_claim_is_its_next_version(res: Resource
             newest = versions_of(session, claim_id)[-1]
             assert newest.source == "provider-file"
             assert newest.content["frequency_code"] == frequency
+    scrubbed, channel = _run_day(res)
+    assert scrubbed["ready"] == 2 and "DUP-PCN" not in scrubbed["edits"]
+    (_, data), = channel.deliveries
+    assert data.decode().count("REF*F8*PAYERICN000") == 2
+
+
+def test_ingest_hands_a_replacement_to_resubmit_and_a_refusal_gets_its_own_row(
+        res: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ingest's side of path 2, with resubmit played by the test: called for a 7 or 8 of an
+    adjudicated claim only, in the file's transaction; refused, the claim is a row of its
+    own (which scrub rejects with DUP-PCN)."""
+    calls: list[tuple[int, str, str, int]] = []
+
+    class ResubmitError(ValueError):
+        pass
+
+    def from_provider_file(session: Any, store: Any, row: ClaimRow, claim: Claim,
+                           batch_id: str, file_id: int) -> int:
+        calls.append((row.id, claim.frequency_code, batch_id, file_id))
+        if claim.frequency_code == "8":
+            raise ResubmitError(f"claim {row.id}: refused by the test")
+        return 2
+
+    fake = types.ModuleType("revcycle.pipeline.resubmit")
+    fake.ResubmitError = ResubmitError  # type: ignore[attr-defined]
+    fake.from_provider_file = from_provider_file  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "revcycle.pipeline.resubmit", fake)
+    monkeypatch.setattr(pipeline_package, "resubmit", fake, raising=False)
+    f, claims = _claims(3)
+    ids = _ingested(res, f, claims, Status.PAID)
+    with res.sessions() as session:
+        move(session, [ids[2]], Status.PAID, Status.REVERSED, "test")
+        session.commit()
+    result = _send(res, "replace.x12", f, [
+        _fixed(claims[0], frequency_code="7", original_claim_reference="PAYERICN0001"),
+        replace(claims[1], frequency_code="8", original_claim_reference="PAYERICN0002"),
+        _fixed(claims[2], frequency_code="1")])
+    assert (result["claims"], result["replacements"], result["corrections"]) == (3, 1, 0)
+    with res.sessions() as session:
+        file_id = session.scalar(select(func.max(File.id)))
+    assert calls == [(ids[0], "7", LATER_BATCH, file_id), (ids[1], "8", LATER_BATCH, file_id)]
+    assert _rows(res) == 5  # the refused void and the original for a reversed claim
+    scrubbed, channel = _run_day(res)
+    assert scrubbed["edits"]["DUP-PCN"] == 2 and channel.deliveries == []
+
+
+def test_a_known_claim_changed_meanwhile_leaves_the_file_for_the_next_run(
+        res: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
+    f, claims = _claims(2)
+    ids = _ingested(res, f, claims, Status.REJECTED)
+    original = ingest_module.correct_from_file
+
+    def moved_meanwhile(session: Any, store: Any, items: Any, batch: str,
+                        file_id: int) -> Any:
+        if items:  # someone corrects it between ingest's look-up and its move
+            session.execute(update(ClaimRow).where(ClaimRow.id == ids[0]).values(
+                status="RECEIVED").execution_options(synchronize_session=False))
+        return original(session, store, items, batch, file_id)
+
+    monkeypatch.setattr(ingest_module, "correct_from_file", moved_meanwhile)
+    result = _send(res, "fixed.x12", f, [_fixed(claims[0]), *f.claims(1,
+                                                                      ClaimType.PROFESSIONAL)])
+    assert (result["deferred"], result["files"], result["corrections"]) == (1, 0, 0)
+    assert len(landing(res, TENANT)) == 1 and _rows(res) == 2
+    with res.sessions() as session:
+        assert not versions_of(session, ids[0])
+        assert session.get_one(ClaimRow, ids[0]).status == "REJECTED"
+    monkeypatch.undo()
+    assert ingest(res, TENANT, LATER)["corrections"] == 1
+    assert _rows(res) == 3 and landing(res, TENANT) == []
+
+
+def test_the_same_number_to_another_payer_is_a_claim_of_its_own(res: Resources) -> None:
+    """A number is one claim per payer: the provider's claim of a PAID claim's number to
+    another payer (its secondary claim) is a claim of its own that scrub passes, and a
+    corrected file for it corrects it, not the first payer's claim."""
+    f, claims = _claims(1)
+    primary, = _ingested(res, f, claims, Status.PAID)
+    other = next(p for p in PAYERS.values() if p.payer_id != PAYER.payer_id)
+    secondary = replace(claims[0], payer=replace(claims[0].payer, payer_id=other.payer_id,
+                                                 name=other.name))
+    result = _send(res, "secondary.x12", f, [secondary])
+    assert (result["claims"], result["corrections"], result["replacements"]) == (1, 0, 0)
+    assert _rows(res) == 2
+    check_quality(res, LATER_BATCH)
+    scrubbed = scrub_batch(res, LATER_BATCH, EVERY_PAYER)
+    assert scrubbed["ready"] == 1 and "DUP-PCN" not in scrubbed["edits"]
+    with res.sessions() as session:
+        row, = claims_in(session, LATER_BATCH, Status.READY)
+        move(session, [row.id], Status.READY, Status.SUBMITTED, "test")
+        move(session, [row.id], Status.SUBMITTED, Status.PAYER_REJECTED, "test")
+        session.commit()
+    assert _send(res, "secondary-fixed.x12", f, [_fixed(secondary)], 3)["corrections"] == 1
+    with res.sessions() as session:
+        assert [v.version for v in versions_of(session, row.id)] == [1, 2]
+        assert not versions_of(session, primary)
+        assert session.get_one(ClaimRow, primary).status == "PAID"
