@@ -16,7 +16,10 @@ from revcycle.reporting.tables import print_report
 # What each stage's counts mean, in the order a person reads them.
 STAGE_COUNTS = {
     "ingest": {"claims": "claims", "files": "new files", "duplicates": "already ingested",
-               "quarantined": "quarantined", "skipped": "folder markers skipped"},
+               "quarantined": "quarantined", "skipped": "folder markers skipped",
+               "deferred": "left for the next run",
+               "corrections": "corrections of refused claims",
+               "replacements": "replacements or voids"},
     "quality": {"validated": "validated", "failed": "failed"},
     "scrub": {"ready": "ready", "rejected": "rejected", "waiting": "waiting for a payer"
               " module", "warnings": "warnings"},

@@ -26,5 +26,8 @@ def ingest_task(tenant: str, business_date: date) -> dict[str, Any]:
         "ingest %s: %d claims from %s", result["batch"], result["claims"],
         counts({"new files": result["files"], "already ingested": result["duplicates"],
                 "quarantined": result["quarantined"],
-                "folder markers skipped": result["skipped"]}))
+                "folder markers skipped": result["skipped"],
+                "left for the next run": result["deferred"],
+                "corrections of refused claims": result["corrections"],
+                "replacements or voids": result["replacements"]}))
     return result

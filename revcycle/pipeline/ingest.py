@@ -17,6 +17,23 @@ chunk at a time (hashed on the way), its claims are read from there and inserted
 only after the whole file is read and its raw copy stored: a crash, or a defect found at
 the end of the file, leaves no half-ingested file for other stages to see or a later run
 to clean up.
+
+A provider corrects a claim by sending it again, in a later file, under the same patient
+control number (CLM01). A claim whose number the tenant already knows from another file
+goes by its known claim's status (:func:`known_claim`: the oldest of that number not
+VOIDED, billing the same payer if one does; looked up 500 numbers per query; then
+:func:`_route`). Refused (REJECTED, DQ_FAILED, PAYER_REJECTED): it is the known claim's
+next version (:func:`versions.correct_from_file`: the diff, back to RECEIVED in this
+batch, so today's run takes it through quality, scrub and submit; an identical resend
+too, with an empty diff: the provider says "try again"). Adjudicated or reversed and a
+replacement (7) or void (8): the known claim's next version by
+``revcycle.pipeline.resubmit``. Otherwise (on its way, or adjudicated and this an
+original) it is a claim of its own, which scrub rejects with DUP-PCN; a number whose
+claims are all VOIDED makes a fresh claim. All of it in the file's transaction: a crash
+leaves neither the version nor a row, and the re-run (the file still in landing) makes it
+once; the same file again is a duplicate file. A known claim changed by someone else
+meanwhile leaves the file in landing for the next run (``deferred``). The second claim of
+one number in one file is never a correction: it is a claim of its own.
 """
 
 from __future__ import annotations
@@ -27,6 +44,7 @@ import hashlib
 import json
 import logging
 import tempfile
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any
@@ -37,7 +55,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from revcycle.claims.derived import next_payer_id
 from revcycle.crashpoints import crash_point
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import ClaimEvent, File, Payer, ServiceLine
@@ -52,11 +69,18 @@ from revcycle.pipeline.claimfiles import (
     stream_claim_file,
 )
 from revcycle.pipeline.resources import Resources
-from revcycle.status import Status
+from revcycle.pipeline.versions import (
+    CorrectionError,
+    claim_columns,
+    correct_from_file,
+    line_rows,
+)
+from revcycle.status import CORRECTABLE, RESUBMITTABLE, Status
 from revcycle.storage import (
     STREAM_CHUNK,
     InvalidKey,
     ObjectNotFound,
+    ObjectStore,
     check_key,
     object_key,
     shown_key,
@@ -70,18 +94,23 @@ CLAIM_CHUNK = 5000  # claims read, then inserted with their lines and events, at
 
 
 def ingest(res: Resources, tenant: str, business_date: date) -> dict[str, Any]:
-    """Ingest every landing file of a tenant's business day; counts only in the result."""
+    """Ingest every landing file of a tenant's business day; counts only in the result:
+    ``claims`` read from new files, of which ``corrections`` (the next version of a known
+    refused claim, back to RECEIVED in this batch) and ``replacements`` (a replacement or
+    void of a known adjudicated claim); the rest are new claims."""
     result = {"batch": "", "files": 0, "duplicates": 0, "quarantined": 0, "claims": 0,
-              "skipped": 0}
+              "skipped": 0, "deferred": 0, "corrections": 0, "replacements": 0}
     with res.sessions() as session:
         batch = ensure_batch(session, tenant, business_date)
         session.commit()
     result["batch"] = batch.id
     # Every landing file of the tenant: one dropped late for an earlier day is taken today.
     for key in res.store.list(zone_prefix(tenant, "landing")):
-        outcome = _ingest_file(res, tenant, business_date, batch.id, key)
-        result[outcome[0]] += 1
-        result["claims"] += outcome[1]
+        outcome, tally = _ingest_file(res, tenant, business_date, batch.id, key)
+        result[outcome] += 1
+        result["claims"] += tally.claims
+        result["corrections"] += tally.corrections
+        result["replacements"] += tally.replacements
     if result["skipped"]:
         log.info("ingest %s: %d S3 folder marker(s) in landing skipped and left in place"
                  " (empty objects whose key ends in '/')", batch.id, result["skipped"])
@@ -89,7 +118,7 @@ def ingest(res: Resources, tenant: str, business_date: date) -> dict[str, Any]:
 
 
 def _ingest_file(res: Resources, tenant: str, business_date: date, batch: str,
-                 key: str) -> tuple[str, int]:
+                 key: str) -> tuple[str, _Tally]:
     """Ingest one landing file. Two runs of the day at once (a re-run started while the
     scheduled one works) may both reach a file: its row is unique, so one records it and
     the other counts it a duplicate; a file taken from landing meanwhile is one too."""
@@ -103,9 +132,9 @@ def _ingest_file(res: Resources, tenant: str, business_date: date, batch: str,
         try:
             spooled = _spool(res, key, spool)
         except ObjectNotFound:
-            return "duplicates", 0  # ingested and cleaned up by the other run
+            return "duplicates", _Tally()  # ingested and cleaned up by the other run
         if bad_name is not None and key.endswith("/") and not spooled.size:
-            return "skipped", 0  # an S3 "folder": the provider's, and not a file
+            return "skipped", _Tally()  # an S3 "folder": the provider's, and not a file
         return _ingest_spooled(res, tenant, business_date, batch, key, bad_name, spooled)
 
 
@@ -132,7 +161,8 @@ def _spool(res: Resources, key: str, spool: IO[bytes]) -> _Spooled:
 
 
 def _ingest_spooled(res: Resources, tenant: str, business_date: date, batch: str, key: str,
-                    bad_name: dict[str, str] | None, spooled: _Spooled) -> tuple[str, int]:
+                    bad_name: dict[str, str] | None, spooled: _Spooled
+                    ) -> tuple[str, _Tally]:
     source_key = _storable(key)
     with res.sessions() as session:
         seen = session.scalar(select(File).where(
@@ -142,7 +172,7 @@ def _ingest_spooled(res: Resources, tenant: str, business_date: date, batch: str
             session.commit()
     if seen is not None:
         res.store.delete_listed(key)
-        return "duplicates", 0
+        return "duplicates", _Tally()
     try:
         if bad_name is not None:
             raise UnreadableClaimFile(bad_name)
@@ -158,17 +188,20 @@ def _ingest_spooled(res: Resources, tenant: str, business_date: date, batch: str
             try:
                 session.flush()
             except IntegrityError:
-                return "duplicates", 0  # the other run recorded it first (and owns cleanup)
-            claims = _store_claims(session, tenant, batch, file, spooled.data, fmt)
+                return "duplicates", _Tally()  # the other run recorded it first
+            claims = _store_claims(session, res.store, tenant, batch, file, spooled.data, fmt)
             spooled.data.seek(0)
             res.store.put_stream(raw_key, spooled.data)
             crash_point("ingest.after_raw_put")
             session.commit()
+    except KnownClaimMoved as exc:  # rolled back with its session; the file stays in landing
+        log.warning("ingest %s: a file left in landing for the next run: %s", batch, exc)
+        return "deferred", _Tally()
     except UnreadableClaimFile as exc:  # every row of the file rolled back with its session
         spooled.data.seek(0)
         _quarantine(res, tenant, business_date, batch, source_key, spooled, exc.reason)
         res.store.delete_listed(key)
-        return "quarantined", 0
+        return "quarantined", _Tally()
     crash_point("ingest.after_commit")
     res.store.delete(key)
     return "files", claims
@@ -215,61 +248,173 @@ def _quarantine(res: Resources, tenant: str, business_date: date, batch: str,
         session.commit()
 
 
-def _store_claims(session: Session, tenant: str, batch: str, file: File, data: IO[bytes],
-                  fmt: str) -> int:
-    """Read the file's claims and insert them, their lines and events, ``CLAIM_CHUNK``
-    claims at a time, in the session's transaction (not committed: a file that turns out
-    unreadable at its end leaves no row), the cycle collector paused meanwhile and run over
-    what is new after each chunk. Then the file row gets its defects; returns the number of
-    claims."""
+class KnownClaimMoved(Exception):
+    """A known claim a file's claim corrects was changed meanwhile (a biller's correction
+    or another run's file at the same moment): the file is rolled back and left in landing;
+    the next run takes it, routing its claims by the known claims' statuses then."""
+
+
+@dataclass(slots=True)
+class _Tally:
+    """What a file's claims became: all read (``claims``), of which corrections of known
+    refused claims and replacements or voids of known adjudicated ones."""
+
+    claims: int = 0
+    corrections: int = 0
+    replacements: int = 0
+
+
+def _store_claims(session: Session, store: ObjectStore, tenant: str, batch: str, file: File,
+                  data: IO[bytes], fmt: str) -> _Tally:
+    """Read the file's claims and store them, ``CLAIM_CHUNK`` claims at a time, in the
+    session's transaction (not committed: a file that turns out unreadable at its end
+    leaves no row, and no version of a known claim), the cycle collector paused meanwhile
+    and run over what is new after each chunk. Then the file row gets its defects."""
     found = ClaimFile([])
     chunk: list[Claim] = []
     payers: set[str] = set()
-    count = 0
+    in_file: set[str] = set()
+    tally = _Tally()
     with collector_paused():
         for claim in stream_claim_file(data, fmt, found):
             chunk.append(claim)
             if len(chunk) == CLAIM_CHUNK:
-                _insert_chunk(session, tenant, batch, file.id, count, chunk, payers)
-                count += len(chunk)
+                _store_chunk(session, store, tenant, batch, file.id, tally, chunk, payers,
+                             in_file)
                 chunk = []
                 gc.collect(0)
-        _insert_chunk(session, tenant, batch, file.id, count, chunk, payers)
-    count += len(chunk)
+        _store_chunk(session, store, tenant, batch, file.id, tally, chunk, payers, in_file)
     file.defects = found.defects + _reused_control_numbers(session, tenant, found)
     file.interchange_control_number = next(iter(found.interchange_control_numbers), "")[:9]
-    return count
+    return tally
 
 
-def _insert_chunk(session: Session, tenant: str, batch: str, file_id: int, first: int,
-                  claims: list[Claim], payers: set[str]) -> None:
-    """Insert a chunk of a file's claims (``first`` is the ordinal of its first); payers
-    not in ``payers`` (those seen so far) are added first, if missing."""
+def _store_chunk(session: Session, store: ObjectStore, tenant: str, batch: str,
+                 file_id: int, tally: _Tally, claims: list[Claim], payers: set[str],
+                 in_file: set[str]) -> None:
+    """Store a chunk of a file's claims (``tally.claims`` is the ordinal of its first).
+    A claim whose patient control number the tenant already knows (from another file) is
+    handled by the known claim's status (:func:`_route`); the rest are inserted."""
     if not claims:
         return
+    first = tally.claims
+    tally.claims += len(claims)
     new = {c.payer.payer_id: c.payer.name for c in claims if c.payer.payer_id not in payers}
     if new:
         _add_payers(session, new)
         payers.update(new)
-    rows = [{
-        "tenant_id": tenant, "batch_id": batch, "file_id": file_id, "ordinal": first + n,
-        "payer_id": c.payer.payer_id, "claim_type": c.claim_type.value,
-        "patient_control_number": c.patient_control_number,
-        "frequency_code": c.frequency_code, "billing_npi": c.billing_provider.npi[:10],
-        "service_date": c.service_date, "total_charge": c.total_charge,
-        "status": Status.RECEIVED.value,
-        "payer_responsibility": c.subscriber.payer_responsibility[:1],
-        "next_payer_id": next_payer_id(c),
-    } for n, c in enumerate(claims)]
+    known = known_claims(session, tenant,
+                         {c.patient_control_number for c in claims} - in_file)
+    inserts: list[tuple[int, Claim]] = []
+    corrections: list[tuple[ClaimRow, Claim]] = []
+    for n, claim in enumerate(claims):
+        pcn = claim.patient_control_number
+        row = None if pcn in in_file else known_claim(known.get(pcn, ()),
+                                                      claim.payer.payer_id)
+        in_file.add(pcn)
+        route = _route(row, claim)
+        if route == CORRECTION and row is not None:
+            corrections.append((row, claim))
+        elif (route == REPLACEMENT and row is not None
+              and _replace(session, store, row, claim, batch, file_id)):
+            tally.replacements += 1
+        else:
+            inserts.append((first + n, claim))
+    _insert_claims(session, tenant, batch, file_id, inserts)
+    try:
+        correct_from_file(session, store, corrections, batch, file_id)
+    except (CorrectionError, IntegrityError):
+        # (not chained: an IntegrityError's message quotes the claims' content)
+        raise KnownClaimMoved(f"a claim of file {file_id} corrects a known claim someone"
+                              " changed meanwhile") from None
+    tally.corrections += len(corrections)
+
+
+CORRECTION = "correction"
+REPLACEMENT = "replacement"
+NEW = "new"
+
+
+def _route(known: ClaimRow | None, claim: Claim) -> str:
+    """What a file's claim is, given the tenant's known claim of its patient control
+    number: the next version of a refused claim (CORRECTABLE), a replacement (7) or void
+    (8) of an adjudicated or reversed one (RESUBMITTABLE), else a claim of its own (a
+    fresh claim after a void; or one that scrub rejects with DUP-PCN, the known claim being
+    on its way or adjudicated and this no replacement)."""
+    if known is None:
+        return NEW
+    status = Status(known.status)
+    if status in CORRECTABLE:
+        return CORRECTION
+    if status in RESUBMITTABLE and claim.frequency_code in ("7", "8"):
+        return REPLACEMENT
+    return NEW
+
+
+def known_claims(session: Session, tenant: str, pcns: Collection[str]
+                 ) -> dict[str, list[ClaimRow]]:
+    """The tenant's claims of each patient control number that are not VOIDED, oldest
+    first; one query per 500 numbers (ix_claims_tenant_pcn). :func:`known_claim` picks
+    the one a claim of that number meets."""
+    numbers = sorted(pcns)
+    found: dict[str, list[ClaimRow]] = {}
+    for start in range(0, len(numbers), 500):
+        for row in session.scalars(select(ClaimRow).where(
+                ClaimRow.tenant_id == tenant,
+                ClaimRow.patient_control_number.in_(numbers[start:start + 500]),
+                ClaimRow.status != Status.VOIDED.value).order_by(ClaimRow.id)):
+            found.setdefault(row.patient_control_number, []).append(row)
+    return found
+
+
+def known_claim(candidates: Sequence[ClaimRow], payer_id: str) -> ClaimRow | None:
+    """The known claim of a number, for a claim billing ``payer_id``: the oldest of the
+    number's claims (not VOIDED) billing that payer, else the oldest of all. A number is
+    one claim per payer: the same number to another payer (a provider's secondary claim)
+    is a claim of its own, and a correction may change the payer. A later claim of the
+    number and payer is a duplicate scrub rejected (DUP-PCN) or the fresh claim made after
+    a void."""
+    return next((r for r in candidates if r.payer_id == payer_id),
+                candidates[0] if candidates else None)
+
+
+def _replace(session: Session, store: ObjectStore, row: ClaimRow, claim: Claim, batch: str,
+             file_id: int) -> bool:
+    """A replacement or void of an adjudicated claim, as its next version
+    (``revcycle.pipeline.resubmit``, in the file's transaction). Refused (its reason
+    logged: ids and statuses, no values), the file's claim is stored as its own row, which
+    scrub rejects with DUP-PCN. The known claim changed meanwhile (resubmit rolled the
+    transaction back, or its version number is taken) raises ``KnownClaimMoved``."""
+    from revcycle.pipeline import resubmit
+
+    try:
+        resubmit.from_provider_file(session, store, row, claim, batch, file_id)
+    except resubmit.ResubmitError as exc:
+        if not session.in_transaction():  # rolled back: the file's rows are gone too
+            raise KnownClaimMoved(f"a claim of file {file_id} replaces or voids claim"
+                                  f" {row.id}, which someone changed meanwhile") from None
+        log.warning("ingest: a claim of file %s was not taken as a replacement or void of"
+                    " claim %s: %s", file_id, row.id, exc)
+        return False
+    except IntegrityError:
+        raise KnownClaimMoved(f"a claim of file {file_id} replaces or voids claim {row.id},"
+                              " which someone changed meanwhile") from None
+    return True
+
+
+def _insert_claims(session: Session, tenant: str, batch: str, file_id: int,
+                   claims: list[tuple[int, Claim]]) -> None:
+    """Insert claims of a file (each with its ordinal), their lines and events."""
+    if not claims:
+        return
+    rows = [{"tenant_id": tenant, "batch_id": batch, "file_id": file_id, "ordinal": ordinal,
+             "status": Status.RECEIVED.value, **claim_columns(c)} for ordinal, c in claims]
     ids = list(session.scalars(insert(ClaimRow).returning(ClaimRow.id,
                                                           sort_by_parameter_order=True), rows))
-    session.execute(insert(ServiceLine), [{
-        "claim_id": claim_id, "line_number": number, "procedure_code": line.procedure_code,
-        "revenue_code": line.revenue_code, "modifiers": " ".join(line.modifiers),
-        "charge": line.charge, "units": line.units, "service_date": line.service_date,
-        "line_control_number": line.line_control_number,
-    } for claim_id, claim in zip(ids, claims, strict=True)
-        for number, line in enumerate(claim.service_lines, 1)])
+    lines = [line for claim_id, (_, claim) in zip(ids, claims, strict=True)
+             for line in line_rows(claim_id, claim)]
+    if lines:
+        session.execute(insert(ServiceLine), lines)
     session.execute(insert(ClaimEvent), [
         {"claim_id": i, "from_status": None, "to_status": Status.RECEIVED.value,
          "stage": STAGE} for i in ids])

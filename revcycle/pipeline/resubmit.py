@@ -47,7 +47,9 @@ from revcycle.pipeline.versions import (
     _payer_row,
     _record_all,
     _who,
+    claim_columns,
     current_claims,
+    line_rows,
 )
 from revcycle.status import RESUBMITTABLE, Status
 from revcycle.storage import ObjectStore
@@ -166,10 +168,7 @@ def _write(session: Session, row: ClaimRow, current: Claim, new: Claim, source: 
                             " status); nothing was changed, try again")
     _payer_row(session, new.payer.payer_id, new.payer.name)
     session.execute(update(ClaimRow).where(ClaimRow.id == row.id).values(
-        batch_id=batch, submission_id=None, duplicate_key="",
-        payer_id=new.payer.payer_id, claim_type=new.claim_type.value,
-        frequency_code=new.frequency_code, billing_npi=new.billing_provider.npi[:10],
-        service_date=new.service_date, total_charge=new.total_charge)
+        batch_id=batch, submission_id=None, duplicate_key="", **claim_columns(new))
         .execution_options(synchronize_session=False))
     _refresh_lines(session, row.id, new)
     return version
@@ -181,17 +180,12 @@ def _refresh_lines(session: Session, claim_id: int, claim: Claim) -> None:
     dropped unless something was paid on it."""
     existing = {line.line_number: line for line in session.scalars(
         select(ServiceLine).where(ServiceLine.claim_id == claim_id))}
-    for number, line in enumerate(claim.service_lines, 1):
-        values = {"procedure_code": line.procedure_code, "revenue_code": line.revenue_code,
-                  "modifiers": " ".join(line.modifiers), "charge": line.charge,
-                  "units": line.units, "service_date": line.service_date,
-                  "line_control_number": line.line_control_number}
-        if number in existing:
+    for values in line_rows(claim_id, claim):
+        if values["line_number"] in existing:
             session.execute(update(ServiceLine).where(
-                ServiceLine.id == existing.pop(number).id).values(**values))
+                ServiceLine.id == existing.pop(values["line_number"]).id).values(**values))
         else:
-            session.execute(insert(ServiceLine).values(claim_id=claim_id,
-                                                       line_number=number, **values))
+            session.execute(insert(ServiceLine).values(**values))
     gone = [line.id for line in existing.values() if not line.paid]
     if gone:
         session.execute(delete(ServiceLine).where(ServiceLine.id.in_(gone)))

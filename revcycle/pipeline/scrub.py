@@ -10,6 +10,15 @@ only as them: a claim whose billing provider NPI (2010AA NM109, as corrected) is
 but not one of the tenant's is rejected with TENANT-01 (a file dropped in the wrong
 tenant's landing zone, or a provider not registered yet). A tenant with none registered is
 not checked; an NPI with a wrong check digit is NPI-01's to report.
+
+A patient control number is one claim's per payer (DUP-PCN): a claim is rejected when the
+tenant's known claim of its number (:func:`revcycle.pipeline.ingest.known_claim`: the
+oldest not VOIDED billing its payer) is another, of another file, whatever its status.
+Ingest made such a claim a row of its own only because the known claim was on its way or
+adjudicated (a refused one is corrected by it, an adjudicated one replaced by a 7 or 8):
+sent, the payer would hold two claims under one number and its remittances could not be
+told apart. An exact resend is DUP-01's to report (it alone is). Two claims of one number
+in one file are not compared; the same number to another payer is another claim.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from revcycle.db.models import Batch, Edit
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.claim import Claim
 from revcycle.pipeline.batches import claims_in, move
+from revcycle.pipeline.ingest import known_claim, known_claims
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.tenants import registered_npis
 from revcycle.pipeline.versions import current_claims
@@ -43,6 +53,7 @@ UNCONFIGURED_PAYER = {"rule_id": "PAYER-01", "severity": "ERROR", "field": "2010
                                  " to send it by"}
 WAITING_FOR_PAYER = {"rule_id": "PAYER-02", "severity": "ERROR", "field": "2010BB NM109"}
 FOREIGN_PROVIDER = {"rule_id": "TENANT-01", "severity": "ERROR", "field": "2010AA NM109"}
+TAKEN_PCN = {"rule_id": "DUP-PCN", "severity": "ERROR", "field": "2300 CLM01"}
 
 
 def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet],
@@ -77,6 +88,7 @@ def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet
                            character_policies=character_policies or {})
         outcome = scrub([claim for _, claim in loaded], ctx)
         foreign = _foreign_providers(session, batch.tenant_id, loaded)
+        taken = _taken_numbers(session, batch.tenant_id, rows)
         edits: list[dict[str, Any]] = []
         ready: list[int] = []
         rejected: list[int] = []
@@ -94,9 +106,14 @@ def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet
             if row.id in foreign:
                 edits.append({"claim_id": row.id, "stage": STAGE, "message": foreign[row.id],
                               **FOREIGN_PROVIDER})
+            if row.id in taken and any(f.rule_id == "DUP-01" for f in outcome[index]):
+                del taken[row.id]  # a resend: the duplicate rule says so
+            if row.id in taken:
+                edits.append({"claim_id": row.id, "stage": STAGE, "message": taken[row.id],
+                              **TAKEN_PCN})
             if row.payer_id not in payer_rules:
                 edits.append({"claim_id": row.id, "stage": STAGE, **UNCONFIGURED_PAYER})
-            if (row.payer_id not in payer_rules or row.id in foreign
+            if (row.payer_id not in payer_rules or row.id in foreign or row.id in taken
                     or outcome.blocked(index)):
                 rejected.append(row.id)
             else:
@@ -120,6 +137,9 @@ def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet
         result["edits"] = dict(outcome.rule_counts())
         if foreign:
             result["edits"][FOREIGN_PROVIDER["rule_id"]] = len(foreign)
+        taken_edits = sum(1 for e in edits if e["rule_id"] == TAKEN_PCN["rule_id"])
+        if taken_edits:
+            result["edits"][TAKEN_PCN["rule_id"]] = taken_edits
         result["not_run"] = sorted(ctx.not_run)
         session.commit()
     return result
@@ -138,6 +158,23 @@ def _foreign_providers(session: Session, tenant: str,
         if billing not in mine and npi.is_valid(billing):
             found[row.id] = (f"the billing provider NPI {billing} is not a registered billing"
                              f" provider of tenant {tenant} (revcycle tenants show {tenant})")
+    return found
+
+
+def _taken_numbers(session: Session, tenant: str, rows: Sequence[ClaimRow]
+                   ) -> dict[int, str]:
+    """Claim id -> DUP-PCN message, for each claim whose patient control number and payer
+    the tenant's known claim (the oldest not VOIDED) of another file holds: the message
+    names that claim's id and status, never the number."""
+    known = known_claims(session, tenant, {r.patient_control_number for r in rows})
+    found = {}
+    for row in rows:
+        owner = known_claim(known.get(row.patient_control_number, ()), row.payer_id)
+        if owner is not None and owner.id != row.id and owner.file_id != row.file_id:
+            found[row.id] = (f"the patient control number is claim {owner.id}'s"
+                             f" ({owner.status}): the payer would get two claims under one"
+                             " number; a refused claim is corrected by sending it again, an"
+                             " adjudicated one by a replacement (frequency 7) or void (8)")
     return found
 
 

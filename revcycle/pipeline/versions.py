@@ -1,7 +1,9 @@
 """Claim versions: a biller's corrections and re-checks, and each claim's current content.
 
-A claim's content is its provider's raw file until someone changes it. The first
-correction or re-check writes version 1 (the claim as read from the file, kept whole, so
+A claim's content is its provider's raw file until someone changes it: a biller
+(:func:`correct`), a re-check, or the provider itself, sending a refused claim again under
+its patient control number in a later file (:func:`correct_from_file`, called by ingest).
+The first correction or re-check writes version 1 (the claim as read from the file, kept whole, so
 the history is complete in the database and a diff is always against a stored version)
 and then version 2; every later one adds the next. A claim never corrected has no row: the
 raw file is its only version, and the 99 % of claims that go through untouched cost no
@@ -148,8 +150,11 @@ def correct(session: Session, store: ObjectStore, claim_id: int, changes: Mappin
     try:
         version = _record(session, row, old, corrected, BILLER, by, found, batch)
         _reenter(session, [row], batch, BILLER)
-        _refresh_columns(session, row, corrected)
+        refresh_columns(session, [(row, corrected)])
         session.commit()
+    except CorrectionError:
+        session.rollback()
+        raise
     except IntegrityError:
         # Two corrections of one claim at once: the second's version number is taken.
         # (SQLAlchemy's own message quotes the parameters: the claim's content.)
@@ -192,12 +197,41 @@ def recheck(session: Session, store: ObjectStore, tenant: str | None, status: St
                                  batch, RECHECK)
                 result["rechecked"] += len(moved)
             session.commit()
+        except CorrectionError:
+            session.rollback()
+            raise
         except IntegrityError:
             session.rollback()  # not shown: its message quotes the claims' content
             raise CorrectionError(f"claims were changed by someone else meanwhile;"
                                   f" {result['rechecked']} re-checked before that, run"
                                   " the re-check again for the rest") from None
     return result
+
+
+def correct_from_file(session: Session, store: ObjectStore,
+                      items: Sequence[tuple[ClaimRow, Claim]], batch: str, file_id: int
+                      ) -> dict[int, int]:
+    """A provider's corrected file: each (known claim in CORRECTABLE, the file's claim of
+    its patient control number) becomes the known claim's next version (source
+    ``provider-file``, by ``provider file <file id>``, with the diff against its current
+    version; an identical resend is a version with an empty diff: the provider says "try
+    again"), and the claim goes back to RECEIVED into ``batch`` with its columns and
+    service lines as the file has them. In the caller's transaction (ingest: the file's),
+    never committed here; returns each claim's new version number. A claim moved by
+    someone else meanwhile raises ``CorrectionError`` (the caller rolls back)."""
+    if not items:
+        return {}
+    by = f"provider file {file_id}"
+    rows = [row for row, _ in items]
+    current = dict((row.id, claim) for row, claim in current_claims(session, store, rows))
+    records = []
+    for row, claim in items:
+        old = claim_to_json(current[row.id])
+        records.append((row, old, claim, diff(old, claim_to_json(claim)), batch))
+    numbers = _record_all(session, records, PROVIDER_FILE, by)
+    _reenter(session, rows, batch, PROVIDER_FILE)
+    refresh_columns(session, items)
+    return numbers
 
 
 def waiting_from_earlier_days(batch: Batch) -> Select[tuple[int]]:
@@ -300,13 +334,13 @@ def _record_all(session: Session,
 def _reenter(session: Session, rows: Sequence[ClaimRow], batch: str, stage: str
              ) -> list[int]:
     """Move the claims back to RECEIVED (each from its status) into ``batch``, out of any
-    submission, their duplicate key cleared (scrub sets it again)."""
+    submission, their duplicate key cleared (scrub sets it again). A claim moved by
+    someone else meanwhile raises ``CorrectionError``; the caller rolls back."""
     moved: list[int] = []
     for status in CORRECTABLE:
         ids = [r.id for r in rows if r.status == status.value]
         moved += move(session, ids, status, Status.RECEIVED, stage)
     if len(moved) != len(rows):
-        session.rollback()
         raise CorrectionError("a claim was changed by someone else meanwhile (its status);"
                               " nothing was changed, try again")
     if moved:
@@ -316,25 +350,42 @@ def _reenter(session: Session, rows: Sequence[ClaimRow], batch: str, stage: str
     return moved
 
 
-def _refresh_columns(session: Session, row: ClaimRow, claim: Claim) -> None:
-    """The columns stages query and report on, and the service line rows, as corrected."""
-    _payer_row(session, claim.payer.payer_id, claim.payer.name)
-    session.execute(update(ClaimRow).where(ClaimRow.id == row.id).values(
-        payer_id=claim.payer.payer_id, claim_type=claim.claim_type.value,
-        patient_control_number=claim.patient_control_number,
-        frequency_code=claim.frequency_code, billing_npi=claim.billing_provider.npi[:10],
-        service_date=claim.service_date, total_charge=claim.total_charge,
-        payer_responsibility=claim.subscriber.payer_responsibility[:1],
-        next_payer_id=next_payer_id(claim))
-        .execution_options(synchronize_session=False))
-    session.execute(delete(ServiceLine).where(ServiceLine.claim_id == row.id))
-    if claim.service_lines:
-        session.execute(insert(ServiceLine), [{
-            "claim_id": row.id, "line_number": number, "procedure_code": line.procedure_code,
-            "revenue_code": line.revenue_code, "modifiers": " ".join(line.modifiers),
-            "charge": line.charge, "units": line.units, "service_date": line.service_date,
-            "line_control_number": line.line_control_number,
-        } for number, line in enumerate(claim.service_lines, 1)])
+def claim_columns(claim: Claim) -> dict[str, Any]:
+    """The columns of a claim's row that come from its content (what stages query and
+    report on): ingest writes them, a new version refreshes them."""
+    return {"payer_id": claim.payer.payer_id, "claim_type": claim.claim_type.value,
+            "patient_control_number": claim.patient_control_number,
+            "frequency_code": claim.frequency_code,
+            "billing_npi": claim.billing_provider.npi[:10],
+            "service_date": claim.service_date, "total_charge": claim.total_charge,
+            "payer_responsibility": claim.subscriber.payer_responsibility[:1],
+            "next_payer_id": next_payer_id(claim)}
+
+
+def line_rows(claim_id: int, claim: Claim) -> list[dict[str, Any]]:
+    """The service line rows of a claim's content."""
+    return [{"claim_id": claim_id, "line_number": number,
+             "procedure_code": line.procedure_code, "revenue_code": line.revenue_code,
+             "modifiers": " ".join(line.modifiers), "charge": line.charge,
+             "units": line.units, "service_date": line.service_date,
+             "line_control_number": line.line_control_number}
+            for number, line in enumerate(claim.service_lines, 1)]
+
+
+def refresh_columns(session: Session, items: Sequence[tuple[ClaimRow, Claim]]) -> None:
+    """The columns stages query and report on, and the service line rows, as each
+    (row, claim) now is: one update, one delete and one insert per 500 claims."""
+    for payer_id, name in {c.payer.payer_id: c.payer.name for _, c in items}.items():
+        _payer_row(session, payer_id, name)
+    for start in range(0, len(items), 500):
+        chunk = items[start:start + 500]
+        session.execute(update(ClaimRow), [{"id": row.id, **claim_columns(claim)}
+                                           for row, claim in chunk])
+        session.execute(delete(ServiceLine).where(
+            ServiceLine.claim_id.in_([row.id for row, _ in chunk])))
+        lines = [line for row, claim in chunk for line in line_rows(row.id, claim)]
+        if lines:
+            session.execute(insert(ServiceLine), lines)
 
 
 def _payer_row(session: Session, payer_id: str, name: str) -> None:

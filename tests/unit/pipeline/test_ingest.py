@@ -57,7 +57,8 @@ def test_a_landed_file_goes_to_raw_and_its_claims_are_received(res: Resources) -
     result = ingest(res, TENANT, DAY)
 
     assert result == {"batch": BATCH, "files": 2, "duplicates": 0, "quarantined": 0,
-                      "claims": 30, "skipped": 0}
+                      "claims": 30, "skipped": 0, "deferred": 0, "corrections": 0,
+                      "replacements": 0}
     assert landing(res, TENANT) == []
     files = _files(res)
     assert {f.source_key for f in files} == set(dropped)
