@@ -160,6 +160,11 @@ def demo(
     _finish(ok, summary, as_json, headline)
 
 
+# ``demo --days``: the share of patients with a second coverage, so the month bills
+# secondary payers after the primary's 835 (revcycle.pipeline.cob).
+COB_RATE = 0.1
+
+
 def _demo_days(days: int, settle_weeks: int, start: date, claims: int, seed: int,
                tenants: tuple[str, ...], payers: int | list[Any], as_json: bool) -> None:
     """``demo --days``: see ``flows.demo_days``."""
@@ -181,7 +186,7 @@ def _demo_days(days: int, settle_weeks: int, start: date, claims: int, seed: int
         # A seed per day and tenant (tenants add 0-8 to it): new patients every day.
         return drop_business_day(res.store, claims=claims, seed=seed + 10 * number,
                                  tenants=tenants, payers=payers, business_date=day,
-                                 sessions=res.sessions).claims
+                                 sessions=res.sessions, cob_rate=COB_RATE).claims
 
     def figures(day: date) -> dict[str, Any]:
         with res.sessions() as session:

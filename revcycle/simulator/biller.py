@@ -66,6 +66,7 @@ class SimulatedBiller:
     counts: Counter[str] = field(default_factory=Counter)
     corrections: Counter[int] = field(default_factory=Counter)
     denials: dict[int, _Denial] = field(default_factory=dict)
+    left: set[int] = field(default_factory=set)  # refused claims only the provider can fix
 
     def work(self, day: date) -> dict[str, int]:
         """Work the refused and denied claims, corrections into ``day``'s batch."""
@@ -95,7 +96,7 @@ class SimulatedBiller:
                 changes["total_charge"] = str(sum((line.charge for line in
                                                    claim.service_lines), ZERO))
             if not changes:
-                self.counts["left for the provider"] += 1
+                self.left.add(row.id)
                 continue
             try:
                 correct(session, self.store, row.id, changes, BY, day)
@@ -180,7 +181,8 @@ class SimulatedBiller:
             "denied_recovered_share": _rate(recovered, denied),
             "denied_written_off": str(written_off),
             "denied_in_work": str(max(ZERO, denied - recovered - written_off)),
-            "work": dict(sorted(self.counts.items())),
+            "work": dict(sorted({**self.counts, "left for the provider": len(
+                self.left - taken)}.items())),
         }
 
 

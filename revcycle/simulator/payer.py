@@ -899,6 +899,9 @@ class PayerSimulator:
         """
         behaviour = self.behaviour
         key = claim.patient_control_number
+        # A replacement (7) is decided afresh: its denial draws are its own.
+        decision = (f"{key}|{claim.original_claim_reference}"
+                    if claim.frequency_code in RESUBMISSIONS else key)
         lines = claim.service_lines
         first, end = _claim_dates(claim)
         cob = bool(claim.other_payers) and claim.subscriber.payer_responsibility in ("S", "T")
@@ -910,13 +913,13 @@ class PayerSimulator:
             denial = TIMELY_FILING
         elif cob and not any(o.paid_amount is not None for o in claim.other_payers):
             denial = COB_MISSING
-        elif self._draw("denial", key) < behaviour.denial_rate:
-            denial = self._pick(behaviour.denials, "denial-reason", key)
+        elif self._draw("denial", decision) < behaviour.denial_rate:
+            denial = self._pick(behaviour.denials, "denial-reason", decision)
         cut_line, cut = -1, denial
-        if denial is None and len(lines) > 1 and self._draw("partial", key) < (
+        if denial is None and len(lines) > 1 and self._draw("partial", decision) < (
                 behaviour.partial_rate):
-            cut_line = 1 + self._number("partial-line", key, 6) % (len(lines) - 1)
-            cut = self._pick(behaviour.line_denials, "partial-reason", key)
+            cut_line = 1 + self._number("partial-line", decision, 6) % (len(lines) - 1)
+            cut = self._pick(behaviour.line_denials, "partial-reason", decision)
         plan = behaviour.plans.get(claim.subscriber.claim_filing_indicator,
                                    behaviour.default_plan)
         share = _PatientShare(plan, self._deductible(plan, key),

@@ -400,3 +400,28 @@ def test_a_claim_sent_again_is_not_made_to_wait_twice() -> None:
     world.world.advance(START + timedelta(days=21))
     assert world.world.rejected() == set()
     assert claim.patient_control_number in _by_pcn(world.payments(A))
+
+
+def test_a_replacement_of_a_denied_claim_is_decided_afresh() -> None:
+    """The payer's second look draws its decision again: some claims denied the first time
+    are paid when replaced (the same content, decided again), never all the same way."""
+    world = World(A)
+    world.world = PayerWorld(
+        [WorldPayer(A.payer_id, A.name, seed=5, api=world.servers[A.payer_id],
+                    payment_weekday=0, behaviour=dataclasses.replace(QUIET, denial_rate=0.5),
+                    two_step_rate=0.0, take_back_rate=0.0, pend_rate=0.0,
+                    resubmissions=True)], START)
+    originals = [dataclasses.replace(c, other_payers=[]) for c in _claims(16)]
+    world.send(A, originals, START)
+    world.world.advance(START + timedelta(days=7))
+    first = {c.patient_control_number: c for c in world.payments(A)}
+    denied = [c for c in originals if first[c.patient_control_number].is_denial]
+    assert 2 <= len(denied) < len(originals)
+    world.send(A, [replacement_claim(c, first[c.patient_control_number]
+                                     .payer_claim_control_number) for c in denied],
+               START + timedelta(days=8))
+    world.world.advance(START + timedelta(days=21))
+    again = {pcn: clps[-1] for pcn, clps in _by_pcn(world.payments(A)).items()}
+    paid_now = [c for c in denied if not again[c.patient_control_number].is_denial]
+    assert paid_now  # the same denial every time would leave none paid
+    assert all(again[c.patient_control_number].frequency_code == "7" for c in denied)
