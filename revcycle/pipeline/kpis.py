@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from revcycle.codesets.carc import describe_carc
 from revcycle.db.models import Adjustment, LedgerEntry, Money, Payment
 from revcycle.db.models import Claim as ClaimRow
-from revcycle.pipeline.post import NOT_DENIALS, PRIOR_PAYER_PAID
+from revcycle.pipeline.outcomes import NOT_DENIALS, PRIOR_PAYER_PAID
 from revcycle.status import ADJUDICATED, Status
 
 ZERO = Decimal("0.00")

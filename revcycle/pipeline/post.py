@@ -70,8 +70,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from revcycle.codesets.carc import describe_carc, describe_rarc
-from revcycle.codesets.carc_classes import AdjustmentClass
 from revcycle.crashpoints import crash_point
 from revcycle.db.bulk import insert_rows, insert_rows_with_ids, update_rows
 from revcycle.db.models import (
@@ -104,7 +102,6 @@ from revcycle.pipeline.accounts import (
     CONTRACTUAL,
     PATIENT_AR,
     account_for,
-    adjustment_class,
 )
 from revcycle.pipeline.batches import batch_of
 from revcycle.pipeline.charges import VOID, void_charges
@@ -132,6 +129,13 @@ from revcycle.pipeline.matching import (
     match_lines,
     takes_reversal,
 )
+from revcycle.pipeline.outcomes import (
+    STAGE,
+    combined,
+    denial_edits,
+    outcome,
+    unmatched_line_edit,
+)
 from revcycle.pipeline.plb import book_provider_adjustments
 from revcycle.pipeline.resources import Resources
 from revcycle.status import ADJUDICATED, Status, check_transition
@@ -139,7 +143,6 @@ from revcycle.storage import ObjectStore
 from revcycle.x12.envelope import X12Document
 from revcycle.x12.remit835 import parse_835
 
-STAGE = "post"
 ZERO = Decimal(0)
 # Cash received that no claim has taken yet (a posting exception), until a biller applies it.
 UNAPPLIED = "UNAPPLIED_CASH"
@@ -332,7 +335,7 @@ class Posting:
             number = line.line_number if line else None
             numbered.append((number, service))
             adjustments += [(number, a) for a in service.adjustments]
-        self.edits += [_unmatched_line_edit(claim.id) for _ in range(matched.unmatched)]
+        self.edits += [unmatched_line_edit(claim.id) for _ in range(matched.unmatched)]
         payment_index = len(self.payments) - 1
         self.adjustments += [(payment_index, {
             "line_number": number, "group_code": a.group_code,
@@ -357,9 +360,9 @@ class Posting:
         claim.adjusted += sum((v for k, v in totals.items() if k in ADJUSTED), ZERO)
         if payment.payer_claim_control_number:
             claim.payer_claim_control_number = payment.payer_claim_control_number
-        current, target = Status(claim.status), _outcome(payment, adjustments)
+        current, target = Status(claim.status), outcome(payment, adjustments)
         if part is not None:
-            target = _combined(current, target)
+            target = combined(current, target)
         self._record_part(claim, payment, matched, further=part is not None)
         if part is None or target is not current:  # a further part may leave it as it was
             check_transition(current, target)
@@ -368,7 +371,7 @@ class Posting:
                                 "to_status": target.value, "stage": STAGE})
         if target is Status.REVERSED and claim.frequency_code == VOID:
             self._void(claim)
-        self.edits += _denial_edits(claim.id, target, payment, numbered)
+        self.edits += denial_edits(claim.id, target, payment, numbered)
         self.edits += status_code_edits(claim.id, payment, claim.payer_responsibility)
         self.outcome["claims_posted"] += 1
         if target is Status.REVERSED:
@@ -491,114 +494,3 @@ def _add_part(parts: Parts, payment: ClaimPayment, matched: LineMatch) -> None:
     parts.lines |= lines
     # Without line detail the payment adjudicated the whole claim.
     parts.whole = parts.whole or not lines
-
-
-def _unmatched_line_edit(claim_id: int) -> dict[str, Any]:
-    """A warning for an SVC that matches none of the claim's lines: its money is booked to
-    the claim, not to a line, and a biller should see why (no claim value in the text)."""
-    return {"claim_id": claim_id, "line_number": None, "stage": STAGE, "rule_id": "POST-SVC",
-            "severity": "WARNING", "field": "835 SVC",
-            "message": "A service line the payer paid matches none of this claim's lines"
-                       " (no line control number, REF*6R, and no line with its code,"
-                       " modifiers, date and charge): its amounts are booked to the claim."}
-
-
-def _combined(current: Status, part: Status) -> Status:
-    """The status of a claim the payer split, once one more part is posted: paid when
-    every part was paid, denied when every part was denied, partly paid otherwise."""
-    return current if part is current else Status.PARTIALLY_PAID
-
-
-# Reporting's (kpis) split of the written-off dollars: the contractual write-off, and on a
-# secondary payer's remittance what the primary already paid. Posting itself goes by
-# :func:`revcycle.codesets.carc_classes.classify`.
-PRIOR_PAYER_PAID = ("OA", "23")
-NOT_DENIALS = frozenset({("CO", "45"), PRIOR_PAYER_PAID})
-
-
-def _is_denial_reason(adjustment: CasAdjustment) -> bool:
-    """A reason not to pay (the denial class: not a write-off under the contract, not the
-    patient's share, not what another payer accounted for)."""
-    return adjustment_class(adjustment.group_code,
-                            adjustment.reason_code) is AdjustmentClass.DENIAL
-
-
-# MOA03-07 and MIA05, MIA20-23: the claim-level remark codes (RARC).
-_CLAIM_REMARKS = {"MOA": (3, 4, 5, 6, 7), "MIA": (5, 20, 21, 22, 23)}
-
-
-def _claim_remarks(payment: ClaimPayment) -> tuple[str, ...]:
-    return tuple(segment[k] for segment in payment.other_segments
-                 for k in _CLAIM_REMARKS.get(segment[0], ())
-                 if k < len(segment) and segment[k])
-
-
-def _denial_message(adjustment: CasAdjustment, remarks: tuple[str, ...]) -> str:
-    code = f"{adjustment.group_code}-{adjustment.reason_code}"
-    reason = describe_carc(adjustment.reason_code) or (
-        f"Reason code {adjustment.reason_code} (not in our list: see the X12 CARC list).")
-    text = f"Denied by the payer ({code}): {reason}"
-    if remarks:
-        text += " Remarks: " + " ".join(
-            f"{r}: {describe_rarc(r) or 'not in our list (see the RARC list).'}"
-            for r in remarks)
-    return text
-
-
-def _denial_edits(claim_id: int, target: Status, payment: ClaimPayment,
-                  services: list[tuple[int | None, ServicePayment]]) -> list[dict[str, Any]]:
-    """The denial reasons as edits in the work queue: every reason of a DENIED claim, and
-    of a PARTIALLY_PAID one its claim-level denials (CAS on the CLP) and the reasons of
-    each line its payer paid nothing on."""
-    if target not in (Status.DENIED, Status.PARTIALLY_PAID):
-        return []
-    edits: list[dict[str, Any]] = []
-    seen: set[tuple[int | None, str, str]] = set()
-
-    def add(number: int | None, adjustment: CasAdjustment, remarks: tuple[str, ...],
-            field: str) -> None:
-        key = (number, adjustment.group_code, adjustment.reason_code)
-        if key in seen:
-            return
-        seen.add(key)
-        edits.append({"claim_id": claim_id, "line_number": number, "stage": STAGE,
-                      "rule_id": f"CARC-{adjustment.group_code}-{adjustment.reason_code}",
-                      "severity": "ERROR", "message": _denial_message(adjustment, remarks),
-                      "field": field})
-
-    if target is Status.DENIED:
-        reasons = [a for a in payment.adjustments if _is_denial_reason(a)]
-        for adjustment in reasons or payment.adjustments:
-            add(None, adjustment, _claim_remarks(payment), "835 CAS")
-    else:
-        for adjustment in filter(_is_denial_reason, payment.adjustments):
-            add(None, adjustment, _claim_remarks(payment), "835 CAS")
-    for number, service in services:
-        if target is Status.PARTIALLY_PAID and service.paid != ZERO:
-            continue
-        reasons = [a for a in service.adjustments if _is_denial_reason(a)]
-        if target is Status.PARTIALLY_PAID and not reasons:
-            continue  # the patient's to pay, not denied
-        for adjustment in reasons or service.adjustments:
-            add(number, adjustment, service.remark_codes,
-                "835 LQ" if service.remark_codes else "835 CAS")
-    return edits
-
-
-def _outcome(payment: ClaimPayment, adjustments: list) -> Status:
-    """Denied, paid or partly paid, from the adjustments' classes: contractual and patient
-    amounts do not make a claim partly paid (CO-253 sequestration on a normal payment is
-    PAID), denied amounts do. Zero paid is not always a denial: a claim that went to the
-    deductible was adjudicated and is the patient's to pay, and on a secondary claim what
-    the primary paid (OA-23, informational) settles its part: paid in full by the primary,
-    the claim is settled; with a line denied besides, it is partly paid."""
-    if payment.is_reversal:
-        return Status.REVERSED
-    classes = [(adjustment_class(a.group_code, a.reason_code), a.amount)
-               for _, a in adjustments]
-    patient = sum((v for c, v in classes if c is AdjustmentClass.PATIENT), ZERO)
-    prior = sum((v for c, v in classes if c is AdjustmentClass.INFORMATIONAL), ZERO)
-    denied_part = any(c is AdjustmentClass.DENIAL and v for c, v in classes)
-    if payment.is_denial or (denied_part and payment.paid == patient == prior == ZERO):
-        return Status.DENIED
-    return Status.PARTIALLY_PAID if denied_part else Status.PAID
