@@ -207,6 +207,31 @@ def test_recheck_moves_the_claims_with_the_edit_back_unchanged(res: Resources) -
             recheck(session, res.store, None, Status.PAID, "ops", LATER)
 
 
+def test_a_claim_rejected_for_a_missing_payer_module_passes_once_it_is_added(
+        res: Resources) -> None:
+    """The new user's case: rejected at scrub (PAYER-01, no module for its payer), the module
+    added, `claims recheck` sends it back and scrub takes it, unchanged."""
+    f = factory(TENANT, seed=6, payers=["SIMA1"])
+    drop_claims(res, TENANT, f.claims(3, ClaimType.PROFESSIONAL), f.submitter)
+    batch = ingest(res, TENANT, DAY)["batch"]
+    with res.sessions() as session:
+        ids = [r.id for r in claims_in(session, batch, Status.RECEIVED)]
+        move(session, ids, Status.RECEIVED, Status.VALIDATED, "test")
+        session.commit()
+    without_sima1 = {p: r for p, r in EVERY_PAYER.items() if p != "SIMA1"}
+    assert scrub_batch(res, batch, without_sima1)["rejected"] == 3
+    # Running scrub again changes nothing: the claims are REJECTED, not waiting.
+    assert scrub_batch(res, batch, EVERY_PAYER)["claims"] == 0
+    with res.sessions() as session:  # the SIMA1 module is added; a biller re-checks
+        assert recheck(session, res.store, TENANT, Status.REJECTED, "ops", DAY,
+                       edit="PAYER-01") == {"found": 3, "rechecked": 3}
+        move(session, ids, Status.RECEIVED, Status.VALIDATED, "test")
+        session.commit()
+    assert scrub_batch(res, batch, EVERY_PAYER)["rejected"] == 0
+    with res.sessions() as session:
+        assert {session.get_one(ClaimRow, i).status for i in ids} == {"READY"}
+
+
 def test_the_837_carries_the_corrected_claim(res: Resources) -> None:
     """Rejected at scrub (its payer has no module), corrected to a configured payer: scrub
     passes it and the 837 the payer receives names the corrected payer and member id."""
