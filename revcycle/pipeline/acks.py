@@ -14,7 +14,7 @@ can act on, saying what its codes mean. A rejection at the information receiver 
 claim under that provider.
 
 A claim the payer rejects was never taken in: its charge comes off the books in the same
-transaction (:func:`revcycle.pipeline.charges.unbook_charges`).
+transaction (:func:`revcycle.pipeline.charges.unbook_rejected`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from revcycle.model.acknowledgment import (
     TransactionSetAck,
 )
 from revcycle.pipeline.batches import batch_of, move
-from revcycle.pipeline.charges import unbook_charges
+from revcycle.pipeline.charges import unbook_rejected
 from revcycle.pipeline.inbound import apply_new_files
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.sending import record_sent
@@ -112,7 +112,7 @@ def _apply_999(session: Session, file_id: int, tenant: str, payer_id: str,
             moved = move(session, sets.get(number, []), Status.SUBMITTED,
                          Status.PAYER_REJECTED, STAGE)
             _set_rejection_edits(session, moved, ack, set_ack)
-            unbook_charges(session, tenant, moved, on)
+            unbook_rejected(session, tenant, moved, on)
     if submission is not None:
         submission.status = "REJECTED" if ack.status == "R" else "ACKNOWLEDGED"
     session.add(Acknowledgment(file_id=file_id, submission_id=submission and submission.id,
@@ -240,7 +240,7 @@ def _apply_277(session: Session, file_id: int, tenant: str, payer_id: str,
     edits = [edit for edit in edits if edit["claim_id"] in moved]
     if edits:
         session.execute(insert(Edit), edits)
-    unbook_charges(session, tenant, rejected, on)
+    unbook_rejected(session, tenant, rejected, on)
     counts["accepted"], counts["rejected"] = len(accepted), len(rejected)
     session.add(Acknowledgment(file_id=file_id, kind="277CA", status="",
                                accepted=len(accepted), rejected=len(rejected)))

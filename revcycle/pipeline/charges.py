@@ -28,8 +28,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from revcycle.db.models import Claim as ClaimRow
-from revcycle.db.models import LedgerEntry, Money
-from revcycle.status import Status
+from revcycle.db.models import LedgerEntry, Money, Payment
 
 ZERO = Decimal(0)
 
@@ -38,8 +37,6 @@ UNBOOKED = "payer rejected"  # the memo of its reversal
 VOIDED = "voided"  # the memo of its reversal when the payer took back a voided claim
 _CHARGE_MEMOS = (CHARGE, UNBOOKED, VOIDED)
 VOID = "8"  # CLM05-3: void or cancel of a prior claim
-# Claims whose charge is off the books: the payer owes nothing on them.
-OFF_THE_BOOKS = frozenset({Status.PAYER_REJECTED, Status.VOIDED})
 
 
 def book_charges(session: Session, tenant: str, claim_ids: Sequence[int], on: date) -> None:
@@ -76,6 +73,28 @@ def unbook_charges(session: Session, tenant: str, claim_ids: Sequence[int],
     return sorted({entry["claim_id"] for entry in entries})
 
 
+def unbook_rejected(session: Session, tenant: str, claim_ids: Sequence[int], on: date
+                    ) -> list[int]:
+    """The payer's front end refused these claims: their charges leave the books, but not
+    that of a replacement or void of a claim the payer had decided (a payment posted on
+    it): that decision stands, with its charge and what was posted."""
+    decided: set[int] = set()
+    for start in range(0, len(claim_ids), 500):
+        decided.update(session.scalars(select(Payment.claim_id).where(
+            Payment.claim_id.in_(list(claim_ids[start:start + 500])),
+            Payment.exception == "").distinct()))
+    return unbook_charges(session, tenant, [c for c in claim_ids if c not in decided], on)
+
+
+def booked_charges(session: Session, tenants: Sequence[str]) -> dict[int, Decimal]:
+    """Each claim's charge on the books now (its charge entries net of their reversals)."""
+    return dict(session.execute(
+        select(LedgerEntry.claim_id, func.sum(LedgerEntry.amount, type_=Money())).where(
+            LedgerEntry.tenant_id.in_(list(tenants)), LedgerEntry.account == "AR",
+            LedgerEntry.memo.in_(_CHARGE_MEMOS), LedgerEntry.claim_id.is_not(None))
+        .group_by(LedgerEntry.claim_id)).all())
+
+
 def void_charges(session: Session, tenant: str, claim_ids: Sequence[int], on: date
                  ) -> list[int]:
     """The payer took back what it decided on voided claims: their charges leave the
@@ -100,12 +119,3 @@ def _entry(tenant: str, claim_id: int, account: str, amount: Decimal, on: date,
            memo: str) -> dict[str, object]:
     return {"tenant_id": tenant, "claim_id": claim_id, "account": account, "amount": amount,
             "entry_date": on, "memo": memo, "created_at": datetime.now()}
-
-
-def expected_ar(status: str, charge: Decimal, paid: Decimal, adjusted: Decimal,
-                patient: Decimal) -> Decimal:
-    """What a claim's A/R should be: nothing once its charge is off the books, else what
-    is billed and not yet paid, adjusted or the patient's."""
-    if status in OFF_THE_BOOKS:
-        return Decimal(0)
-    return charge - paid - adjusted - patient

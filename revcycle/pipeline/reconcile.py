@@ -7,11 +7,13 @@ put in a run report. An empty list means every check passed. The checks:
 - ``trial-balance``: each tenant's ledger sums to zero (every entry has its other side).
 - ``claim-balance``: for every claim on the books, its entries sum to zero and what payers
   still owe on it (every account starting with ``AR``: open, denied in work, the next
-  payer's) is what its row says: charge - paid - adjustments - patient responsibility (0
-  for a claim the payer rejected: its charge is off the books), less what moved to the
-  claim for the next payer (``COB_TRANSFER``). A claim for the next payer books no
-  charge: its basis is what moved in from the prior claim (see
-  :mod:`revcycle.pipeline.cob`), so the patient's share not yet settled is counted once.
+  payer's) is what its row says: its charge on the books - paid - adjustments - patient
+  responsibility, less what moved to the claim for the next payer (``COB_TRANSFER``); and
+  a claim sent and not refused has its total charge on the books (one the payer refused,
+  or a void it took back, has none; a refused replacement of a decided claim keeps the
+  original's). A claim for the next payer books no charge: its basis is what moved in from
+  the prior claim (see :mod:`revcycle.pipeline.cob`), so the patient's share not yet
+  settled is counted once.
 - ``remittance-cash``: each posted remittance moved as much cash as its BPR02 says (a
   debit remittance, BPR03 ``D``, takes money back: stored negative).
 - ``mailbox-routed``: every file collected from a payer is routed whole, or the sets left
@@ -47,10 +49,14 @@ from revcycle.db.models import (
 )
 from revcycle.pipeline.accounts import is_receivable
 from revcycle.pipeline.aging import ar_aging_for
-from revcycle.pipeline.charges import expected_ar
+from revcycle.pipeline.charges import booked_charges
 from revcycle.pipeline.cob import TRANSFER
+from revcycle.status import Status
 
 ZERO = Decimal("0.00")
+# Claims sent and not refused: their charge is on the books (a replacement's once sent).
+CHARGED = frozenset(s.value for s in (Status.SUBMITTED, Status.ACCEPTED, Status.PAID,
+                                      Status.PARTIALLY_PAID, Status.DENIED, Status.REVERSED))
 CHECKS = ("trial-balance", "claim-balance", "remittance-cash", "mailbox-routed",
           "mailbox-applied", "applied-once", "aging")
 
@@ -125,15 +131,21 @@ def _claim_balance(session: Session, tenants: Sequence[str]) -> list[Finding]:
         elif account == TRANSFER:
             moved[claim_id] = moved.get(claim_id, ZERO) + amount
     unbalanced = sum(1 for total in totals.values() if total)
-    disagreeing = sum(
-        1 for claim_id, status, prior, charge, *amounts in session.execute(
+    booked = booked_charges(session, tenants)
+    disagreeing = misbooked = 0
+    for claim_id, status, prior, charge, paid, adjusted, patient in session.execute(
             select(ClaimRow.id, ClaimRow.status, ClaimRow.prior_claim_id,
                    ClaimRow.total_charge, ClaimRow.paid, ClaimRow.adjusted,
                    ClaimRow.patient_responsibility).where(
-                ClaimRow.tenant_id.in_(list(tenants))))
-        if claim_id in totals and ar.get(claim_id, ZERO) != expected_ar(
-            status, ZERO if prior is not None else charge, *amounts)
-        - moved.get(claim_id, ZERO))
+                ClaimRow.tenant_id.in_(list(tenants)))):
+        on_books = booked.get(claim_id, ZERO)
+        if claim_id in totals and ar.get(claim_id, ZERO) != (
+                on_books - paid - adjusted - patient - moved.get(claim_id, ZERO)):
+            disagreeing += 1
+        # Sent and not refused (a claim for the next payer has no charge of its own): what
+        # is on the books is what the claim charges.
+        if prior is None and status in CHARGED and on_books != charge:
+            misbooked += 1
     findings = []
     if unbalanced:
         findings.append(Finding("claim-balance", unbalanced,
@@ -142,6 +154,10 @@ def _claim_balance(session: Session, tenants: Sequence[str]) -> list[Finding]:
         findings.append(Finding("claim-balance", disagreeing,
                                 "claims whose A/R (all AR accounts) differs from charge -"
                                 " paid - adjustments - patient responsibility"))
+    if misbooked:
+        findings.append(Finding("claim-balance", misbooked,
+                                "claims sent whose charge on the books is not their total"
+                                " charge"))
     return findings
 
 

@@ -12,9 +12,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from revcycle.channels.simulator import answer_key
 from revcycle.db import models
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.remittance import ClaimPayment, Remittance
+from revcycle.pipeline.acks import apply_acknowledgments
 from revcycle.pipeline.batches import claims_in, move
 from revcycle.pipeline.post import post_remittances
 from revcycle.pipeline.reconcile import check_books
@@ -23,7 +25,9 @@ from revcycle.pipeline.resubmit import ResubmitError, replace, void
 from revcycle.pipeline.scrub import scrub_batch
 from revcycle.pipeline.submit import submit
 from revcycle.pipeline.versions import CorrectionError, versions_of
+from revcycle.simulator.payer import PayerSimulator
 from revcycle.status import Status
+from revcycle.x12.writer import CounterControlNumbers
 from tests.unit.pipeline.conftest import BOTH_DATABASES, DAY, RecordingChannel, run_cli
 from tests.unit.pipeline.test_acks_post import (
     PAYER,
@@ -68,8 +72,12 @@ def _sent_again(res: Resources, claim_id: int, scrub: bool = True) -> bytes:
         assert scrub_batch(res, batch, EVERY_PAYER)["rejected"] == 0
     channel = RecordingChannel()
     assert submit(res, batch, PAYER, channel)["claims"] == 1
-    (_, data), = channel.deliveries
+    (delivery, data), = channel.deliveries
+    _last_delivery[claim_id] = delivery
     return data
+
+
+_last_delivery: dict[int, object] = {}
 
 
 def _ledger(res: Resources, claim_id: int) -> Counter:
@@ -287,3 +295,32 @@ def test_the_cli_replaces_and_voids_without_values(res: Resources,
         assert "SYNTH" not in output
         for payment in paid:
             assert payment.payer_claim_control_number not in output
+
+
+def test_a_replacement_the_payer_refuses_leaves_the_decision_and_its_charge(
+        res: Resources) -> None:
+    """The payer's 277CA refuses our replacement (it knows no such original): the claim is
+    PAYER_REJECTED for a biller to work, but what the payer decided before stands, so its
+    charge stays on the books (a refused new claim's would leave them)."""
+    _, remittances, rows = _adjudicated(res)
+    original = _paid(remittances, rows)
+    row = rows[original.patient_control_number]
+    with res.sessions() as session:
+        replace(session, res.store, row.id, {}, "biller", LATER)
+    data = _sent_again(res, row.id, scrub=False)
+    answer = PayerSimulator((PAYER.name, PAYER.payer_id), seed=0).respond(
+        data, received=LATER, control_numbers=CounterControlNumbers(720), originals={})
+    assert answer.claims_rejected == 1 and answer.ack_277ca is not None
+    delivery = dataclasses.replace(_last_delivery[row.id], interchange_control_number="000000721")
+    res.store.put(answer_key(delivery, PAYER.payer_id, "277CA"), answer.ack_277ca)
+    with res.sessions() as session:
+        batch = session.get_one(ClaimRow, row.id).batch_id
+    assert apply_acknowledgments(res, batch, PAYER.payer_id)["rejected"] == 1
+
+    after = _rows(res)[original.patient_control_number]
+    assert after.status == "PAYER_REJECTED" and after.paid == original.paid
+    assert _charge_booked(res, row.id) == row.total_charge
+    assert _ledger(res, row.id)["CASH"] == original.paid
+    _check_books(res)
+    with res.sessions() as session:
+        assert check_books(session, [TENANT], LATER) == []
