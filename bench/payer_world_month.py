@@ -14,6 +14,10 @@ posting exception queue), every rejection is here, every collected file is appli
 queued with a reason, none twice, the ledger balances claim by claim and remittance by
 remittance, and aging adds up.
 
+A simulated biller works every refusal and denial each morning
+(:mod:`revcycle.simulator.biller`): the clean-claim rate on first submission and after
+rework, and the denied dollars recovered, written off and still in work, are printed.
+
 Prints a table per database and, as its last line, one JSON object.
 Run: ``python bench/payer_world_month.py [--days N] [--claims N] [--quick]``.
 """
@@ -78,7 +82,9 @@ def figures(result: dict[str, Any]) -> dict[str, Any]:
             "world": {k: kinds.get(k, 0) for k in (
                 "837", "999", "277CA", "277CA-second", "pend-277", "ERA", "paid", "denied",
                 "reversed", "pended", "interest", "missing_line_ref", "changed_code",
-                "truncated_pcn", "split", "renumbered", "wo_recoupment")},
+                "truncated_pcn", "split", "renumbered", "wo_recoupment", "replaced",
+                "voided")},
+            "rework": result.get("rework"),
             "steps_failed": sum(r["steps_failed"] for r in result["runs"]),
             "checks": len(result["closing_checks"]["checks"]),
             "findings": result["closing_checks"]["findings"],
@@ -94,6 +100,21 @@ def show(name: str, f: dict[str, Any]) -> None:
     print("  A/R by days since submission: " + ", ".join(
         f"{name} ${Decimal(amount):,.2f}" for name, amount in f["aging"].items()))
     print("  payer world: " + ", ".join(f"{k} {v:,}" for k, v in f["world"].items()))
+    rework = f["rework"]
+    if rework:
+        def share(value: float | None) -> str:
+            return "-" if value is None else f"{value:.1%}"
+
+        print(f"  rework: {rework['claims_sent']:,} claims sent, clean on first submission"
+              f" {share(rework['clean_first_submission'])}, after rework"
+              f" {share(rework['clean_after_rework'])}; denied"
+              f" ${Decimal(rework['denied_dollars']):,.2f}: recovered"
+              f" ${Decimal(rework['denied_recovered']):,.2f}"
+              f" ({share(rework['denied_recovered_share'])}), written off"
+              f" ${Decimal(rework['denied_written_off']):,.2f}, in work"
+              f" ${Decimal(rework['denied_in_work']):,.2f}")
+        print("  the biller: " + ", ".join(f"{what} {n:,}"
+                                           for what, n in rework["work"].items()))
     verdict = "all passed" if not f["findings"] else f"{len(f['findings'])} FAILED"
     print(f"  closing checks: {f['checks']} run, {verdict}; steps failed {f['steps_failed']}")
     for finding in f["findings"]:
