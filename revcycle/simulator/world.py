@@ -54,11 +54,10 @@ import copy
 import hashlib
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any, Literal
 
 from revcycle.model.acknowledgment import ClaimAckReport, ClaimStatus, EntityStatus, StatusInfo
 from revcycle.model.remittance import (
@@ -67,11 +66,8 @@ from revcycle.model.remittance import (
     Remittance,
     balance_problems,
 )
-from revcycle.payers import PayerDefinition
-from revcycle.simulator.api_server import ApiServer
 from revcycle.simulator.mismatch import (
     PAID_STATUSES,
-    Mismatches,
     can_split,
     mismatched,
     recoupment,
@@ -87,7 +83,16 @@ from revcycle.simulator.remitted import (
     RemittedClaim,
     Truth,
 )
-from revcycle.simulator.sftp_server import SftpTestServer
+from revcycle.simulator.world_payers import (
+    Answer,
+    HeldPayment,
+    Payee,
+    PlayedPayer,
+    Via,
+    WorldPayer,
+    draw,
+    number,
+)
 from revcycle.x12.ack277 import parse_277, write_277ca
 from revcycle.x12.envelope import X12Reader
 from revcycle.x12.errors import X12Error
@@ -109,96 +114,6 @@ _BANK_FIELDS = ("payment_format", "sender_dfi_qualifier", "sender_dfi_id",
                 "receiver_dfi_qualifier", "receiver_dfi_id", "receiver_account_qualifier",
                 "receiver_account_number")
 
-Via = Literal["sftp", "api"]
-Payee = tuple[str, str]  # (NPI, TIN)
-
-
-@dataclass(frozen=True)
-class WorldPayer:
-    """One payer the world plays, and where it answers."""
-
-    payer_id: str
-    name: str
-    seed: int = 0
-    timely_filing_days: int = 365  # from the payer module: late claims are denied CO-29
-    sftp: SftpTestServer | None = None
-    sftp_user: str = ""  # the user folder on ``sftp`` whose inbound this payer reads
-    api: ApiServer | None = None
-    payment_weekday: int | None = None  # 0 Monday .. 6 Sunday; None: drawn (Mon-Fri)
-    behaviour: PayerBehaviour | None = None  # the simulator's rates (default ones if None)
-    two_step_rate: float = 0.1  # accepted claims answered A1 first, rejected days later
-    take_back_rate: float = 0.03  # paid claims reversed in the next payment run
-    pend_rate: float = 0.05  # paid claims held three to five weeks (paid with interest)
-    mismatches: Mismatches = field(default_factory=Mismatches)  # none by default
-    # Replacements (7) and voids (8) answered as a payer does: see the module docstring.
-    # Off, they are adjudicated as any claim (as the world always did).
-    resubmissions: bool = False
-
-    def __post_init__(self) -> None:
-        if self.sftp is None and self.api is None:
-            raise ValueError("a world payer answers through an SFTP server or an API server")
-        if self.sftp is not None and not self.sftp_user:
-            raise ValueError("an SFTP payer needs the user folder it reads")
-        if self.payment_weekday is not None and not 0 <= self.payment_weekday <= 6:
-            raise ValueError("payment_weekday is 0 (Monday) to 6 (Sunday)")
-        for name in ("two_step_rate", "take_back_rate", "pend_rate"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1")
-
-    @classmethod
-    def of(cls, definition: PayerDefinition, **options: Any) -> WorldPayer:
-        """The payer of a payer module (its id, name and filing limit); ``options``: the
-        other fields (where it answers, seed, rates)."""
-        return cls(definition.payer_id, definition.name,
-                   timely_filing_days=definition.timely_filing_days, **options)
-
-
-@dataclass(slots=True)
-class _Answer:
-    day: date
-    rank: int  # the order within a day: 999s, then 277CAs, then ERAs
-    kind: str
-    name: str
-    data: bytes
-    via: Via
-    truth: tuple[Event, ...] = ()  # what the file tells, for the world's truth
-
-
-@dataclass(slots=True)
-class _Payment:
-    payee: Payee
-    claim: ClaimPayment
-    received: date  # the day its 837 arrived
-    due: date  # not paid before: the day its 277CA is out, or later when pended
-    charge: Decimal  # the whole claim's CLP03 (a split part's claim is only a part)
-    part: int = 0  # 1 or 2: a part of a claim the payer split
-    replaces: str = ""  # a replacement's or void's original (its REF*F8: a CLP07)
-    void: bool = False  # a void: the run writes the original's reversal, nothing more
-
-
-@dataclass(slots=True)
-class _Played:
-    """What the world knows and owes as one payer."""
-
-    config: WorldPayer
-    simulator: PayerSimulator
-    numbers: CounterControlNumbers
-    weekday: int
-    taken: set[tuple[str, str]] = field(default_factory=set)  # (where and name, sha256)
-    ours: set[str] = field(default_factory=set)  # patient control numbers we sent it
-    outbox: list[_Answer] = field(default_factory=list)
-    pending: list[_Payment] = field(default_factory=list)
-    last_paid: list[tuple[Payee, ClaimPayment]] = field(default_factory=list)
-    # The decisions written and not reversed, by CLP07: for whom, and the day received.
-    decided: dict[str, tuple[Payee, ClaimPayment, date]] = field(default_factory=dict)
-    superseded: set[str] = field(default_factory=set)  # CLP07s a 7 or 8 reversed
-    # Claims refused for their member (277CA 33, 164), with the subscriber id refused.
-    refused: dict[str, str] = field(default_factory=dict)
-    templates: dict[Payee, Remittance] = field(default_factory=dict)  # payer/payee/bank
-    addressee: Party = field(default_factory=lambda: Party("REVCYCLE"))
-    usage_indicator: str = "T"
-
-
 class PayerWorld:
     """Payers answering on their own timetable; see the module docstring.
 
@@ -216,16 +131,16 @@ class PayerWorld:
         self._payers = [self._play(p) for p in payers]
 
     @staticmethod
-    def _play(config: WorldPayer) -> _Played:
+    def _play(config: WorldPayer) -> PlayedPayer:
         behaviour = replace(config.behaviour or PayerBehaviour(),
                             timely_filing_days=config.timely_filing_days,
                             provider_adjustment_rate=0.0)
         simulator = PayerSimulator((config.name, config.payer_id), config.seed,
                                    behaviour=behaviour)
-        first = 1 + _number(config, "control-numbers", "") % 800_000_000
+        first = 1 + number(config, "control-numbers", "") % 800_000_000
         weekday = (config.payment_weekday if config.payment_weekday is not None
-                   else _number(config, "payment-weekday", "") % 5)
-        return _Played(config, simulator, CounterControlNumbers(first, first), weekday)
+                   else number(config, "payment-weekday", "") % 5)
+        return PlayedPayer(config, simulator, CounterControlNumbers(first, first), weekday)
 
     def payment_weekday(self, payer_id: str) -> int:
         """The weekday (0 Monday) of a payer's payment run."""
@@ -271,13 +186,13 @@ class PayerWorld:
                 kinds[kind] = kinds.get(kind, 0) + count
         return days
 
-    def _count(self, day: date, payer: _Played, kind: str, n: int = 1) -> None:
+    def _count(self, day: date, payer: PlayedPayer, kind: str, n: int = 1) -> None:
         if n:
             self._counts[day, payer.config.payer_id, kind] += n
 
     # -- a day's submissions --------------------------------------------------------
 
-    def _arrivals(self, payer: _Played) -> list[tuple[Via, str, bytes]]:
+    def _arrivals(self, payer: PlayedPayer) -> list[tuple[Via, str, bytes]]:
         """The 837s at the payer's servers not taken yet, in name order per server."""
         config = payer.config
         found: list[tuple[Via, str, bytes]] = []
@@ -294,12 +209,12 @@ class PayerWorld:
                 fresh.append((via, name, data))
         return fresh
 
-    def _intake(self, payer: _Played, day: date) -> None:
+    def _intake(self, payer: PlayedPayer, day: date) -> None:
         for via, _, data in self._arrivals(payer):
             self._count(day, payer, "837")
             named = {p.replaces for p in payer.pending}  # by a 7 or 8 waiting for its run
-            originals = ({number: received for number, (_, _, received)
-                          in payer.decided.items() if number not in named}
+            originals = ({clp07: received for clp07, (_, _, received)
+                          in payer.decided.items() if clp07 not in named}
                          if payer.config.resubmissions else None)
             try:
                 response = payer.simulator.respond(data, received=day,
@@ -310,12 +225,12 @@ class PayerWorld:
                 self._count(day, payer, "unreadable")  # a real gateway would send a TA1
                 continue
             icn = _interchange_number(data)
-            payer.outbox.append(_Answer(day, 0, "999", f"999_{icn}_{day:%Y%m%d}.x12",
+            payer.outbox.append(Answer(day, 0, "999", f"999_{icn}_{day:%Y%m%d}.x12",
                                         response.ack_999, via))
             if response.ack_277ca is None:
                 continue
             sha = hashlib.sha256(data).hexdigest()
-            acked = day + timedelta(days=1 + _number(payer.config, "277-delay", sha) % 3)
+            acked = day + timedelta(days=1 + number(payer.config, "277-delay", sha) % 3)
             remittances: list[Remittance] = [] if response.remittance_835 is None else (
                 X12Reader(response.remittance_835, {"835": parse_835}).read()
                 .bodies(Remittance))
@@ -327,7 +242,7 @@ class PayerWorld:
                                      response.members)
             self._hold(payer, remittances, day, acked, held, split, resubmitted)
 
-    def _acknowledge(self, payer: _Played, data: bytes, day: date, icn: str, sha: str,
+    def _acknowledge(self, payer: PlayedPayer, data: bytes, day: date, icn: str, sha: str,
                      via: Via, split: set[str], response_members: Mapping[str, str]
                      ) -> set[str]:
         """Schedule the 277CA (and second steps, and the pended claims' P1 answers);
@@ -345,11 +260,11 @@ class PayerWorld:
         payer.ours.update(c.patient_control_number for r in reports for c in r.claims)
         held: set[str] = set()
         later: list[ClaimAckReport] = []
-        second = day + timedelta(days=2 + _number(config, "second-step", sha) % 4)
+        second = day + timedelta(days=2 + number(config, "second-step", sha) % 4)
         for report in reports:
             two_step = [c for c in report.claims if c.categories == ("A2",)
                         and c.patient_control_number not in seen_before
-                        and _draw(config, "two-step", c.patient_control_number)
+                        and draw(config, "two-step", c.patient_control_number)
                         < config.two_step_rate]
             if not two_step:
                 continue
@@ -361,7 +276,7 @@ class PayerWorld:
                 claim.statuses = [StatusInfo(*RECEIVED_ONLY)]
                 claim.payer_claim_control_number = ""
             for claim in rejected.claims:
-                pick = _number(config, "late-rejection", claim.patient_control_number)
+                pick = number(config, "late-rejection", claim.patient_control_number)
                 claim.statuses = [StatusInfo(*LATE_REJECTIONS[pick % len(LATE_REJECTIONS)])]
                 claim.action_code, claim.effective_date = "U", second
                 claim.payer_claim_control_number = ""
@@ -371,7 +286,7 @@ class PayerWorld:
             if claim.categories == ("A2",) and claim.patient_control_number in split:
                 claim.statuses = [StatusInfo(*SPLIT)]
         # Never on the day of the second step (two to five days on): one file name a day.
-        pend_day = day + timedelta(days=6 + _number(config, "pend-277", sha) % 3)
+        pend_day = day + timedelta(days=6 + number(config, "pend-277", sha) % 3)
         pends = _pending_reports(reports, config, pend_day)
         for report in reports:
             report.created = report.process_date = day
@@ -383,31 +298,31 @@ class PayerWorld:
         payer.refused.update({c.patient_control_number: response_members.get(
             c.patient_control_number, "") for r in reports for c in r.claims
             if c.rejected and _member_refusal(c)})
-        payer.outbox.append(_Answer(day, 1, "277CA", f"277CA_{icn}_{day:%Y%m%d}.x12",
+        payer.outbox.append(Answer(day, 1, "277CA", f"277CA_{icn}_{day:%Y%m%d}.x12",
                                     self._write_277(payer, reports, day), via, refused))
         payer.refused.update({c.patient_control_number: response_members.get(
             c.patient_control_number, "") for r in later for c in r.claims
             if _member_refusal(c)})
         if later:
-            payer.outbox.append(_Answer(
+            payer.outbox.append(Answer(
                 second, 1, "277CA-second", f"277CA_{icn}_{second:%Y%m%d}.x12",
                 self._write_277(payer, later, second), via,
                 tuple(Rejected(c.patient_control_number) for r in later for c in r.claims)))
         if pends:
-            payer.outbox.append(_Answer(pend_day, 1, "pend-277",
+            payer.outbox.append(Answer(pend_day, 1, "pend-277",
                                         f"277CA_{icn}_{pend_day:%Y%m%d}.x12",
                                         self._write_277(payer, pends, pend_day), via))
         return held
 
-    def _write_277(self, payer: _Played, reports: list[ClaimAckReport], day: date) -> bytes:
+    def _write_277(self, payer: PlayedPayer, reports: list[ClaimAckReport], day: date) -> bytes:
         return write_277ca(reports, self._header(payer, day, 7), payer.numbers).text.encode()
 
-    def _header(self, payer: _Played, day: date, hour: int) -> InterchangeHeader:
+    def _header(self, payer: PlayedPayer, day: date, hour: int) -> InterchangeHeader:
         return InterchangeHeader(Party(payer.config.payer_id), payer.addressee,
                                  usage_indicator=payer.usage_indicator,
                                  created=datetime.combine(day, time(hour, 0)))
 
-    def _hold(self, payer: _Played, remittances: list[Remittance], received: date, due: date,
+    def _hold(self, payer: PlayedPayer, remittances: list[Remittance], received: date, due: date,
               held: set[str], split: set[str],
               resubmitted: Mapping[str, str] | None = None) -> None:
         """Keep the simulator's claim payments for the payment run after ``due`` (or some
@@ -424,39 +339,39 @@ class PayerWorld:
                                  and remittance.payment_method != "NON"):
                 payer.templates[payee] = remittance  # one that carries bank details
             for claim in remittance.claims:
-                number = claim.payer_claim_control_number
-                if number in held or number[:-2] in held:  # its correction or repeat too
+                clp07 = claim.payer_claim_control_number
+                if clp07 in held or clp07[:-2] in held:  # its correction or repeat too
                     continue
-                original = resubmitted.get(number, "")
-                void = claim.frequency_code == "8" and (original or number[:-2] in resubmitted)
+                original = resubmitted.get(clp07, "")
+                void = claim.frequency_code == "8" and (original or clp07[:-2] in resubmitted)
                 if void and (claim.is_reversal or not original):
                     continue  # a void is answered by the original's reversal alone
                 if claim.is_reversal:
                     original = ""
                 pcn = claim.patient_control_number  # a reversal pends with its claim
                 pended = _pended(config, pcn)
-                weeks = 3 + _number(config, "pend-weeks", pcn) % 3 if pended else 0
+                weeks = 3 + number(config, "pend-weeks", pcn) % 3 if pended else 0
                 when = due + timedelta(weeks=weeks)
                 if pcn in split:
                     first, second = split_parts(claim)
-                    later = _draw(config, "split-later", pcn) < 0.5
+                    later = draw(config, "split-later", pcn) < 0.5
                     payer.pending += [
-                        _Payment(payee, first, received, when, claim.charge, 1),
-                        _Payment(payee, second, received, when + timedelta(weeks=later),
+                        HeldPayment(payee, first, received, when, claim.charge, 1),
+                        HeldPayment(payee, second, received, when + timedelta(weeks=later),
                                  claim.charge, 2)]
                 else:
-                    payer.pending.append(_Payment(payee, claim, received, when, claim.charge,
+                    payer.pending.append(HeldPayment(payee, claim, received, when, claim.charge,
                                                   replaces=original, void=bool(void)))
                 self._count(received, payer, "pended", pended and not claim.is_reversal)
 
     # -- the payment run ------------------------------------------------------------
 
-    def _payment_run(self, payer: _Played, day: date) -> None:
+    def _payment_run(self, payer: PlayedPayer, day: date) -> None:
         """One ERA: per payee, what is due since the last run, and last run's take-backs."""
         due = [p for p in payer.pending if p.due <= day]
         payer.pending = [p for p in payer.pending if p.due > day]
         config = payer.config
-        number = partial(_number, config)
+        numbered = partial(number, config)
         claims: dict[Payee, list[ClaimPayment]] = {}
         adjustments: dict[Payee, list[ProviderAdjustment]] = {}
         events: list[Event] = []
@@ -467,7 +382,7 @@ class PayerWorld:
                     continue
             written, applied = payment.claim, ("split",)
             if not payment.part:  # a split part is written as split, nothing else
-                written, applied = mismatched(payment.claim, config.mismatches, number)
+                written, applied = mismatched(payment.claim, config.mismatches, numbered)
             for kind in applied:
                 self._count(day, payer, kind, kind != "split" or payment.part == 1)
             claims.setdefault(payment.payee, []).append(written)
@@ -481,7 +396,7 @@ class PayerWorld:
             payer_number, pcn = claim.payer_claim_control_number, claim.patient_control_number
             if payer_number in payer.superseded:
                 continue  # replaced or voided since: reversed already
-            if _draw(config, "take-back", payer_number) < config.take_back_rate:
+            if draw(config, "take-back", payer_number) < config.take_back_rate:
                 payer.decided.pop(payer_number, None)
                 claims.setdefault(payee, []).append(_reversal(claim))
                 self.take_backs.append((config.payer_id, payer_number))
@@ -489,9 +404,9 @@ class PayerWorld:
                 if pcn in payer.ours:
                     events.append(Paid(_reversal(claim), claim.charge))
             # A payee with no claim in this run gets a set of the PLB alone (a debit).
-            elif (_draw(config, "wo-recoupment", payer_number)
+            elif (draw(config, "wo-recoupment", payer_number)
                   < config.mismatches.wo_recoupment):
-                recovered = recoupment(claim, payee[0], day, number)
+                recovered = recoupment(claim, payee[0], day, numbered)
                 adjustments.setdefault(payee, []).append(recovered)
                 claims.setdefault(payee, [])
                 self._count(day, payer, "wo_recoupment")
@@ -501,11 +416,11 @@ class PayerWorld:
                            and p.claim.status_code in PAID_STATUSES and not p.part
                            and not p.void]
         for p in due:  # the decisions a replacement or void may name from now on
-            number = p.claim.payer_claim_control_number
+            clp07 = p.claim.payer_claim_control_number
             if p.claim.is_reversal:
-                payer.decided.pop(number, None)
+                payer.decided.pop(clp07, None)
             elif not p.part and not p.void:
-                payer.decided[number] = (p.payee, p.claim, p.received)
+                payer.decided[clp07] = (p.payee, p.claim, p.received)
         if not claims:
             return
         remittances = [self._remittance(payer, payee, items, adjustments.get(payee, []), day,
@@ -513,13 +428,13 @@ class PayerWorld:
                        for index, (payee, items) in enumerate(claims.items(), 1)]
         data = write_835(remittances, self._header(payer, day, 8), payer.numbers).text.encode()
         via: Via = "sftp" if config.sftp is not None else "api"
-        payer.outbox.append(_Answer(day, 2, "ERA", f"ERA_{config.payer_id}_{day:%Y%m%d}_1.835",
+        payer.outbox.append(Answer(day, 2, "ERA", f"ERA_{config.payer_id}_{day:%Y%m%d}_1.835",
                                     data, via, tuple(events)))
         new = [p.claim for p in due if not p.claim.is_reversal and not p.void]
         self._count(day, payer, "denied", sum(c.is_denial for c in new))
         self._count(day, payer, "paid", sum(not c.is_denial for c in new))
 
-    def _supersede(self, payer: _Played, payment: _Payment, day: date,
+    def _supersede(self, payer: PlayedPayer, payment: HeldPayment, day: date,
                    claims: dict[Payee, list[ClaimPayment]], events: list[Event]) -> None:
         """A replacement's or void's first CLP: the reversal of the payer's last decision on
         the original (its CLP07), unless a take-back reversed it since the 7 or 8 came."""
@@ -534,9 +449,9 @@ class PayerWorld:
         if original.patient_control_number in payer.ours:
             events.append(Paid(reversal, original.charge))
 
-    def _remittance(self, payer: _Played, payee: Payee, claims: list[ClaimPayment],
+    def _remittance(self, payer: PlayedPayer, payee: Payee, claims: list[ClaimPayment],
                     adjustments: list[ProviderAdjustment], day: date,
-                    number: int) -> Remittance:
+                    sequence: int) -> Remittance:
         """One payee's set: the payer's and payee's details from an earlier 835 of the
         simulator, the totals and the trace number of this run."""
         total = (sum((c.paid for c in claims), ZERO)
@@ -549,8 +464,8 @@ class PayerWorld:
             payment_method=("NON" if not total else template.payment_method if banked
                             else "CHK"),
             payment_date=day, production_date=day,
-            trace_number=f"{day:%y%m%d}{_number(payer.config, 'trace', str(day)) % 10**6:06d}"
-                         f"{number:03d}")
+            trace_number=f"{day:%y%m%d}{number(payer.config, 'trace', str(day)) % 10**6:06d}"
+                         f"{sequence:03d}")
         if not total:
             remittance = replace(remittance, **dict.fromkeys(_BANK_FIELDS, ""))
         problems = balance_problems(remittance)
@@ -560,7 +475,7 @@ class PayerWorld:
 
     # -- the mailbox ----------------------------------------------------------------
 
-    def _deliver(self, payer: _Played, day: date) -> None:
+    def _deliver(self, payer: PlayedPayer, day: date) -> None:
         """Leave the answers due today in the payer's mailbox."""
         today = sorted((a for a in payer.outbox if a.day <= day), key=lambda a: a.rank)
         payer.outbox = [a for a in payer.outbox if a.day > day]
@@ -582,7 +497,7 @@ def _member_refusal(claim: ClaimStatus) -> bool:
 
 
 def _pended(config: WorldPayer, pcn: str) -> bool:
-    return _draw(config, "pend", pcn) < config.pend_rate
+    return draw(config, "pend", pcn) < config.pend_rate
 
 
 def _splits(config: WorldPayer, remittances: list[Remittance]) -> set[str]:
@@ -595,7 +510,7 @@ def _splits(config: WorldPayer, remittances: list[Remittance]) -> set[str]:
     clps = Counter(c.patient_control_number for r in remittances for c in r.claims)
     return {c.patient_control_number for r in remittances for c in r.claims
             if clps[c.patient_control_number] == 1 and can_split(c)
-            and _draw(config, "split", c.patient_control_number) < rate}
+            and draw(config, "split", c.patient_control_number) < rate}
 
 
 def _pending_reports(reports: list[ClaimAckReport], config: WorldPayer,
@@ -619,7 +534,7 @@ def _pending_reports(reports: list[ClaimAckReport], config: WorldPayer,
     return pends
 
 
-def _interest(payment: _Payment, day: date) -> ProviderAdjustment | None:
+def _interest(payment: HeldPayment, day: date) -> ProviderAdjustment | None:
     """L6 interest (a negative PLB: it adds to the payment) on a claim paid late."""
     claim = payment.claim
     late = (day - payment.received).days - PROMPT_PAY_DAYS
@@ -657,14 +572,3 @@ def _interchange_number(data: bytes) -> str:
     """ISA13 of a file (the ISA is fixed width: its fourth byte is the separator)."""
     elements = data[:106].decode("ascii", "replace").split(data[3:4].decode("ascii", "replace"))
     return elements[13].strip() if len(elements) > 13 else hashlib.sha256(data).hexdigest()[:9]
-
-
-def _number(payer: WorldPayer, purpose: str, key: str) -> int:
-    """A 64-bit number fixed by the payer's seed, the purpose and the key."""
-    text = f"{payer.seed}|{payer.payer_id}|world|{purpose}|{key}".encode()
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
-
-
-def _draw(payer: WorldPayer, purpose: str, key: str) -> float:
-    """A number in [0, 1) fixed by the payer's seed, the purpose and the key."""
-    return _number(payer, purpose, key) / 2.0**64
