@@ -41,8 +41,8 @@ def test_two_days_on_the_payer_world_are_answered_over_sftp_and_paid(
     assert re.search(r"^closing checks: all \d+ passed", out, re.M), out[-3000:]
     # The demo biller worked the refusals and denials: what it came to is printed.
     assert "rework (the demo biller worked every refusal and denial)" in out
-    assert re.search(r"clean on first submission +\d+\.\d%", out), out[-3000:]
-    assert re.search(r"claims replaced +\d+", out), out[-3000:]
+    assert re.search(r"clean on first submission +│ +\d+\.\d%", out), out[-3000:]
+    assert re.search(r"claims corrected +│ +[1-9]\d*", out), out[-3000:]
     assert "REVCYCLE_PAYER_WORLD" not in os.environ  # the world's setting is gone with it
 
     with get_resources().sessions() as session:
