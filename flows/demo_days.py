@@ -164,11 +164,18 @@ def check_against_world(session: Session, world: PayerWorld,
     not_sent = ("RECEIVED", "VALIDATED", "DQ_FAILED", "READY", "REJECTED")
     reworked = set(session.scalars(select(ClaimVersion.claim_id).join(
         Claim, Claim.id == ClaimVersion.claim_id).where(Claim.tenant_id.in_(tenants))))
-    claims = {(payer, pcn): (claim_id, status, paid) for claim_id, payer, pcn, status, paid
-              in session.execute(select(Claim.id, Claim.payer_id, Claim.patient_control_number,
-                                        Claim.status, Claim.paid).where(
-                  Claim.tenant_id.in_(tenants)))
-              if status not in not_sent or claim_id in reworked}
+    rows = [row for row in session.execute(
+        select(Claim.id, Claim.payer_id, Claim.patient_control_number, Claim.status,
+               Claim.paid, Claim.frequency_code).where(Claim.tenant_id.in_(tenants)))
+        if row.status not in not_sent or row.id in reworked]
+    # One claim per payer and number: the one sent wins over a reworked one not sent (a
+    # provider's second claim of the number, which scrub refused, DUP-PCN).
+    rows.sort(key=lambda row: row.status not in not_sent)
+    claims = {(row.payer_id, row.patient_control_number): (row.id, row.status, row.paid)
+              for row in rows}
+    # A replacement or void the payer refused: the decision it named stands.
+    refused_resubmissions = {row.id for row in rows if row.status == "PAYER_REJECTED"
+                             and row.frequency_code in ("7", "8")}
     # Reworked and not yet answered again: still with us, or with the payer.
     on_its_way = {key for key, (claim_id, status, _) in claims.items()
                   if claim_id in reworked and status in (*not_sent, "SUBMITTED", "ACCEPTED")}
@@ -181,6 +188,7 @@ def check_against_world(session: Session, world: PayerWorld,
     queued_numbers |= set(session.scalars(select(ProviderLevelAdjustment.reference).where(
         ProviderLevelAdjustment.queued, ProviderLevelAdjustment.resolved_at.is_(None))))
     differ: Counter[str] = Counter()  # how ours differs: our status, or "paid" amounts
+    examples: dict[str, list[int]] = {}  # claim ids of each way (ids only: no PHI)
     not_ours = 0
     for key, remitted in world.remitted().items():
         if remitted.payer_claim_numbers & queued_numbers:
@@ -194,23 +202,34 @@ def check_against_world(session: Session, world: PayerWorld,
             "PAID", "PARTIALLY_PAID", "DENIED")
         if claim_id in queued_claims or key in on_its_way:
             continue
+        if claim_id in refused_resubmissions:
+            expected = (*expected, "PAYER_REJECTED")
+        how = ""
         if status not in expected:
-            differ[f"{status} here, CLP02 {remitted.status_code} there"] += 1
+            how = f"{status} here, CLP02 {remitted.status_code} there"
         # A PLB WO naming the claim took part of its payment back (revcycle.pipeline.plb).
         elif paid != remitted.paid - remitted.recouped:
-            differ[f"{status}, another amount paid"
-                   + (f" ({', '.join(remitted.mismatches)})" if remitted.mismatches else "")] += 1
-    rejected = sum(1 for key in world.rejected() if key not in on_its_way
-                   and claims.get(key, (0, "", ZERO))[1] != "PAYER_REJECTED")
+            how = f"{status}, another amount paid" + (
+                f" ({', '.join(remitted.mismatches)})" if remitted.mismatches else "")
+        if how:
+            differ[how] += 1
+            examples.setdefault(how, []).append(claim_id)
+    rejected = [claims.get(key, (0, "", ZERO)) for key in world.rejected()
+                if key not in on_its_way
+                and claims.get(key, (0, "", ZERO))[1] != "PAYER_REJECTED"]
     findings = []
     if differ:
         findings.append(Finding("world-adjudicated", sum(differ.values()), "claims the payer"
                                 " world remitted that are not adjudicated here as it paid"
                                 " them, nor queued: " + "; ".join(
-                                    f"{n} {how}" for how, n in differ.most_common())))
+                                    f"{n} {how} (e.g. claim"
+                                    f" {', '.join(map(str, sorted(examples[how])[:3]))})"
+                                    for how, n in differ.most_common())))
     if rejected:
-        findings.append(Finding("world-rejected", rejected, "claims the payer world rejected"
-                                " that are not PAYER_REJECTED here"))
+        findings.append(Finding("world-rejected", len(rejected), "claims the payer world"
+                                " rejected that are not PAYER_REJECTED here: " + ", ".join(
+                                    f"claim {claim_id or '(none)'} {status or 'not here'}"
+                                    for claim_id, status, _ in sorted(rejected)[:5])))
     if not_ours:
         findings.append(Finding("world-not-ours", not_ours, "remitted claims we never sent"
                                 " that are not in the posting exception queue"))
