@@ -174,8 +174,9 @@ def check_against_world(session: Session, world: PayerWorld,
     claims = {(row.payer_id, row.patient_control_number): (row.id, row.status, row.paid)
               for row in rows}
     # A replacement or void the payer refused: the decision it named stands.
+    resubmitted = {row.id for row in rows if row.frequency_code in ("7", "8")}
     refused_resubmissions = {row.id for row in rows if row.status == "PAYER_REJECTED"
-                             and row.frequency_code in ("7", "8")}
+                             and row.id in resubmitted}
     # Reworked and not yet answered again: still with us, or with the payer.
     on_its_way = {key for key, (claim_id, status, _) in claims.items()
                   if claim_id in reworked and status in (*not_sent, "SUBMITTED", "ACCEPTED")}
@@ -214,9 +215,14 @@ def check_against_world(session: Session, world: PayerWorld,
         if how:
             differ[how] += 1
             examples.setdefault(how, []).append(claim_id)
+    remitted_keys = set(world.remitted())
+    # The world refused a claim: here it is refused too, or it is on its way again, or it
+    # was a replacement or void of a claim the world decided (a CLP of the claim came after
+    # the replacement was sent, and posted: that decision is the claim's now).
     rejected = [claims.get(key, (0, "", ZERO)) for key in world.rejected()
                 if key not in on_its_way
-                and claims.get(key, (0, "", ZERO))[1] != "PAYER_REJECTED"]
+                and claims.get(key, (0, "", ZERO))[1] != "PAYER_REJECTED"
+                and not (claims.get(key, (0,))[0] in resubmitted and key in remitted_keys)]
     findings = []
     if differ:
         findings.append(Finding("world-adjudicated", sum(differ.values()), "claims the payer"

@@ -55,8 +55,10 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.DENIED: frozenset({Status.REVERSED, Status.PAID, Status.PARTIALLY_PAID,
                               Status.RECEIVED}),
     # A reversal is followed by the corrected claim's adjudication, or ends a void: the
-    # payer took back what it decided and the claim's charge leaves the books.
-    Status.REVERSED: frozenset({*_ADJUDICATED, Status.VOIDED, Status.RECEIVED}),
+    # payer took back what it decided and the claim's charge leaves the books. A
+    # replacement or void the payer refuses may find its claim reversed meanwhile.
+    Status.REVERSED: frozenset({*_ADJUDICATED, Status.VOIDED, Status.RECEIVED,
+                                Status.PAYER_REJECTED}),
     Status.VOIDED: frozenset(),
 }
 

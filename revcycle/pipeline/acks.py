@@ -42,6 +42,7 @@ from revcycle.model.acknowledgment import (
 from revcycle.pipeline.batches import batch_of, move
 from revcycle.pipeline.charges import unbook_rejected
 from revcycle.pipeline.inbound import apply_new_files
+from revcycle.pipeline.matching import RESUBMISSIONS
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.sending import record_sent
 from revcycle.status import Status
@@ -206,8 +207,11 @@ def _apply_277(session: Session, file_id: int, tenant: str, payer_id: str,
             ClaimRow.tenant_id == tenant, ClaimRow.payer_id == payer_id,
             ClaimRow.patient_control_number.in_(pcns),
             # ACCEPTED too: a payer may reject, days later, a claim it first answered A1
-            # ("received").
-            ClaimRow.status.in_((Status.SUBMITTED, Status.ACCEPTED))))}
+            # ("received"); and a replacement or void it refuses may find its claim
+            # REVERSED (the payer took back the first decision meanwhile).
+            ClaimRow.status.in_((Status.SUBMITTED, Status.ACCEPTED))
+            | ((ClaimRow.status == Status.REVERSED)
+               & ClaimRow.frequency_code.in_(RESUBMISSIONS))))}
     receiver = report.receiver.statuses if report.receiver is not None else []
     accepted: list[int] = []
     payer_numbers: list[tuple[int, str]] = []
@@ -234,8 +238,8 @@ def _apply_277(session: Session, file_id: int, tenant: str, payer_id: str,
                 edits += _rejection_edits(claim_id, level, statuses)
     update_rows(session, ClaimRow.__table__, payer_numbers, ("payer_claim_control_number",))
     accepted = move(session, accepted, Status.SUBMITTED, Status.ACCEPTED, STAGE)
-    rejected = (move(session, rejected, Status.SUBMITTED, Status.PAYER_REJECTED, STAGE)
-                + move(session, rejected, Status.ACCEPTED, Status.PAYER_REJECTED, STAGE))
+    rejected = [claim_id for current in (Status.SUBMITTED, Status.ACCEPTED, Status.REVERSED)
+                for claim_id in move(session, rejected, current, Status.PAYER_REJECTED, STAGE)]
     moved = set(rejected)
     edits = [edit for edit in edits if edit["claim_id"] in moved]
     if edits:

@@ -324,3 +324,33 @@ def test_a_replacement_the_payer_refuses_leaves_the_decision_and_its_charge(
     _check_books(res)
     with res.sessions() as session:
         assert check_books(session, [TENANT], LATER) == []
+
+
+def test_a_refused_replacement_finds_its_claim_reversed_meanwhile(res: Resources) -> None:
+    """The payer takes back its decision (a reversal of its own) while our replacement is
+    with it, then refuses the replacement: the refusal reaches the claim (not dropped as
+    unmatched), which waits for a biller with its charge open."""
+    delivery, remittances, rows = _adjudicated(res)
+    original = _paid(remittances, rows)
+    row = rows[original.patient_control_number]
+    with res.sessions() as session:
+        replace(session, res.store, row.id, {}, "biller", LATER)
+    data = _sent_again(res, row.id, scrub=False)
+    _answer(res, delivery, remittances[0], [_negated(original)], 730)
+    assert _rows(res)[original.patient_control_number].status == "REVERSED"
+    answer = PayerSimulator((PAYER.name, PAYER.payer_id), seed=0).respond(
+        data, received=LATER, control_numbers=CounterControlNumbers(731), originals={})
+    refused = dataclasses.replace(_last_delivery[row.id], interchange_control_number="000000732")
+    assert answer.ack_277ca is not None
+    res.store.put(answer_key(refused, PAYER.payer_id, "277CA"), answer.ack_277ca)
+    with res.sessions() as session:
+        batch = session.get_one(ClaimRow, row.id).batch_id
+    result = apply_acknowledgments(res, batch, PAYER.payer_id)
+
+    assert (result["rejected"], result.get("unmatched", 0)) == (1, 0)
+    after = _rows(res)[original.patient_control_number]
+    assert after.status == "PAYER_REJECTED" and after.paid == 0
+    assert _ledger(res, row.id)["AR"] == row.total_charge  # open again, in work
+    _check_books(res)
+    with res.sessions() as session:
+        assert check_books(session, [TENANT], LATER) == []

@@ -44,6 +44,8 @@ ALLOWED = {
     (S.PAID, S.RECEIVED), (S.PARTIALLY_PAID, S.RECEIVED), (S.DENIED, S.RECEIVED),
     (S.REVERSED, S.RECEIVED), (S.SUBMITTED, S.REVERSED), (S.ACCEPTED, S.REVERSED),
     (S.REVERSED, S.VOIDED),
+    # The payer refuses a replacement after taking back the decision it named.
+    (S.REVERSED, S.PAYER_REJECTED),
 }
 
 
