@@ -90,7 +90,11 @@ def move(session: Session, claim_ids: Sequence[int], current: Status, target: St
         chunk = list(claim_ids[start:start + 500])
         ids = list(session.scalars(
             update(ClaimRow).where(ClaimRow.id.in_(chunk), ClaimRow.status == current)
-            .values(status=target).returning(ClaimRow.id)))
+            .values(status=target).returning(ClaimRow.id)
+            # Rows loaded in the session learn their new status by primary key ("fetch"):
+            # the default would test every loaded row against the criteria, chunk after
+            # chunk (quadratic in a 10,000-claim batch).
+            .execution_options(synchronize_session="fetch")))
         if ids:
             session.execute(insert(ClaimEvent), [
                 {"claim_id": i, "from_status": current.value, "to_status": target.value,

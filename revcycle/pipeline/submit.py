@@ -127,7 +127,8 @@ def _create_submissions(res: Resources, batch_id: str, payer: PayerDefinition
                 chunk_ids = [r.id for r, _ in chunk]
                 linked = session.scalars(update(ClaimRow).where(
                     ClaimRow.id.in_(chunk_ids), ClaimRow.submission_id.is_(None))
-                    .values(submission_id=submission.id).returning(ClaimRow.id)).all()
+                    .values(submission_id=submission.id).returning(ClaimRow.id)
+                    .execution_options(synchronize_session="fetch")).all()
                 if len(linked) < len(chunk_ids):
                     # Another run of this batch put these claims in its submission first:
                     # this one is dropped, never sent; a claim is in one submission only.
