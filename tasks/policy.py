@@ -4,6 +4,8 @@ says in the log, and the cache key that lets a re-run skip finished work and onl
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +54,11 @@ TRANSIENT = (TransientStorageError, TransientDatabaseError, TransientChannelErro
 OWN_WORDS = (StageDatabaseError, StageFailed, X12Error, PayerModuleError, StorageError,
              TenantError, ChannelError)
 
+# When each step's own work ran: (stage, start, end) by ``time.perf_counter``. What a run's
+# wall time holds beyond these spans is orchestration (bench/daily_bench.py reads them).
+# Bounded, so a long-lived worker does not grow it.
+STAGE_SPANS: deque[tuple[str, float, float]] = deque(maxlen=100_000)
+
 
 @contextmanager
 def phi_safe_errors() -> Iterator[None]:
@@ -69,11 +76,14 @@ def in_stage(run_name: str, work: Callable[..., T], *args: Any, **kwargs: Any) -
     landing key ends in the provider's file name), anything unexpected as a
     ``StageFailed`` with its type and line only. Transient errors keep their type, so they
     are retried. The error is raised outside the handler, so the original (whose message
-    may quote a claim) is not even chained to it."""
+    may quote a claim) is not even chained to it. The work's span goes to ``STAGE_SPANS``."""
+    start = time.perf_counter()
     try:
         return work(*args, **kwargs)
     except Exception as exc:  # every error leaves here in our words
         failure = _in_our_words(run_name, _without_parameters(exc))
+    finally:
+        STAGE_SPANS.append((run_name.split(" · ")[0], start, time.perf_counter()))
     raise failure
 
 

@@ -1,0 +1,373 @@
+"""A whole business day, end to end: how long each stage takes, how far it is from the floor,
+and what the orchestration costs.
+
+For each database (SQLite + the local folder store; PostgreSQL + an S3 endpoint, moto's
+server on 127.0.0.1) and each day size (default 10,000 and 100,000 claims), a child process
+on a scratch installation:
+
+1. drops the day: N synthetic claims from 10 tenants billing 8 payers (the simulator's five
+   and three more payer modules written for the run, answered by the simulator too), in
+   each tenant's landing zone (not timed: it is the providers' work);
+2. times the floor: the day's 837s read from the store and cut with a bare ``str.split``,
+   and ~6 rows a claim (the claim, its lines, an event, padded with its diagnoses) written
+   with ``COPY`` (PostgreSQL) or ``executemany`` (SQLite) into a scratch table;
+3. starts Prefect (its temporary server: timed apart, a deployment has one running) and runs
+   the daily flow (ingest, quality, scrub, submit per payer; collect, route, acks and post
+   per payer; report), the payers answering at once through the simulator.
+
+Each step's own work is timed where it runs (``tasks.policy.STAGE_SPANS``): a stage's wall
+time is the union of its steps' spans, its busy time their sum. Orchestration is the day's
+wall time outside every step's work. The parent samples the RSS of the child's whole process
+tree (the flow, Prefect's server) every 50 ms; moto's S3 server is not ours and not counted.
+
+    python bench/daily_bench.py [--claims 10000 100000] [--databases sqlite postgres]
+                                [--postgres ADMIN_URL] [--quick]
+
+Prints a table per run and, last, one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DAY = date(2026, 11, 2)
+TENANTS = 10
+EXTRA_PAYERS = (("BENCH6", "BENCH SIX HEALTH"), ("BENCH7", "BENCH SEVEN CARE"),
+                ("BENCH8", "BENCH EIGHT PLAN"))
+STAGES = ("ingest", "quality", "scrub", "submit", "collect", "route", "acks", "post", "report")
+DEFAULT_ADMIN = os.environ.get("REVCYCLE_TEST_POSTGRES",
+                               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+FAKE_AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+PAYER_MODULE = '''from revcycle.channels import ChannelSpec
+from revcycle.payers import PayerDefinition
+
+PAYER = PayerDefinition(payer_id={pid!r}, name={name!r}, receiver_id={pid!r},
+                        channels=(ChannelSpec("simulator"),))
+'''
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+def union_s(spans: Iterable[tuple[float, float]]) -> float:
+    """Seconds covered by at least one of the spans."""
+    total, end = 0.0, float("-inf")
+    for start, stop in sorted(spans):
+        if stop <= end:
+            continue
+        total += stop - max(start, end)
+        end = stop
+    return total
+
+
+def tree_rss_kib(root: int) -> int:
+    """VmRSS of ``root`` and every process under it, in KiB."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid = int(entry.name)
+        children.setdefault(int(fields.get("PPid", "0").strip()), []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def stage_figures(spans: list[tuple[str, float, float]], claims: int) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for stage in STAGES:
+        mine = [(start, end) for name, start, end in spans if name == stage]
+        if not mine:
+            continue
+        wall = union_s(mine)
+        figures[stage] = {"wall_s": round(wall, 3),
+                          "busy_s": round(sum(end - start for start, end in mine), 3),
+                          "steps": len(mine),
+                          "claims_per_s": round(claims / wall) if wall else None}
+    return figures
+
+
+# --- the child: one day on one installation -----------------------------------------------
+
+def child(config: dict[str, Any]) -> dict[str, Any]:
+    home = Path(config["home"])
+    os.environ.update(REVCYCLE_HOME=str(home), PREFECT_HOME=str(home / "prefect"),
+                      REVCYCLE_DATABASE_URL=config["database_url"])
+    if config.get("s3_endpoint"):
+        os.environ.update(FAKE_AWS, REVCYCLE_STORE="s3", REVCYCLE_S3_BUCKET="revcycle-bench",
+                          REVCYCLE_S3_ENDPOINT_URL=config["s3_endpoint"],
+                          REVCYCLE_S3_CREATE_BUCKET="true")
+    from flows.cli import _orchestration_settings
+
+    _orchestration_settings()
+    modules = home / "payer-modules"
+    modules.mkdir(parents=True)
+    for pid, name in EXTRA_PAYERS:
+        (modules / f"{pid.lower()}.py").write_text(PAYER_MODULE.format(pid=pid, name=name))
+    import tasks.payers
+
+    tasks.payers.__path__.append(str(modules))
+
+    from revcycle.demo import drop_business_day
+    from revcycle.pipeline.resources import get_resources
+    from revcycle.simulator import DEFAULT_PAYERS, profile_for
+
+    res = get_resources()
+    tenants = tuple(f"tenant{n:02d}" for n in range(TENANTS))
+    payers = [*DEFAULT_PAYERS, *(profile_for(pid, name) for pid, name in EXTRA_PAYERS)]
+    figures: dict[str, Any] = {"database": config["database"], "claims": config["claims"]}
+    started = time.perf_counter()
+    dropped = drop_business_day(res.store, claims=config["claims"], seed=11,
+                                business_date=DAY, tenants=tenants, payers=payers,
+                                sessions=res.sessions)
+    figures["generate_s"] = round(time.perf_counter() - started, 1)
+    figures["floor"] = floor(res, tenants, config["database"])
+
+    from prefect import flow
+
+    from flows.cli import run_flow
+    from flows.daily import daily_revenue_cycle
+    from tasks.policy import STAGE_SPANS
+
+    @flow(name="bench-warm-up")
+    def warm_up() -> None:
+        """Starts Prefect's temporary server, as a deployment has it running already."""
+
+    started = time.perf_counter()
+    warm_up()
+    figures["prefect_start_s"] = round(time.perf_counter() - started, 1)
+    STAGE_SPANS.clear()
+    started = time.perf_counter()
+    ok, summary = run_flow(daily_revenue_cycle, business_date=DAY, tenants=list(tenants))
+    ended = time.perf_counter()
+    spans = [span for span in STAGE_SPANS if started <= span[1] <= ended]
+    wall = ended - started
+    inside = union_s((start, end) for _, start, end in spans)
+    figures.update(ok=ok, failed_steps=summary["failed_steps"], wall_s=round(wall, 1),
+                   claims_per_s=round(dropped.claims / wall), stages=stage_figures(
+                       spans, dropped.claims),
+                   orchestration_s=round(wall - inside, 1),
+                   orchestration_share=round((wall - inside) / wall, 3),
+                   outcome=outcome(res))
+    return figures
+
+
+def floor(res: Any, tenants: tuple[str, ...], database: str) -> dict[str, Any]:
+    """The day's 837s read from the store, cut with ``str.split``, ~6 rows a claim written
+    in bulk into a scratch table; seconds and rows."""
+    from revcycle.storage import zone_prefix
+
+    started = time.perf_counter()
+    rows: list[tuple[str, str, str]] = []
+    claims = 0
+    for tenant in tenants:
+        for key in res.store.list(zone_prefix(tenant, "landing")):
+            if not key.endswith("-claims.x12"):
+                continue
+            claim = ""
+            for segment in res.store.get(key).decode("latin-1").split("~"):
+                elements = segment.strip().split("*")
+                tag = elements[0]
+                if tag == "CLM":
+                    claims += 1
+                    claim = elements[1]
+                    rows.append((tenant, claim, elements[2]))
+                    rows.append((tenant, claim, "RECEIVED"))
+                elif tag in ("SV1", "SV2", "HI") and claim:
+                    rows.append((tenant, claim, elements[1]))
+    read = time.perf_counter() - started
+    per_claim = len(rows) / claims if claims else 0.0
+    with res.engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE bench_floor (tenant TEXT, claim TEXT,"
+                                   " value TEXT)")
+        if database == "postgres":
+            with connection.connection.driver_connection.cursor() as cursor, cursor.copy(
+                    "COPY bench_floor (tenant, claim, value) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            connection.connection.driver_connection.executemany(
+                "INSERT INTO bench_floor VALUES (?, ?, ?)", rows)
+    total = time.perf_counter() - started
+    with res.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE bench_floor")
+    return {"claims": claims, "rows": len(rows), "rows_per_claim": round(per_claim, 1),
+            "read_split_s": round(read, 2), "write_s": round(total - read, 2),
+            "wall_s": round(total, 2), "claims_per_s": round(claims / total) if total else None}
+
+
+def outcome(res: Any) -> dict[str, int]:
+    """Claims by status after the day: every claim the day took in went somewhere."""
+    from sqlalchemy import func, select
+
+    from revcycle.db.models import Claim
+
+    with res.sessions() as session:
+        return {str(status): count for status, count in session.execute(
+            select(Claim.status, func.count()).group_by(Claim.status))}
+
+
+# --- the parent: one child per run, RSS sampled from outside -------------------------------
+
+def run_one(database: str, claims: int, admin_url: str, s3_endpoint: str) -> dict[str, Any]:
+    from revcycle.db.scratch import create_database, drop_database
+
+    with tempfile.TemporaryDirectory(prefix="daily-bench-") as tmp:
+        url = create_database(admin_url, "revcycle_daily_bench") if database == "postgres" else ""
+        config = {"database": database, "claims": claims, "home": tmp, "database_url": url,
+                  "s3_endpoint": s3_endpoint if database == "postgres" else "",
+                  "out": str(Path(tmp) / "figures.json")}
+        try:
+            process = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(config)],
+                                       cwd=ROOT)
+            peak = 0
+            while process.poll() is None:
+                peak = max(peak, tree_rss_kib(process.pid))
+                time.sleep(0.05)
+            if process.returncode != 0:
+                raise SystemExit(f"{database} {claims}: the child failed"
+                                 f" (exit {process.returncode})")
+            figures = json.loads(Path(config["out"]).read_text())
+        finally:
+            if url:
+                drop_database(admin_url, url)
+    figures["peak_rss_mib"] = round(peak / 1024)
+    return figures
+
+
+def moto_server() -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
+                               "-p", str(port)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env={**os.environ, **FAKE_AWS})
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.05)
+    server.kill()
+    raise SystemExit("moto's S3 server did not start")
+
+
+def postgres_reachable(admin_url: str) -> bool:
+    import sqlalchemy
+
+    try:
+        sqlalchemy.create_engine(admin_url).connect().close()
+    except Exception:  # any failure means: measure SQLite only
+        return False
+    return True
+
+
+def print_run(figures: dict[str, Any]) -> None:
+    floor_ = figures["floor"]
+    store = "S3 (moto)" if figures["database"] == "postgres" else "local folder"
+    print(f"\n{figures['claims']:,} claims, {TENANTS} tenants, 8 payers -- {figures['database']}"
+          f" + {store}: day {figures['wall_s']} s ({figures['claims_per_s']:,} claims/s),"
+          f" peak RSS {figures['peak_rss_mib']:,} MiB, orchestration"
+          f" {figures['orchestration_s']} s ({figures['orchestration_share']:.1%});"
+          f" Prefect's server start {figures['prefect_start_s']} s apart;"
+          f" failed steps {len(figures['failed_steps'])}")
+    print(f"{'stage':<9} {'wall s':>8} {'busy s':>8} {'steps':>6} {'claims/s':>9}"
+          f" {'x floor':>8}")
+    for stage, row in figures["stages"].items():
+        ratio = row["wall_s"] / floor_["wall_s"] if floor_["wall_s"] else 0
+        rate = f"{row['claims_per_s']:,}" if row["claims_per_s"] else "-"
+        print(f"{stage:<9} {row['wall_s']:>8} {row['busy_s']:>8} {row['steps']:>6}"
+              f" {rate:>9} {ratio:>8.1f}")
+    print(f"{'floor':<9} {floor_['wall_s']:>8} {'':>8} {'':>6} {floor_['claims_per_s']:>9,}"
+          f" {1.0:>8.1f}   (read+split {floor_['read_split_s']} s, write"
+          f" {floor_['write_s']} s, {floor_['rows_per_claim']} rows a claim)")
+    print("claims by status: " + ", ".join(f"{k} {v:,}" for k, v in
+                                           sorted(figures["outcome"].items())))
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--claims", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--databases", nargs="+", choices=("sqlite", "postgres"),
+                        default=["sqlite", "postgres"])
+    parser.add_argument("--postgres", default=DEFAULT_ADMIN, help="admin URL of the server")
+    parser.add_argument("--quick", action="store_true", help="1,000 and 3,000 claims")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        config = json.loads(args.child)
+        Path(config["out"]).write_text(json.dumps(child(config)))
+        return {}
+    sizes = [1_000, 3_000] if args.quick else sorted(args.claims)
+    databases = list(args.databases)
+    if "postgres" in databases and not postgres_reachable(args.postgres):
+        print(f"PostgreSQL not reachable at {args.postgres}: SQLite only")
+        databases.remove("postgres")
+    server, endpoint = moto_server() if "postgres" in databases else (None, "")
+    runs: list[dict[str, Any]] = []
+    try:
+        for database in databases:
+            for claims in sizes:
+                runs.append(run_one(database, claims, args.postgres, endpoint))
+                print_run(runs[-1])
+    finally:
+        if server is not None:
+            server.terminate()
+    result = summary(runs, sizes)
+    print(json.dumps(result))
+    return result
+
+
+def summary(runs: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any]:
+    def wall(database: str, claims: int) -> float | None:
+        return next((r["wall_s"] for r in runs if r["database"] == database
+                     and r["claims"] == claims), None)
+
+    small, large = sizes[0], sizes[-1]
+    ratios = {}
+    for database in ("postgres", "sqlite"):
+        a, b = wall(database, small), wall(database, large)
+        if a and b and large != small:
+            ratios[database] = round((b / large) / (a / small), 2)
+    return {
+        "claims": large,
+        "wall_s_postgres": wall("postgres", large),
+        "wall_s_sqlite": wall("sqlite", large),
+        "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
+        "orchestration_share": max(r["orchestration_share"] for r in runs),
+        "per_claim_ratio_100k_vs_10k": ratios.get("postgres", ratios.get("sqlite")),
+        "per_claim_ratio_by_database": ratios,
+        "failed_steps": sum(len(r["failed_steps"]) for r in runs),
+        "runs": [{k: r[k] for k in ("database", "claims", "wall_s", "claims_per_s",
+                                    "peak_rss_mib", "orchestration_share",
+                                    "prefect_start_s", "stages", "floor")} for r in runs],
+    }
+
+
+if __name__ == "__main__":
+    main()
