@@ -113,9 +113,8 @@ def scenario(figures: dict[str, Any], claims: int, tenants: int, skewed: bool,
             "more_workers_slower": walls[WORKERS[-1]] > best * (1 + FLAT / 5)}
 
 
-def hours(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    return f"{minutes // 60}:{minutes % 60:02d}"
+def minutes(seconds: float) -> str:
+    return f"{seconds / 60:,.1f}"
 
 
 def calibration(figures: dict[str, Any], db_writers: float, db_share: float) -> dict[str, Any]:
@@ -161,12 +160,12 @@ def main() -> None:
         runs.append(scenario(figures, DAYS[-1], args.tenants, True, k, share, args.chunk))
     heads = [f"{r['claims'] // 1000}k {'skew' if r['skewed'] else 'even'}"
              + (f"/{r['chunk'] // 1000}k" if r["chunk"] else "") for r in runs]
-    print(f"{'workers':>8}" + "".join(f"{h:>16}" for h in heads) + "   (h:mm)")
+    print(f"{'workers':>8}" + "".join(f"{h:>16}" for h in heads) + "   (minutes)")
     for w in WORKERS:
-        print(f"{w:>8}" + "".join(f"{hours(r['wall_s'][str(w)]):>16}" for r in runs))
-    print(f"{'path':>8}" + "".join(f"{hours(r['critical_path_s']):>16}" for r in runs)
+        print(f"{w:>8}" + "".join(f"{minutes(r['wall_s'][str(w)]):>16}" for r in runs))
+    print(f"{'path':>8}" + "".join(f"{minutes(r['critical_path_s']):>16}" for r in runs)
           + "   critical path (no worker count beats it)")
-    print(f"{'db':>8}" + "".join(f"{hours(r['db_bound_s']):>16}" for r in runs)
+    print(f"{'db':>8}" + "".join(f"{minutes(r['db_bound_s']):>16}" for r in runs)
           + "   database bound (writing work / K)")
     for head, r in zip(heads, runs, strict=True):
         print(f"{head}: {r['steps']} steps; more than {r['workers_enough']} workers gain"
@@ -178,7 +177,7 @@ def main() -> None:
                                        share)["wall_s"][str(WORKERS[-1])]
                    for kk in (2, 4, 8, 16, math.inf)}
     print(f"1M skewed at {WORKERS[-1]} workers by database writers K: " + ", ".join(
-        f"K={kk} {hours(s)}" for kk, s in sensitivity.items()))
+        f"K={kk} {minutes(s)}" for kk, s in sensitivity.items()))
     check = calibration(figures, k, share)
     print(f"Check, the model on the measured day: {check['model_wall_s_threads']} s on"
           f" {check['threads']} workers (the flow's threads), {check['model_wall_s_cores']} s"
