@@ -1,5 +1,6 @@
-"""The scaling model's scheduler (bench/scale_dag.py) on graphs whose answer is known, and
-the daily graph's shape against flows/daily.py."""
+"""The scaling benchmarks' logic: the model's scheduler (bench/scale_dag.py) on graphs whose
+answer is known, the daily graph's shape against flows/daily.py, and how stage_times.py and
+db_growth.py read what a run left (their runs need PostgreSQL and minutes: docs/scaling.md)."""
 
 from __future__ import annotations
 
@@ -84,3 +85,35 @@ def test_the_model_prints_a_table_then_one_json_object() -> None:
         assert walls[0] == pytest.approx(s["work_s"], rel=1e-3)  # one worker: all the work
         assert min(walls) >= s["critical_path_s"] - 1e-6
         assert s["workers_enough"] in (1, 2, 4, 8, 16, 32, 64)
+
+
+def test_stage_times_are_read_from_task_run_names() -> None:
+    from bench.stage_times import overhead_per_step, stage_figures
+
+    runs = {"tasks": [
+        {"name": "ingest · north", "run_s": 2.0, "start": 0.0, "end": 2.0},
+        {"name": "quality · north", "run_s": 3.0, "start": 2.5, "end": 5.5},
+        {"name": "acks · north · SIMA1", "run_s": 1.0, "start": 6.0, "end": 7.0},
+        {"name": "post · north · SIMA1", "run_s": 1.5, "start": 7.1, "end": 8.6},
+        {"name": "payer module · broken", "run_s": 9.0, "start": 0.0, "end": 9.0},
+    ]}
+    assert stage_figures(runs) == {"ingest": {"busy_s": 2.0, "steps": 1},
+                                   "quality": {"busy_s": 3.0, "steps": 1},
+                                   "acks": {"busy_s": 1.0, "steps": 1},
+                                   "post": {"busy_s": 1.5, "steps": 1}}
+    # Gaps within a chain: quality 0.5 s after ingest, post 0.1 s after acks.
+    assert overhead_per_step(runs) == pytest.approx(0.3)
+
+
+def test_db_growth_counts_only_tables_that_grow_per_claim() -> None:
+    from bench.db_growth import per_claim
+
+    tables = {"claims": {"rows": 1000, "total": 3_000_000, "indexes": 1_000_000},
+              "ledger_entries": {"rows": 7000, "total": 900_000, "indexes": 250_000},
+              "files": {"rows": 3, "total": 40_000, "indexes": 16_000}}
+    vacuumed = {"claims": {"rows": 1000, "total": 500_000, "indexes": 200_000}}
+    rates = per_claim(tables, vacuumed, 1000)
+    assert set(rates) == {"claims", "ledger_entries"}  # 3 files for 1,000 claims: per file
+    assert rates["claims"] == {"rows": 1.0, "table_bytes": 2000.0, "index_bytes": 1000.0,
+                               "vacuumed_bytes": 500.0}
+    assert rates["ledger_entries"]["rows"] == 7.0
