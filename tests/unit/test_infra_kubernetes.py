@@ -297,3 +297,27 @@ def test_the_deployments_are_those_of_infra_prefect_yaml_in_the_kubernetes_pool(
     step = ours["pull"][0]["prefect.deployments.steps.set_working_directory"]
     assert step["directory"] == "/opt/revcycle"
     assert "WORKDIR /opt/revcycle" in (REPO / "infra" / "Dockerfile").read_text()
+
+
+def test_prefect_kubernetes_makes_a_job_from_the_template() -> None:
+    """The worker's own configuration class, where prefect-kubernetes is installed (the
+    cluster image; not the project's environment)."""
+    worker = pytest.importorskip("prefect_kubernetes.worker",
+                                 reason="prefect-kubernetes is not installed here")
+    import uuid
+
+    from prefect.client.schemas.objects import FlowRun
+
+    t = template()
+    job_variables = yaml.safe_load(DEPLOYMENTS.read_text())["deployments"][0][
+        "work_pool"]["job_variables"]
+    rendered = apply_values(t["job_configuration"],
+                            {**defaults(t["variables"]), **job_variables})
+    config = worker.KubernetesWorkerJobConfiguration(**rendered)
+    config.prepare_for_flow_run(FlowRun(id=uuid.uuid4(), flow_id=uuid.uuid4(), name="day"))
+    container = config.job_manifest["spec"]["template"]["spec"]["containers"][0]
+    names = [entry["name"] for entry in container["env"]]
+    assert "PREFECT_LOGGING_LEVEL" in names  # the deployment's env, put first by the worker
+    assert names[-3:] == ["REVCYCLE_DATABASE_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
+    assert container["args"][:2] == ["prefect", "flow-run"]
+    assert config.job_manifest["metadata"]["generateName"] == "day-"
