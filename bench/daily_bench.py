@@ -12,7 +12,7 @@ on a scratch installation:
    and ~6 rows a claim (the claim, its lines, an event, padded with its diagnoses) written
    with ``COPY`` (PostgreSQL) or ``executemany`` (SQLite) into a scratch table;
 3. starts Prefect (its temporary server: timed apart, a deployment has one running) and runs
-   the daily flow (ingest, quality, scrub, submit per payer; collect, route, acks and post
+   the daily flow (ingest, quality, scrub, write; submit per payer; collect, route, acks and post
    per payer; report), the payers answering at once through the simulator.
 
 Each step's own work is timed where it runs (``tasks.policy.STAGE_SPANS``): a stage's wall
@@ -48,7 +48,8 @@ DAY = date(2026, 11, 2)
 TENANTS = 10
 EXTRA_PAYERS = (("BENCH6", "BENCH SIX HEALTH"), ("BENCH7", "BENCH SEVEN CARE"),
                 ("BENCH8", "BENCH EIGHT PLAN"))
-STAGES = ("ingest", "quality", "scrub", "submit", "collect", "route", "acks", "post", "report")
+STAGES = ("ingest", "quality", "scrub", "write", "submit", "collect", "route", "acks", "post",
+          "report")
 DEFAULT_ADMIN = os.environ.get("REVCYCLE_TEST_POSTGRES",
                                "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 FAKE_AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",

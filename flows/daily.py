@@ -1,6 +1,7 @@
 """The daily run, in two parts: the submission part per tenant batch (ingest, quality,
-scrub, then submit per payer) and the mailbox part per day (collect each payer's channels,
-route what came, then acks and post per tenant and payer), then the report.
+scrub, write every payer's 837s, then submit per payer) and the mailbox part per day
+(collect each payer's channels, route what came, then acks and post per tenant and payer),
+then the report.
 
 It submits the stage tasks directly rather than calling the stage flows, so that one flow
 run holds every task run: the dashboard's Retry re-runs the flow and finished tasks come
@@ -20,7 +21,14 @@ from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.dayrun import DayRun
-from flows.stages import WORKERS, add_mailbox_part, business_day, flow_run_title, tenants_of
+from flows.stages import (
+    WORKERS,
+    add_mailbox_part,
+    add_submit_part,
+    business_day,
+    flow_run_title,
+    tenants_of,
+)
 from revcycle.pipeline.batches import batch_id
 from tasks.ingest import ingest_task
 from tasks.payer_modules import payer_module_task
@@ -29,7 +37,6 @@ from tasks.policy import run_name
 from tasks.quality import quality_task
 from tasks.report import report_task
 from tasks.scrub import scrub_task
-from tasks.submit import submit_to
 
 
 @flow(name="daily-revenue-cycle", flow_run_name=flow_run_title("daily"),
@@ -53,10 +60,7 @@ def daily_revenue_cycle(business_date: date | None = None,
                           quality_task.submit(batch, wait_for=[ingest]))
         scrub = run.add("scrub", run_name("scrub", {"tenant": tenant}),
                         scrub_task.submit(batch, wait_for=[quality]))
-        for payer in payers:
-            sent[tenant, payer] = run.add(
-                "submit", run_name("submit", {"tenant": tenant, "payer_id": payer}),
-                submit_to(payer).submit(batch, payer, wait_for=[scrub]))
+        add_submit_part(run, tenant, batch, payers, scrub, sent)
     add_mailbox_part(run, day, tenants, payers, sent)
     report = report_task.submit(day, tenants, wait_for=run.every_step())
     run.add("report", run_name("report", {"business_date": day}), report)

@@ -30,7 +30,7 @@ from tasks.post import post_task
 from tasks.quality import quality_task
 from tasks.report import report_task
 from tasks.scrub import scrub_task
-from tasks.submit import submit_to
+from tasks.submit import submit_to, write_task
 
 WORKERS = 8
 
@@ -99,10 +99,25 @@ def submit_flow(business_date: date | None = None, tenants: list[str] | None = N
     day, tenants = business_day(business_date), tenants_of(tenants)
     run = DayRun(day, tenants)
     for tenant in tenants:
-        for payer in sorted(load_payers()):
-            run.add("submit", run_name("submit", {"tenant": tenant, "payer_id": payer}),
-                    submit_to(payer).submit(batch_id(tenant, day), payer))
+        add_submit_part(run, tenant, batch_id(tenant, day), sorted(load_payers()))
     return run.finish()
+
+
+def add_submit_part(run: DayRun, tenant: str, batch: str, payers: list[str],
+                    after: PrefectFuture[Any] | None = None,
+                    sent: dict[tuple[str, str], PrefectFuture[Any]] | None = None) -> None:
+    """A batch's write step (every payer's 837s from one read of its claims), then a submit
+    step per payer. A payer's step waits for the write step but not for its success: it
+    writes what is still unwritten itself, so a failed write step holds no payer up."""
+    before = [after] if after is not None else []
+    write = run.add("write", run_name("write", {"tenant": tenant}),
+                    write_task.submit(batch, wait_for=before))
+    for payer in payers:
+        step = run.add("submit", run_name("submit", {"tenant": tenant, "payer_id": payer}),
+                       submit_to(payer).submit(batch, payer,
+                                               wait_for=[*before, allow_failure(write)]))
+        if sent is not None:
+            sent[tenant, payer] = step
 
 
 @_stage_flow("mailbox")

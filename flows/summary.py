@@ -23,6 +23,8 @@ STAGE_COUNTS = {
     "quality": {"validated": "validated", "failed": "failed"},
     "scrub": {"ready": "ready", "rejected": "rejected", "waiting": "waiting for a payer"
               " module", "warnings": "warnings"},
+    "write": {"claims": "claims written", "files": "files", "refused": "refused by the"
+              " writer"},
     "submit": {"claims": "claims sent", "sent": "files", "refused": "refused by the writer",
                "in_flight": "being sent by another run"},
     "acks": {"files": "new acknowledgments", "accepted": "accepted", "rejected": "rejected"},

@@ -1,4 +1,5 @@
-"""Submit task: one run per batch and payer, through the payer's channel."""
+"""Submit tasks: the batch's 837s for every payer written in one step, then one step per
+batch and payer that sends through the payer's channel."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from prefect.runtime import flow_run
 
 from revcycle.payers import payer_tag
 from revcycle.pipeline.resources import get_resources
-from revcycle.pipeline.submit import submit
+from revcycle.pipeline.submit import submit, write_submissions
 from tasks.channels import payer_route
 from tasks.payers import load_payers
 from tasks.policy import audited, batch_and_payer_work, in_stage, run_name, stage_task_options
@@ -22,6 +23,21 @@ def submit_task(batch_id: str, payer_id: str) -> dict[str, Any]:
     audited(get_resources(), "submit", batch_id, result)
     get_run_logger().info("submit %s to %s: %d claims in %d files sent", batch_id, payer_id,
                           result["claims"], result["sent"])
+    return result
+
+
+@task(**stage_task_options("write", "batch_id", work=batch_and_payer_work))
+def write_task(batch_id: str) -> dict[str, Any]:
+    result = in_stage(run_name("write", {"batch_id": batch_id}), write_submissions,
+                      get_resources(), batch_id, load_payers())
+    audited(get_resources(), "write", batch_id, result)
+    logger = get_run_logger()
+    logger.info("write %s: %d claims in %d files for %d payers; %d refused by the writer",
+                batch_id, result["claims"], result["files"], result["payers"],
+                result["refused"])
+    if result["left"]:
+        logger.warning("write %s: files of %s not written here: their submit steps write"
+                       " them and say why", batch_id, ", ".join(result["left"]))
     return result
 
 

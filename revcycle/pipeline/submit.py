@@ -1,5 +1,9 @@
 """Submit: READY claims into one 837 per payer and claim type, through the outbox.
 
+A day writes every payer's files for a batch in one step (``write_submissions``: the
+claims are read once, not once per payer); each payer's step (``submit``) then writes
+whatever is still unwritten (everything, when it runs alone) and sends.
+
 The intent (a PENDING submission with its interchange control number, the file in
 outbound/, the claims linked to it) is committed before anything is sent. A claim the 837
 writer refuses (a value scrub did not foresee) is taken out alone: REJECTED with an edit
@@ -13,7 +17,8 @@ claim is ever put in a second submission.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -60,7 +65,7 @@ def submit(res: Resources, batch_id: str, payer: PayerDefinition,
     ``run_id`` names the run in the claim (default: a fresh id)."""
     if not isinstance(route, PayerRoute):
         route = PayerRoute(payer.payer_id, [Leg(route, RetryPolicy(retries=0))])
-    created, refused = _create_submissions(res, batch_id, payer)
+    written = _create_submissions(res, batch_id, payer)
     with res.sessions() as session:
         batch = session.get_one(Batch, batch_id)
     sent = send_pending(res, batch, payer.payer_id, route, run_id or uuid.uuid4().hex)
@@ -68,15 +73,71 @@ def submit(res: Resources, batch_id: str, payer: PayerDefinition,
         in_flight = session.scalar(select(func.count()).select_from(Submission).where(
             Submission.batch_id == batch_id, Submission.payer_id == payer.payer_id,
             Submission.status == "SENDING"))
-    return {"batch": batch_id, "payer": payer.payer_id, "created": created,
-            "sent": sent.files, "claims": sent.claims, "refused": refused,
+    return {"batch": batch_id, "payer": payer.payer_id, "created": written.files,
+            "sent": sent.files, "claims": sent.claims, "refused": written.refused,
             "in_flight": in_flight}
 
 
-def _create_submissions(res: Resources, batch_id: str, payer: PayerDefinition
-                        ) -> tuple[int, int]:
-    """Write and record this payer's files for the batch's READY claims; returns how many
-    submissions were made and how many claims the writer refused."""
+def write_submissions(res: Resources, batch_id: str,
+                      payers: Mapping[str, PayerDefinition]) -> dict[str, Any]:
+    """Every payer's submissions for the batch's READY claims, from one read of the claims:
+    each payer's ``submit`` step then finds its files written and only sends them. Reading
+    a tenant's claims once instead of once per payer is what this step is for (claims live
+    in the provider's raw file, and reading them is the costliest part of writing).
+
+    A payer whose files cannot be written (its module's or our values hold a delimiter, or
+    the writer refuses what no single claim explains) is left alone here: its own submit
+    step writes again and fails with the reason, and every other payer goes on."""
+    created = refused = claims = 0
+    left: list[str] = []
+    with res.sessions() as session:
+        batch = session.get_one(Batch, batch_id)
+        rows = [r for r in claims_in(session, batch_id, Status.READY)
+                if r.submission_id is None and r.payer_id in payers]
+        by_payer: dict[str, list[tuple[ClaimRow, Claim]]] = {}
+        for row, claim in current_claims(session, res.store, rows):
+            by_payer.setdefault(row.payer_id, []).append((row, claim))
+        for payer_id, loaded in sorted(by_payer.items()):
+            try:
+                written = _create_for_payer(res, session, batch, payers[payer_id], loaded)
+            except X12ElementError:
+                session.rollback()
+                left.append(payer_id)
+                continue
+            created, claims, refused = (created + written.files, claims + written.claims,
+                                        refused + written.refused)
+    return {"batch": batch_id, "payers": len(by_payer), "files": created, "claims": claims,
+            "refused": refused, "left": left}
+
+
+@dataclass(frozen=True)
+class Written:
+    """What writing a payer's claims made: submissions, the claims in them, and the
+    claims the writer refused (REJECTED)."""
+
+    files: int = 0
+    claims: int = 0
+    refused: int = 0
+
+
+def _create_submissions(res: Resources, batch_id: str, payer: PayerDefinition) -> Written:
+    """Write and record this payer's files for the batch's READY claims not yet in a
+    submission."""
+    with res.sessions() as session:
+        batch = session.get_one(Batch, batch_id)
+        rows = [r for r in claims_in(session, batch_id, Status.READY, payer.payer_id)
+                if r.submission_id is None]
+        if not rows:
+            return Written()
+        # What is written is the claim's current version: a corrected claim as corrected.
+        return _create_for_payer(res, session, batch, payer,
+                                 current_claims(session, res.store, rows))
+
+
+def _create_for_payer(res: Resources, session: Session, batch: Batch, payer: PayerDefinition,
+                      loaded: list[tuple[ClaimRow, Claim]]) -> Written:
+    """The payer's files for ``loaded`` (its READY claims as they are now), each recorded
+    as a PENDING submission and committed before anything is sent."""
     settings = res.settings
     header = InterchangeHeader(Party(settings.sender_id, settings.sender_qualifier),
                                Party(payer.receiver_id, payer.receiver_qualifier),
@@ -85,60 +146,51 @@ def _create_submissions(res: Resources, batch_id: str, payer: PayerDefinition
     submitter = Submitter(settings.submitter_name, settings.sender_id,
                           settings.submitter_contact, settings.submitter_phone)
     receiver = Receiver(payer.name, payer.receiver_id)
-    created = refused = 0
-    with res.sessions() as session:
-        batch = session.get_one(Batch, batch_id)
-        rows = [r for r in claims_in(session, batch_id, Status.READY, payer.payer_id)
-                if r.submission_id is None]
-        if not rows:
-            return 0, 0
-        _check_our_values(header, submitter, receiver)
-        # What is written is the claim's current version: a corrected claim as corrected.
-        loaded = current_claims(session, res.store, rows)
-        for _, claim in loaded:
-            # As the scrub did: what is sent is the corrected claim.
-            autocorrect(claim, payer.character_policy)
-        for claim_type in (ClaimType.PROFESSIONAL, ClaimType.INSTITUTIONAL):
-            group = [(row, claim) for row, claim in loaded if claim.claim_type is claim_type]
-            size = payer.max_claims_per_file
-            for start in range(0, len(group), size):
-                chunk = group[start:start + size]
-                written, chunk, taken_out = _write(session, chunk, header, submitter,
-                                                   receiver)
-                refused += taken_out
-                if written is None:
-                    continue
-                icn = written.interchange_control_number
-                key = object_key(batch.tenant_id, "outbound", batch.business_date, batch_id,
-                                 f"{payer.payer_id}-{icn}-837.x12")
-                res.store.put(key, written.text.encode())
-                crash_point("submit.after_outbound_put")
-                submission = Submission(
-                    tenant_id=batch.tenant_id, batch_id=batch_id, payer_id=payer.payer_id,
-                    claim_type=claim_type.value, interchange_control_number=icn,
-                    group_control_number=written.group_control_number,
-                    transaction_control_numbers={
-                        written.transaction_control_numbers[0]: [r.id for r, _ in chunk]},
-                    key=key, claim_count=len(chunk),
-                    total_charge=sum((c.total_charge for _, c in chunk), Decimal(0)),
-                    status="PENDING")
-                session.add(submission)
-                session.flush()
-                chunk_ids = [r.id for r, _ in chunk]
-                linked = session.scalars(update(ClaimRow).where(
-                    ClaimRow.id.in_(chunk_ids), ClaimRow.submission_id.is_(None))
-                    .values(submission_id=submission.id).returning(ClaimRow.id)
-                    .execution_options(synchronize_session="fetch")).all()
-                if len(linked) < len(chunk_ids):
-                    # Another run of this batch put these claims in its submission first:
-                    # this one is dropped, never sent; a claim is in one submission only.
-                    session.rollback()
-                    res.store.delete(key)
-                    continue
-                session.commit()  # the intent is durable before anything is sent
-                crash_point("submit.after_intent")
-                created += 1
-    return created, refused
+    _check_our_values(header, submitter, receiver)
+    created = claims = refused = 0
+    for _, claim in loaded:
+        # As the scrub did: what is sent is the corrected claim.
+        autocorrect(claim, payer.character_policy)
+    for claim_type in (ClaimType.PROFESSIONAL, ClaimType.INSTITUTIONAL):
+        group = [(row, claim) for row, claim in loaded if claim.claim_type is claim_type]
+        size = payer.max_claims_per_file
+        for start in range(0, len(group), size):
+            chunk = group[start:start + size]
+            written, chunk, taken_out = _write(session, chunk, header, submitter, receiver)
+            refused += taken_out
+            if written is None:
+                continue
+            icn = written.interchange_control_number
+            key = object_key(batch.tenant_id, "outbound", batch.business_date, batch.id,
+                             f"{payer.payer_id}-{icn}-837.x12")
+            res.store.put(key, written.text.encode())
+            crash_point("submit.after_outbound_put")
+            submission = Submission(
+                tenant_id=batch.tenant_id, batch_id=batch.id, payer_id=payer.payer_id,
+                claim_type=claim_type.value, interchange_control_number=icn,
+                group_control_number=written.group_control_number,
+                transaction_control_numbers={
+                    written.transaction_control_numbers[0]: [r.id for r, _ in chunk]},
+                key=key, claim_count=len(chunk),
+                total_charge=sum((c.total_charge for _, c in chunk), Decimal(0)),
+                status="PENDING")
+            session.add(submission)
+            session.flush()
+            chunk_ids = [r.id for r, _ in chunk]
+            linked = session.scalars(update(ClaimRow).where(
+                ClaimRow.id.in_(chunk_ids), ClaimRow.submission_id.is_(None))
+                .values(submission_id=submission.id).returning(ClaimRow.id)
+                .execution_options(synchronize_session="fetch")).all()
+            if len(linked) < len(chunk_ids):
+                # Another run of this batch put these claims in its submission first:
+                # this one is dropped, never sent; a claim is in one submission only.
+                session.rollback()
+                res.store.delete(key)
+                continue
+            session.commit()  # the intent is durable before anything is sent
+            crash_point("submit.after_intent")
+            created, claims = created + 1, claims + len(chunk)
+    return Written(created, claims, refused)
 
 
 Chunk = list[tuple[ClaimRow, Claim]]

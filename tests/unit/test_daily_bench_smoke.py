@@ -70,9 +70,10 @@ def test_small_day_ends_with_one_json_object_of_figures() -> None:
     for run_figures in runs:
         stages = run_figures["stages"]
         # Every stage of the day did work: 10 tenants, 8 payers.
-        assert set(stages) == {"ingest", "quality", "scrub", "submit", "collect", "route",
+        assert set(stages) == {"ingest", "quality", "scrub", "write", "submit", "collect", "route",
                                "acks", "post", "report"}
-        assert stages["ingest"]["steps"] == 10 and stages["submit"]["steps"] == 80
+        assert stages["ingest"]["steps"] == stages["write"]["steps"] == 10
+        assert stages["submit"]["steps"] == 80
         assert stages["post"]["steps"] == 80
         for row in stages.values():
             assert row["steps"] > 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -354,3 +355,61 @@ def test_a_file_tried_before_is_looked_for_at_the_payer_before_it_is_sent_again(
     assert len(channel.deliveries) == 1  # asked, found, not sent again
     [sub] = _submissions(res)
     assert (sub.status, sub.send_attempts, sub.sent_via) == ("SENT", 2, "recording")
+
+
+def test_the_write_step_reads_the_claims_once_for_every_payer_and_the_payer_steps_send(
+        res: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
+    f = factory(TENANT, seed=27)
+    claims = f.claims(60)
+    batch = ready_batch(res, TENANT, claims, f.submitter)
+    reads: list[int] = []
+    real_load = submit_module.current_claims
+
+    def counted(session: Any, store: Any, rows: Any) -> Any:
+        reads.append(len(rows))
+        return real_load(session, store, rows)
+
+    monkeypatch.setattr(submit_module, "current_claims", counted)
+    written = submit_module.write_submissions(res, batch, PAYERS)
+
+    assert reads == [len(claims)]  # one read, every payer's claims
+    groups = Counter((c.payer.payer_id, c.claim_type.value) for c in claims)
+    assert written == {"batch": batch, "payers": len({p for p, _ in groups}),
+                       "files": len(groups), "claims": len(claims), "refused": 0, "left": []}
+    subs = _submissions(res)
+    assert sorted((s.payer_id, s.claim_type) for s in subs) == sorted(groups)
+    assert {s.status for s in subs} == {"PENDING"}  # written, not sent
+    assert all(r.status == Status.READY and r.submission_id for r in _claim_rows(res))
+
+    channel = RecordingChannel()
+    results = [submit(res, batch, payer, channel) for payer in PAYERS.values()]
+
+    assert reads == [len(claims)]  # the payer steps had nothing left to read
+    assert sum(r["created"] for r in results) == 0
+    assert sum(r["sent"] for r in results) == len(subs) == len(channel.deliveries)
+    assert sum(r["claims"] for r in results) == len(claims)
+    assert all(r.status == Status.SUBMITTED for r in _claim_rows(res))
+    # Written again (a re-run): nothing is left to write.
+    assert submit_module.write_submissions(res, batch, PAYERS)["files"] == 0
+
+
+def test_a_payer_whose_files_cannot_be_written_is_left_to_its_own_step(
+        res: Resources) -> None:
+    f = factory(TENANT, seed=28, payers=["SIMA1", "SIMB1"])
+    claims = f.claims(30)
+    batch = ready_batch(res, TENANT, claims, f.submitter)
+    broken = dataclasses.replace(PAYERS["SIMB1"], name="SAMPLE*BLUE")  # a delimiter
+    payers = {**PAYERS, "SIMB1": broken}
+
+    written = submit_module.write_submissions(res, batch, payers)
+
+    assert written["left"] == ["SIMB1"] and written["refused"] == 0
+    by_payer = Counter(s.payer_id for s in _submissions(res))
+    assert set(by_payer) == {"SIMA1"}
+    waiting = [r for r in _claim_rows(res) if r.payer_id == "SIMB1"]
+    assert waiting and all(r.status == Status.READY and r.submission_id is None
+                           for r in waiting)
+    # The payer's own step says why; the other payer's step sends.
+    with pytest.raises(submit_module.SubmitConfigurationError, match="1000B NM103"):
+        submit(res, batch, broken, RecordingChannel())
+    assert submit(res, batch, PAYERS["SIMA1"], RecordingChannel())["sent"] == by_payer["SIMA1"]
