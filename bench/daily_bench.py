@@ -50,6 +50,9 @@ EXTRA_PAYERS = (("BENCH6", "BENCH SIX HEALTH"), ("BENCH7", "BENCH SEVEN CARE"),
                 ("BENCH8", "BENCH EIGHT PLAN"))
 STAGES = ("ingest", "quality", "scrub", "write", "submit", "collect", "route", "acks", "post",
           "report")
+# The simulator answers the same day: a claim still in one of these after the day was lost
+# somewhere (ended neither adjudicated nor refused).
+UNSETTLED = ("RECEIVED", "VALIDATED", "READY", "SUBMITTED", "ACCEPTED")
 DEFAULT_ADMIN = os.environ.get("REVCYCLE_TEST_POSTGRES",
                                "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 FAKE_AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
@@ -120,7 +123,10 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
     os.environ.update(REVCYCLE_HOME=str(home), PREFECT_HOME=str(home / "prefect"),
                       REVCYCLE_DATABASE_URL=config["database_url"])
     if config.get("s3_endpoint"):
-        os.environ.update(FAKE_AWS, REVCYCLE_STORE="s3", REVCYCLE_S3_BUCKET="revcycle-bench",
+        # A bucket of its own: another run's files (same tenants, day and control numbers)
+        # must not answer for this one's.
+        os.environ.update(FAKE_AWS, REVCYCLE_STORE="s3",
+                          REVCYCLE_S3_BUCKET=f"revcycle-bench-{home.name.lower()}",
                           REVCYCLE_S3_ENDPOINT_URL=config["s3_endpoint"],
                           REVCYCLE_S3_CREATE_BUCKET="true")
     from flows.cli import _orchestration_settings
@@ -169,12 +175,14 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
     spans = [span for span in STAGE_SPANS if started <= span[1] <= ended]
     wall = ended - started
     inside = union_s((start, end) for _, start, end in spans)
+    statuses = outcome(res)
     figures.update(ok=ok, failed_steps=summary["failed_steps"], wall_s=round(wall, 1),
                    claims_per_s=round(dropped.claims / wall), stages=stage_figures(
                        spans, dropped.claims),
                    orchestration_s=round(wall - inside, 1),
                    orchestration_share=round((wall - inside) / wall, 3),
-                   outcome=outcome(res))
+                   outcome=statuses,
+                   unsettled=sum(n for status, n in statuses.items() if status in UNSETTLED))
     return figures
 
 
@@ -308,7 +316,8 @@ def print_run(figures: dict[str, Any]) -> None:
           f" {1.0:>8.1f}   (read+split {floor_['read_split_s']} s, write"
           f" {floor_['write_s']} s, {floor_['rows_per_claim']} rows a claim)")
     print("claims by status: " + ", ".join(f"{k} {v:,}" for k, v in
-                                           sorted(figures["outcome"].items())))
+                                           sorted(figures["outcome"].items()))
+          + f"; unsettled after the day: {figures['unsettled']:,}")
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -364,6 +373,7 @@ def summary(runs: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any]:
         "per_claim_ratio_100k_vs_10k": ratios.get("postgres", ratios.get("sqlite")),
         "per_claim_ratio_by_database": ratios,
         "failed_steps": sum(len(r["failed_steps"]) for r in runs),
+        "unsettled_claims": sum(r["unsettled"] for r in runs),
         "runs": [{k: r[k] for k in ("database", "claims", "wall_s", "claims_per_s",
                                     "peak_rss_mib", "orchestration_share",
                                     "prefect_start_s", "stages", "floor")} for r in runs],

@@ -63,6 +63,7 @@ def test_small_day_ends_with_one_json_object_of_figures() -> None:
                 "orchestration_share", "per_claim_ratio_100k_vs_10k"):
         assert figures[key] is not None, key
     assert figures["claims"] == 240 and figures["failed_steps"] == 0
+    assert figures["unsettled_claims"] == 0  # every claim adjudicated or refused
     assert 0 < figures["orchestration_share"] < 1 and figures["peak_rss_mib"] > 100
     runs = figures["runs"]
     assert {(r["database"], r["claims"]) for r in runs} == {
