@@ -52,9 +52,15 @@ class OrchestrationUnavailable(Exception):
 
 
 def run_flow(flow: Any, **parameters: Any) -> tuple[bool, dict[str, Any]]:
-    """Run a flow; whether it finished every step, and its summary."""
+    """Run a flow on the task runner the settings name now (``flows.runner``: a process
+    whose settings change between runs gets the new runner); whether it finished every
+    step, and its summary."""
+    from flows.runner import with_task_runner, workers_reach_api
+
+    flow = with_task_runner(flow)
     try:
-        state = flow(**parameters, return_state=True)
+        with workers_reach_api(flow.task_runner):
+            state = flow(**parameters, return_state=True)
     except RuntimeError as exc:
         if "ephemeral Prefect API server" not in str(exc):
             raise

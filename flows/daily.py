@@ -5,8 +5,9 @@ route what came, then acks and post per tenant and payer), then the report.
 It submits the stage tasks directly rather than calling the stage flows, so that one flow
 run holds every task run: the dashboard's Retry re-runs the flow and finished tasks come
 back Cached instead of running again. Each tenant's chain runs concurrently with the
-others through the flow's task runner; a step waits only for the steps whose output it
-needs, so one tenant's or one payer's failure never holds up the rest.
+others through the flow's task runner (a thread pool, or Dask workers: ``flows.runner``);
+a step waits only for the steps whose output it needs, so one tenant's or one payer's
+failure never holds up the rest.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from typing import Any
 from prefect import flow
 from prefect.futures import PrefectFuture
 from prefect.states import State
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.dayrun import DayRun
-from flows.stages import WORKERS, add_mailbox_part, business_day, flow_run_title, tenants_of
+from flows.runner import task_runner
+from flows.stages import add_mailbox_part, business_day, flow_run_title, tenants_of
 from revcycle.pipeline.batches import batch_id
 from tasks.ingest import ingest_task
 from tasks.payer_modules import payer_module_task
@@ -33,7 +34,7 @@ from tasks.submit import submit_to
 
 
 @flow(name="daily-revenue-cycle", flow_run_name=flow_run_title("daily"),
-      task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))
+      task_runner=task_runner())
 def daily_revenue_cycle(business_date: date | None = None,
                         tenants: list[str] | None = None) -> State:
     day = business_day(business_date)
