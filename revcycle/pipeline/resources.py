@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import uuid
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -51,10 +52,15 @@ class Resources:  # not slotted: ``instance_id`` is cached on the instance
         return cls(settings, engine, session_factory(engine), store_from_settings(settings))
 
 
+_BUILDING = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def get_resources() -> Resources:
-    """The process's resources (migrations applied on first use)."""
-    return Resources.from_settings(get_settings())
+    """The process's resources (migrations applied on first use). Threads that ask at
+    once, before there are any (a Dask worker's first tasks), build them one at a time."""
+    with _BUILDING:
+        return Resources.from_settings(get_settings())
 
 
 def _forget_in_child() -> None:
