@@ -71,8 +71,12 @@ def with_task_runner(flow: Flow[..., Any], settings: Settings | None = None) -> 
 
 
 def uses_processes(runner: TaskRunner[Any]) -> bool:
-    """Whether ``runner`` runs tasks outside this process."""
-    return type(runner).__name__ == "DaskTaskRunner"
+    """Whether ``runner`` runs tasks outside this process (on Dask workers)."""
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError:
+        return False
+    return isinstance(runner, DaskTaskRunner)
 
 
 @contextmanager

@@ -21,11 +21,15 @@ from revcycle.settings import Settings
 from tests.conftest import REPO
 
 
-def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
+def _environment(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
     for name in ("TASK_RUNNER", "DASK_ADDRESS", "DASK_WORKERS", "DASK_THREADS_PER_WORKER"):
         monkeypatch.delenv(f"REVCYCLE_{name}", raising=False)
     for name, value in env.items():
         monkeypatch.setenv(f"REVCYCLE_{name.upper()}", value)
+
+
+def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
+    _environment(monkeypatch, **env)
     return Settings(_env_file=None)  # type: ignore[call-arg]
 
 
@@ -138,3 +142,29 @@ def test_a_forked_worker_builds_its_own_resources(tmp_path: Path,
     finally:
         get_settings.cache_clear()
         get_resources.cache_clear()
+
+
+@pytest.mark.parametrize(("env", "said"), [
+    ({"REVCYCLE_TASK_RUNNER": "ray"},
+     "revcycle: REVCYCLE_TASK_RUNNER='ray' is not a task runner: use one of threads, dask"),
+    ({"REVCYCLE_TASK_RUNNER": "dask", "REVCYCLE_DASK_WORKERS": "0"},
+     "revcycle: REVCYCLE_DASK_WORKERS: Input should be greater than or equal to 1"),
+])
+def test_the_commands_say_which_setting_is_wrong(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 env: dict[str, str], said: str) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from revcycle.settings import get_settings
+
+    _environment(monkeypatch, home=str(tmp_path),
+                 **{k.removeprefix("REVCYCLE_").lower(): v for k, v in env.items()})
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["run", "--date", "2026-11-02", "--json"])
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [said]
