@@ -27,6 +27,7 @@ names its URL in the settings the tasks carry.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -60,8 +61,8 @@ def task_runner(settings: Settings | None = None) -> TaskRunner[Any]:
         "n_workers": settings.dask_workers,
         "threads_per_worker": settings.dask_threads_per_worker,
         "processes": True,
-        # The Prefect dashboard shows the runs; no Dask dashboard port to clash over.
-        "dashboard_address": None,
+        # Any free port for the scheduler's HTTP server: never a clash over 8787.
+        "dashboard_address": ":0",
     })
 
 
@@ -71,12 +72,11 @@ def with_task_runner(flow: Flow[..., Any], settings: Settings | None = None) -> 
 
 
 def uses_processes(runner: TaskRunner[Any]) -> bool:
-    """Whether ``runner`` runs tasks outside this process (on Dask workers)."""
-    try:
-        from prefect_dask import DaskTaskRunner
-    except ImportError:
-        return False
-    return isinstance(runner, DaskTaskRunner)
+    """Whether ``runner`` runs tasks outside this process (on Dask workers). Never imports
+    prefect-dask: importing ``distributed`` makes every exception pickle with its chained
+    exceptions (tblib), which a thread-pool run must not get as a side effect."""
+    dask = sys.modules.get("prefect_dask.task_runners")
+    return dask is not None and isinstance(runner, dask.DaskTaskRunner)
 
 
 @contextmanager

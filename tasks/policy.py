@@ -74,6 +74,9 @@ def in_stage(run_name: str, work: Callable[..., T], *args: Any, **kwargs: Any) -
         return work(*args, **kwargs)
     except Exception as exc:  # every error leaves here in our words
         failure = _in_our_words(run_name, _without_parameters(exc))
+    # Nor what one of our own errors was raised from: on Dask workers (distributed installs
+    # tblib's pickling) a failed step's exception is pickled with its whole chain.
+    failure.__cause__ = failure.__context__ = None
     raise failure
 
 

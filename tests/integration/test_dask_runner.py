@@ -9,7 +9,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import distributed
 import pytest
 from sqlalchemy import func, select
 
@@ -39,6 +38,8 @@ def _day_on(runner: str, home: Path, monkeypatch: pytest.MonkeyPatch,
 
 def _record_local_clusters(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """The worker specs of each LocalCluster started from now on."""
+    import distributed
+
     started: list[dict[str, Any]] = []
 
     class Recorded(distributed.LocalCluster):
@@ -94,7 +95,7 @@ def _last_run_task_lines() -> list[str]:
     return [log.message for log in logs if log.task_run_id is not None]
 
 
-@pytest.mark.usefixtures("prefect_server")
+@pytest.mark.usefixtures("prefect_server", "standard_exception_pickling")
 def test_the_day_on_dask_workers_ends_as_on_threads(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     clusters = _record_local_clusters(monkeypatch)
@@ -104,7 +105,7 @@ def test_the_day_on_dask_workers_ends_as_on_threads(tmp_path: Path,
     assert ok and not dask["failed_steps"], dask["failed_steps"]
     # It ran on a LocalCluster of two worker processes (a nanny each), started for the run.
     [workers] = clusters
-    assert [spec["cls"] for spec in workers.values()] == [distributed.Nanny] * 2
+    assert [spec["cls"].__name__ for spec in workers.values()] == ["Nanny"] * 2
     _check_day(res, day, dask)
     on_dask, counts = _books(res), _counts(res)
     assert {state for steps in _steps(dask).values() for _, state in steps} == {"Completed"}

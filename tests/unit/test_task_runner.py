@@ -1,5 +1,9 @@
 """The flows' task runner from settings: threads by default, Dask on request, a bad value
-named with its choices, and nothing started before a flow runs."""
+named with its choices, and nothing started before a flow runs.
+
+prefect-dask (and so ``distributed``) is imported inside the tests that need it, each of
+which puts the standard exception pickling back afterwards (``standard_exception_pickling``).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import distributed
 import pytest
 from prefect.task_runners import ThreadPoolTaskRunner
-from prefect_dask import DaskTaskRunner
 from pydantic import ValidationError
 
 from flows.runner import WORKERS, task_runner, uses_processes, with_task_runner
@@ -39,12 +41,16 @@ def test_threads_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not uses_processes(runner)
 
 
+@pytest.mark.usefixtures("standard_exception_pickling")
 def test_dask_on_a_local_cluster_sized_by_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    import distributed
+    from prefect_dask import DaskTaskRunner
+
     runner = task_runner(_settings(monkeypatch, task_runner="dask"))
     assert isinstance(runner, DaskTaskRunner) and uses_processes(runner)
     assert runner.address is None and runner.resolved_cluster_class is distributed.LocalCluster
     assert runner.cluster_kwargs == {"n_workers": 2, "threads_per_worker": 4,
-                                     "processes": True, "dashboard_address": None}
+                                     "processes": True, "dashboard_address": ":0"}
     sized = task_runner(_settings(monkeypatch, task_runner=" Dask ", dask_workers="3",
                                   dask_threads_per_worker="1"))
     assert isinstance(sized, DaskTaskRunner)
@@ -52,7 +58,10 @@ def test_dask_on_a_local_cluster_sized_by_settings(monkeypatch: pytest.MonkeyPat
         == (3, 1)
 
 
+@pytest.mark.usefixtures("standard_exception_pickling")
 def test_dask_on_an_existing_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect_dask import DaskTaskRunner
+
     runner = task_runner(_settings(monkeypatch, task_runner="dask",
                                    dask_address="tcp://10.0.0.5:8786"))
     assert isinstance(runner, DaskTaskRunner)
@@ -104,7 +113,10 @@ def test_importing_the_flows_with_dask_starts_nothing(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.usefixtures("standard_exception_pickling")
 def test_a_run_takes_the_runner_its_settings_name_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect_dask import DaskTaskRunner
+
     from flows.daily import daily_revenue_cycle
 
     dask = with_task_runner(daily_revenue_cycle, _settings(monkeypatch, task_runner="dask"))
