@@ -22,7 +22,9 @@ LocalCluster's workers inherit from the flow's process when the run starts them.
 settings reach them with each task (Prefect serializes its settings context), but a
 temporary Prefect server does not: a worker that finds no API URL would start a server of
 its own. ``workers_reach_api`` starts the temporary server in the flow's process first and
-names its URL in the settings the tasks carry.
+names its URL in the settings the tasks carry. Importing ``distributed`` makes exceptions
+pickle with their chains (tblib): a failed step's error leaves ``tasks.policy.in_stage``
+with none, and a thread-pool run never imports it.
 """
 
 from __future__ import annotations
