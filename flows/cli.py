@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from flows.payers_cli import payers_app
@@ -52,9 +53,15 @@ class OrchestrationUnavailable(Exception):
 
 
 def run_flow(flow: Any, **parameters: Any) -> tuple[bool, dict[str, Any]]:
-    """Run a flow; whether it finished every step, and its summary."""
+    """Run a flow on the task runner the settings name now (``flows.runner``: a process
+    whose settings change between runs gets the new runner); whether it finished every
+    step, and its summary."""
+    from flows.runner import with_task_runner, workers_reach_api
+
+    flow = with_task_runner(flow)
     try:
-        state = flow(**parameters, return_state=True)
+        with workers_reach_api(flow.task_runner):
+            state = flow(**parameters, return_state=True)
     except RuntimeError as exc:
         if "ephemeral Prefect API server" not in str(exc):
             raise
@@ -92,7 +99,7 @@ def _day(value: str) -> date | None:
 
 
 def _guarded(command: Any) -> Any:
-    """One line instead of a traceback when Prefect cannot start."""
+    """One line instead of a traceback when Prefect cannot start or a setting is wrong."""
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -100,7 +107,22 @@ def _guarded(command: Any) -> Any:
         except OrchestrationUnavailable as exc:
             typer.echo(f"revcycle: {exc}", err=True)
             raise typer.Exit(2) from None
+        except ValidationError as exc:
+            if exc.title != "Settings":
+                raise
+            typer.echo(f"revcycle: {_setting_problems(exc)}", err=True)
+            raise typer.Exit(2) from None
     return run
+
+
+def _setting_problems(exc: ValidationError) -> str:
+    """``REVCYCLE_<NAME>: what is wrong``, for each setting the environment got wrong."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        name = "REVCYCLE_" + "_".join(str(part) for part in error["loc"]).upper()
+        problems.append(message if message.startswith(name) else f"{name}: {message}")
+    return "; ".join(problems)
 
 
 @app.command()

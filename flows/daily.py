@@ -6,8 +6,9 @@ then the report.
 It submits the stage tasks directly rather than calling the stage flows, so that one flow
 run holds every task run: the dashboard's Retry re-runs the flow and finished tasks come
 back Cached instead of running again. Each tenant's chain runs concurrently with the
-others through the flow's task runner; a step waits only for the steps whose output it
-needs, so one tenant's or one payer's failure never holds up the rest.
+others through the flow's task runner (a thread pool, or Dask workers: ``flows.runner``);
+a step waits only for the steps whose output it needs, so one tenant's or one payer's
+failure never holds up the rest.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from typing import Any
 from prefect import flow
 from prefect.futures import PrefectFuture
 from prefect.states import State
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.dayrun import DayRun
+from flows.runner import task_runner
 from flows.stages import (
-    WORKERS,
     add_mailbox_part,
     add_submit_part,
     business_day,
@@ -40,7 +40,7 @@ from tasks.scrub import scrub_task
 
 
 @flow(name="daily-revenue-cycle", flow_run_name=flow_run_title("daily"),
-      task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))
+      task_runner=task_runner())
 def daily_revenue_cycle(business_date: date | None = None,
                         tenants: list[str] | None = None) -> State:
     day = business_day(business_date)

@@ -14,10 +14,10 @@ from prefect import allow_failure, flow
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.states import State
-from prefect.task_runners import ThreadPoolTaskRunner
 from sqlalchemy import select
 
 from flows.dayrun import DayRun
+from flows.runner import task_runner
 from revcycle.db.models import Tenant
 from revcycle.pipeline.batches import batch_id
 from revcycle.pipeline.resources import get_resources
@@ -31,8 +31,6 @@ from tasks.quality import quality_task
 from tasks.report import report_task
 from tasks.scrub import scrub_task
 from tasks.submit import submit_to, write_task
-
-WORKERS = 8
 
 
 def business_day(business_date: date | str | None) -> date:
@@ -64,7 +62,7 @@ def tenants_of(tenants: list[str] | None) -> list[str]:
 
 def _stage_flow(name: str) -> Callable[[Callable[..., State]], Callable[..., State]]:
     return flow(name=name, flow_run_name=flow_run_title(name),
-                task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))
+                task_runner=task_runner())
 
 
 def _per_tenant(stage: str, business_date: date | None, tenants: list[str] | None,

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,6 +18,9 @@ class PayerWorldAddress(BaseModel):
     host_key: str = Field(min_length=1, description="The server's public host key line.")
     password_secret: str = Field("payer-world", description="Name of the secret holding"
                                  " the password of every payer's user.")
+
+
+TASK_RUNNERS = ("threads", "dask")
 
 
 class Settings(BaseSettings):
@@ -78,10 +81,30 @@ class Settings(BaseSettings):
                                        " presigned S3 link to a report works, in seconds"
                                        " (at most 7 days, SigV4's limit).")
 
+    task_runner: Literal["threads", "dask"] = Field(
+        "threads", description="How the flows run their steps: threads (a thread pool in the"
+        " flow's process) or dask (worker processes of a Dask cluster).")
+    dask_address: str = Field("", description="Scheduler of an existing Dask cluster"
+                              " (tcp://host:8786) for task_runner=dask; empty: a LocalCluster"
+                              " started for each flow run.")
+    dask_workers: int = Field(2, ge=1, le=64, description="Worker processes of the"
+                              " LocalCluster (task_runner=dask, no dask_address).")
+    dask_threads_per_worker: int = Field(4, ge=1, le=64, description="Threads in each"
+                                         " LocalCluster worker process.")
+
     payer_world: PayerWorldAddress | None = Field(
         None, description="A simulated payer world serving the payers whose only channel is"
         " the simulator, over SFTP as user <payer id lower-cased> (JSON: host, port,"
         " host_key, password_secret); unset: the simulator answers at once.")
+
+    @field_validator("task_runner", mode="before")
+    @classmethod
+    def _known_task_runner(cls, value: object) -> object:
+        """Name the variable and the choices, not only the field."""
+        if isinstance(value, str) and value.strip().lower() in TASK_RUNNERS:
+            return value.strip().lower()
+        raise ValueError(f"REVCYCLE_TASK_RUNNER={value!r} is not a task runner: use one of"
+                         f" {', '.join(TASK_RUNNERS)}")
 
     def database_url_or_default(self) -> str:
         if self.database_url:

@@ -84,6 +84,9 @@ def in_stage(run_name: str, work: Callable[..., T], *args: Any, **kwargs: Any) -
         failure = _in_our_words(run_name, _without_parameters(exc))
     finally:
         STAGE_SPANS.append((run_name.split(" · ")[0], start, time.perf_counter()))
+    # Nor what one of our own errors was raised from: on Dask workers (distributed installs
+    # tblib's pickling) a failed step's exception is pickled with its whole chain.
+    failure.__cause__ = failure.__context__ = None
     raise failure
 
 

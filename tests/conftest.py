@@ -87,3 +87,16 @@ def postgres_url(postgres_template: str) -> Iterator[str]:
     url = create_database(POSTGRES_ADMIN_URL, "revcycle_test", template=postgres_template)
     yield url
     drop_database(POSTGRES_ADMIN_URL, url)
+
+
+@pytest.fixture
+def standard_exception_pickling() -> Iterator[None]:
+    """Importing ``distributed`` (the Dask task runner's tests) makes every exception class
+    pickle with its chained exceptions and traceback (tblib, process-wide). Put the standard
+    pickling back after the test, so the tests after it see what a thread-pool run sees."""
+    import copyreg
+
+    saved = dict(copyreg.dispatch_table)
+    yield
+    copyreg.dispatch_table.clear()
+    copyreg.dispatch_table.update(saved)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -10,6 +11,10 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Alembic runs its env.py through module-global proxies (``alembic.context``): two upgrades
+# at once in one process tear each other's down (KeyError: 'config'). The first tasks of a
+# Dask worker's threads all build their resources, so all upgrade, at the same moment.
+_UPGRADING = threading.Lock()
 
 
 def make_engine(url: str) -> Engine:
@@ -33,7 +38,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply the Alembic migrations up to ``revision``."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    with _UPGRADING, engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

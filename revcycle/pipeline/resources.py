@@ -1,8 +1,15 @@
-"""The external systems a stage works with, built once per process from settings."""
+"""The external systems a stage works with, built once per process from settings.
+
+Once per process, not once per program: a task runner's worker processes (Dask's) each
+build their own from their own environment. A process forked from one that had built
+them (a worker started by ``fork``) drops the inherited ones, so it never shares the
+parent's database connections, and builds its own on first use."""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 import uuid
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -45,7 +52,23 @@ class Resources:  # not slotted: ``instance_id`` is cached on the instance
         return cls(settings, engine, session_factory(engine), store_from_settings(settings))
 
 
+_BUILDING = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def get_resources() -> Resources:
-    """The process's resources (migrations applied on first use)."""
-    return Resources.from_settings(get_settings())
+    """The process's resources (migrations applied on first use). Threads that ask at
+    once, before there are any (a Dask worker's first tasks), build them one at a time."""
+    with _BUILDING:
+        return Resources.from_settings(get_settings())
+
+
+def _forget_in_child() -> None:
+    """After ``fork``: leave the parent's pooled connections to the parent (closing them
+    here would close them under it), and forget the parent's resources."""
+    if get_resources.cache_info().currsize:
+        get_resources().engine.dispose(close=False)
+    get_resources.cache_clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)

@@ -120,3 +120,21 @@ def test_run_names_say_what_the_step_is(stage: str, parameters: dict, name: str)
     from tasks.policy import run_name
 
     assert run_name(stage, parameters) == name
+
+
+def test_our_own_error_leaves_a_stage_without_what_it_was_raised_from() -> None:
+    """On Dask workers a failed step's exception is pickled with its whole chain (tblib):
+    the original (which may quote a claim) must not ride along."""
+    from revcycle.x12.errors import X12Error
+
+    def fail() -> None:
+        try:
+            raise ValueError("MEMBER XQB123456789 ROE JANE")
+        except ValueError as exc:
+            raise X12Error("segment 12: bad element") from exc
+
+    from tasks.policy import in_stage
+
+    with pytest.raises(X12Error) as caught:
+        in_stage("ingest · northside", fail)
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
