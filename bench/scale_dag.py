@@ -3,7 +3,8 @@ sharing K database writers. Used by ``bench/scale_model.py``; no Prefect, no dat
 
 The graph is the one ``flows/daily.py`` and ``flows/stages.add_mailbox_part`` submit:
 
-- per tenant: ingest -> quality -> scrub -> submit (one step per payer);
+- per tenant: ingest -> quality -> scrub -> write (every payer's 837s) -> submit (one
+  step per payer);
 - per payer: collect; then one route after every collect;
 - per tenant and payer: acks after route and after that tenant's submit to that payer,
   then post after acks;
@@ -24,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 # Stages whose steps write claims, events, submissions or payments to the database.
-DB_STAGES = frozenset({"ingest", "quality", "scrub", "submit", "acks", "post"})
+DB_STAGES = frozenset({"ingest", "quality", "scrub", "write", "submit", "acks", "post"})
 
 
 @dataclass
@@ -71,8 +72,9 @@ def daily_graph(tenant_claims: Sequence[float], payers: int,
         ingest = add(f"ingest·t{t}", "ingest", share, [])
         quality = add(f"quality·t{t}", "quality", share, [ingest])
         scrub = add(f"scrub·t{t}", "scrub", share, [quality])
+        write = add(f"write·t{t}", "write", share, [scrub])
         for p in range(payers):
-            submit = add(f"submit·t{t}·p{p}", "submit", share, [scrub])
+            submit = add(f"submit·t{t}·p{p}", "submit", share, [write])
             acks = add(f"acks·t{t}·p{p}", "acks", share, [route, submit])
             add(f"post·t{t}·p{p}", "post", share, [acks])
     add("report", "report", whole, list(steps))

@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywher
 
 from bench.demo_run import ADMIN_URL, REPO, demo_environment, run_demo
 
-STAGES = ("ingest", "quality", "scrub", "submit", "collect", "route", "acks", "post",
-          "report")
+STAGES = ("ingest", "quality", "scrub", "write", "submit", "collect", "route", "acks",
+          "post", "report")
 
 
 async def _read_runs() -> dict[str, Any]:
@@ -81,7 +81,7 @@ def stage_figures(runs: dict[str, Any]) -> dict[str, dict[str, float]]:
 
 
 # A step and the step before it in the same chain (same tenant, same payer).
-CHAIN = {"quality": "ingest", "scrub": "quality", "post": "acks"}
+CHAIN = {"quality": "ingest", "scrub": "quality", "write": "scrub", "post": "acks"}
 
 
 def overhead_per_step(runs: dict[str, Any]) -> float:

@@ -51,17 +51,17 @@ def test_the_longest_path_goes_first() -> None:
 
 def test_the_daily_graph_has_the_flows_steps() -> None:
     tenants, payers = 3, 4
-    cost = dict.fromkeys(("ingest", "quality", "scrub", "submit", "collect", "route",
-                          "acks", "post", "report"), 1.0)
+    cost = dict.fromkeys(("ingest", "quality", "scrub", "write", "submit", "collect",
+                          "route", "acks", "post", "report"), 1.0)
     graph = daily_graph([100.0] * tenants, payers, cost, 100.0, 300.0)
     per_stage = {stage: sum(1 for s in graph.values() if s.stage == stage) for stage in cost}
-    assert per_stage == {"ingest": 3, "quality": 3, "scrub": 3, "submit": 12, "collect": 4,
-                         "route": 1, "acks": 12, "post": 12, "report": 1}
+    assert per_stage == {"ingest": 3, "quality": 3, "scrub": 3, "write": 3, "submit": 12,
+                         "collect": 4, "route": 1, "acks": 12, "post": 12, "report": 1}
     assert set(graph["acks·t1·p2"].after) == {"route", "submit·t1·p2"}
     assert graph["route"].after == [f"collect·p{p}" for p in range(payers)]
     assert len(graph["report"].after) == len(graph) - 1
-    # ingest, quality, scrub, submit, acks, post, report: 7 steps of 1 s.
-    assert critical_path(graph)[0] == pytest.approx(7.0)
+    # ingest, quality, scrub, write, submit, acks, post, report: 8 steps of 1 s.
+    assert critical_path(graph)[0] == pytest.approx(8.0)
 
 
 def test_costs_scale_with_a_tenants_claims() -> None:
