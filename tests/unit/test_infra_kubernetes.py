@@ -300,13 +300,12 @@ def test_the_deployments_are_those_of_infra_prefect_yaml_in_the_kubernetes_pool(
 
 
 def test_prefect_kubernetes_makes_a_job_from_the_template() -> None:
-    """The worker's own configuration class, where prefect-kubernetes is installed (the
-    cluster image; not the project's environment)."""
-    worker = pytest.importorskip("prefect_kubernetes.worker",
-                                 reason="prefect-kubernetes is not installed here")
+    """The worker's own configuration class (prefect-kubernetes: in the dev extra and in
+    the cluster image)."""
     import uuid
 
     from prefect.client.schemas.objects import FlowRun
+    from prefect_kubernetes import worker
 
     t = template()
     job_variables = yaml.safe_load(DEPLOYMENTS.read_text())["deployments"][0][
