@@ -36,13 +36,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from revcycle.db.scratch import NoServer, create_database, drop_database  # noqa: E402
 
 DAY = date(2026, 11, 2)
 TENANTS = 10
@@ -243,13 +246,11 @@ def outcome(res: Any) -> dict[str, int]:
 
 # --- the parent: one child per run, RSS sampled from outside -------------------------------
 
-def run_one(database: str, claims: int, admin_url: str, s3_endpoint: str) -> dict[str, Any]:
-    from revcycle.db.scratch import create_database, drop_database
-
+def run_one(database: str, claims: int, admin_url: str, endpoint: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="daily-bench-") as tmp:
         url = create_database(admin_url, "revcycle_daily_bench") if database == "postgres" else ""
         config = {"database": database, "claims": claims, "home": tmp, "database_url": url,
-                  "s3_endpoint": s3_endpoint if database == "postgres" else "",
+                  "s3_endpoint": endpoint,
                   "out": str(Path(tmp) / "figures.json")}
         try:
             process = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(config)],
@@ -269,31 +270,31 @@ def run_one(database: str, claims: int, admin_url: str, s3_endpoint: str) -> dic
     return figures
 
 
-def moto_server() -> tuple[subprocess.Popen[bytes], str]:
+@contextmanager
+def s3_endpoint(database: str) -> Iterator[str]:
+    """For PostgreSQL runs, the URL of moto's S3 server started on a free port of
+    127.0.0.1 for them (stopped after); for SQLite runs, none."""
+    if database != "postgres":
+        yield ""
+        return
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
                                "-p", str(port)], stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, env={**os.environ, **FAKE_AWS})
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.05)
-    server.kill()
-    raise SystemExit("moto's S3 server did not start")
-
-
-def postgres_reachable(admin_url: str) -> bool:
-    import sqlalchemy
-
     try:
-        sqlalchemy.create_engine(admin_url).connect().close()
-    except Exception:  # any failure means: measure SQLite only
-        return False
-    return True
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise SystemExit("moto's S3 server did not start")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
 
 
 def print_run(figures: dict[str, Any]) -> None:
@@ -334,20 +335,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         Path(config["out"]).write_text(json.dumps(child(config)))
         return {}
     sizes = [1_000, 3_000] if args.quick else sorted(args.claims)
-    databases = list(args.databases)
-    if "postgres" in databases and not postgres_reachable(args.postgres):
-        print(f"PostgreSQL not reachable at {args.postgres}: SQLite only")
-        databases.remove("postgres")
-    server, endpoint = moto_server() if "postgres" in databases else (None, "")
     runs: list[dict[str, Any]] = []
-    try:
-        for database in databases:
-            for claims in sizes:
-                runs.append(run_one(database, claims, args.postgres, endpoint))
-                print_run(runs[-1])
-    finally:
-        if server is not None:
-            server.terminate()
+    for database in args.databases:
+        try:
+            with s3_endpoint(database) as endpoint:
+                for claims in sizes:
+                    runs.append(run_one(database, claims, args.postgres, endpoint))
+                    print_run(runs[-1])
+        except NoServer as exc:
+            print(f"PostgreSQL not reachable at {args.postgres} ({exc}): SQLite only")
     result = summary(runs, sizes)
     print(json.dumps(result))
     return result

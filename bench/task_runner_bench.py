@@ -18,43 +18,35 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
+
+from bench.demo_run import demo_environment, run_demo
 
 
-def run_demo(runner: str, claims: int, tenants: int, workers: int,
-             threads_per_worker: int) -> dict[str, Any]:
+def run_on(runner: str, claims: int, tenants: int, workers: int,
+           threads_per_worker: int) -> dict[str, Any]:
     """One ``revcycle demo`` on ``runner`` in fresh homes: wall and CPU seconds, outcome."""
     with tempfile.TemporaryDirectory(prefix=f"revcycle-{runner}-") as tmp:
-        env = {**os.environ, "REVCYCLE_HOME": f"{tmp}/home", "PREFECT_HOME": f"{tmp}/prefect",
-               "REVCYCLE_TASK_RUNNER": runner, "REVCYCLE_DASK_WORKERS": str(workers),
-               "REVCYCLE_DASK_THREADS_PER_WORKER": str(threads_per_worker)}
-        env.pop("PREFECT_API_URL", None)  # the temporary server, as `make demo` runs
-        env.pop("REVCYCLE_DASK_ADDRESS", None)
-        env.pop("REVCYCLE_DATABASE_URL", None)
+        # SQLite and a folder store in the temporary home; its own temporary Prefect server.
+        env = demo_environment(Path(tmp) / "home", "", Path(tmp) / "prefect")
+        env.update(REVCYCLE_TASK_RUNNER=runner, REVCYCLE_DASK_WORKERS=str(workers),
+                   REVCYCLE_DASK_THREADS_PER_WORKER=str(threads_per_worker))
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.monotonic()
-        done = subprocess.run(
-            [sys.executable, "-m", "flows.cli", "demo", "--claims", str(claims),
-             "--tenants", str(tenants), "--json"],
-            cwd=tmp, env=env, capture_output=True, text=True, check=False)
-        wall = time.monotonic() - started
+        done = run_demo(claims, tenants, env)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    lines = done.stdout.strip().splitlines()
-    if done.returncode not in (0, 1) or not lines or not lines[-1].startswith("{"):
-        tail = done.stderr.strip().splitlines()[-5:]
+    if done.returncode not in (0, 1) or not done.summary:
+        tail = done.stderr_tail.strip().splitlines()[-5:]
         raise SystemExit(f"{runner}: revcycle demo exited {done.returncode}: {tail}")
-    summary = json.loads(lines[-1])
+    summary = done.summary
     steps = sum(len(s) for s in summary["stages"].values())
-    return {"runner": runner, "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-            "cpu_per_wall": round(cpu / wall, 2), "steps": steps,
+    return {"runner": runner, "wall_s": round(done.wall_s, 1), "cpu_s": round(cpu, 1),
+            "cpu_per_wall": round(cpu / done.wall_s, 2), "steps": steps,
             "failed_steps": len(summary["failed_steps"]),
             "claims": summary["claims_generated"],
             "by_status": summary["report"]["claims"]["by_status"]}
@@ -68,8 +60,8 @@ def main() -> None:
     parser.add_argument("--threads-per-worker", type=int, default=4)
     args = parser.parse_args()
     load = os.getloadavg()[0]
-    runs = [run_demo(runner, args.claims, args.tenants, args.workers,
-                     args.threads_per_worker) for runner in ("threads", "dask")]
+    runs = [run_on(runner, args.claims, args.tenants, args.workers, args.threads_per_worker)
+            for runner in ("threads", "dask")]
     threads, dask = runs
     print(f"revcycle demo --claims {args.claims} --tenants {args.tenants}; {os.cpu_count()}"
           f" cores, load average {load:.1f} at the start; dask: LocalCluster of"
