@@ -17,6 +17,7 @@ from functools import cached_property, lru_cache
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from revcycle.collector import tune_for_batches
 from revcycle.db import make_engine, session_factory, upgrade
 from revcycle.db.models import Installation
 from revcycle.settings import Settings, get_settings
@@ -58,8 +59,10 @@ _BUILDING = threading.Lock()
 @lru_cache(maxsize=1)
 def get_resources() -> Resources:
     """The process's resources (migrations applied on first use). Threads that ask at
-    once, before there are any (a Dask worker's first tasks), build them one at a time."""
+    once, before there are any (a Dask worker's first tasks), build them one at a time.
+    A process that works on claims gets the cycle collector set for it, once."""
     with _BUILDING:
+        tune_for_batches()
         return Resources.from_settings(get_settings())
 
 
