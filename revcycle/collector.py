@@ -3,8 +3,8 @@
 A stage holds thousands of claims, their service lines and their database rows at once,
 none of them in a reference cycle, and makes millions of short-lived objects around them.
 With Python's defaults the collector runs every 700 net allocations, and each older-
-generation pass walks every object still alive: measured with ``bench/daily_bench.py``'s
-stages called one after another (40,000 claims, PostgreSQL), a fifth of the day's time.
+generation pass walks every object still alive: a fifth of the time of a 40,000-claim day's
+stages called one after another on PostgreSQL (README: Performance).
 Claim readers also pause it outright while they read (``claimfiles.collector_paused``).
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,7 +20,8 @@ class PayerWorldAddress(BaseModel):
                                  " the password of every payer's user.")
 
 
-TASK_RUNNERS = ("threads", "dask")
+TaskRunnerName = Literal["threads", "dask"]
+TASK_RUNNERS: tuple[str, ...] = get_args(TaskRunnerName)
 
 
 class Settings(BaseSettings):
@@ -81,7 +82,7 @@ class Settings(BaseSettings):
                                        " presigned S3 link to a report works, in seconds"
                                        " (at most 7 days, SigV4's limit).")
 
-    task_runner: Literal["threads", "dask"] = Field(
+    task_runner: TaskRunnerName = Field(
         "threads", description="How the flows run their steps: threads (a thread pool in the"
         " flow's process) or dask (worker processes of a Dask cluster).")
     dask_address: str = Field("", description="Scheduler of an existing Dask cluster"
