@@ -32,18 +32,37 @@ def among(session: Session, column: ColumnElement[Any],
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` into ``table``; every row has the same keys, and the caller fills in
-    the defaults (COPY does not apply Python-side ones)."""
+    """Insert ``rows`` into ``table``; every row has the same keys. A column no row names
+    gets the model's Python-side default (a value, or a callable called once for all the
+    rows), as an INSERT would; COPY alone would leave it NULL."""
     if not rows:
         return
     if not _on_postgresql(session):
         session.execute(table.insert(), rows)
         return
-    names = list(rows[0])
+    given = list(rows[0])
+    defaults = _python_defaults(table, given)
+    fill = list(defaults.values())
+    names = ", ".join([*given, *defaults])
     cursor = session.connection().connection.driver_connection.cursor()
-    with cursor, cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+    with cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([row[name] for name in names])
+            copy.write_row([*(row[name] for name in given), *fill])
+
+
+def _python_defaults(table: Table, given: list[str]) -> dict[str, Any]:
+    """The Python-side defaults (a value or a context-free callable) of the columns of
+    ``table`` not in ``given``, the primary key aside."""
+    defaults: dict[str, Any] = {}
+    for column in table.columns:
+        default = column.default
+        if column.primary_key or column.name in given or default is None:
+            continue
+        if getattr(default, "is_scalar", False):
+            defaults[column.name] = default.arg  # type: ignore[attr-defined]
+        elif getattr(default, "is_callable", False):
+            defaults[column.name] = default.arg(None)  # type: ignore[attr-defined]
+    return defaults
 
 
 def insert_rows_with_ids(session: Session, table: Table,

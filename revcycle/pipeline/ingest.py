@@ -49,13 +49,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from revcycle.crashpoints import crash_point
+from revcycle.db.bulk import insert_rows, insert_rows_with_ids
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import ClaimEvent, File, Payer, ServiceLine
 from revcycle.model.claim import Claim
@@ -404,18 +405,17 @@ def _replace(session: Session, store: ObjectStore, row: ClaimRow, claim: Claim, 
 
 def _insert_claims(session: Session, tenant: str, batch: str, file_id: int,
                    claims: list[tuple[int, Claim]]) -> None:
-    """Insert claims of a file (each with its ordinal), their lines and events."""
+    """Insert claims of a file (each with its ordinal), their lines and events: COPY on
+    PostgreSQL (``revcycle.db.bulk``)."""
     if not claims:
         return
     rows = [{"tenant_id": tenant, "batch_id": batch, "file_id": file_id, "ordinal": ordinal,
              "status": Status.RECEIVED.value, **claim_columns(c)} for ordinal, c in claims]
-    ids = list(session.scalars(insert(ClaimRow).returning(ClaimRow.id,
-                                                          sort_by_parameter_order=True), rows))
-    lines = [line for claim_id, (_, claim) in zip(ids, claims, strict=True)
-             for line in line_rows(claim_id, claim)]
-    if lines:
-        session.execute(insert(ServiceLine), lines)
-    session.execute(insert(ClaimEvent), [
+    ids = insert_rows_with_ids(session, ClaimRow.__table__, rows)
+    insert_rows(session, ServiceLine.__table__,
+                [line for claim_id, (_, claim) in zip(ids, claims, strict=True)
+                 for line in line_rows(claim_id, claim)])
+    insert_rows(session, ClaimEvent.__table__, [
         {"claim_id": i, "from_status": None, "to_status": Status.RECEIVED.value,
          "stage": STAGE} for i in ids])
 

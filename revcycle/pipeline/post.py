@@ -63,7 +63,7 @@ counted once.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -470,11 +470,6 @@ class Posting:
                    c.payer_claim_control_number) for c in self.changed.values()]
         ids = insert_rows_with_ids(session, Payment.__table__, self.payments)
         adjustments = [{"payment_id": ids[index], **row} for index, row in self.adjustments]
-        now = datetime.now()
-        for row in self.ledger:
-            row["created_at"] = now
-        for row in self.events:
-            row["at"] = now
         for row in self.edits:
             row.setdefault("code_set", "")
         for model, rows in ((Adjustment, adjustments), (LedgerEntry, self.ledger),

@@ -47,6 +47,7 @@ def _claim_rows(res: Resources) -> list[ClaimRow]:
         return list(session.scalars(select(ClaimRow).order_by(ClaimRow.id)))
 
 
+@pytest.mark.parametrize("res", BOTH_DATABASES, indirect=True)
 def test_a_landed_file_goes_to_raw_and_its_claims_are_received(res: Resources) -> None:
     f = factory(TENANT, seed=2)
     claims = f.claims(30)
@@ -80,10 +81,18 @@ def test_a_landed_file_goes_to_raw_and_its_claims_are_received(res: Resources) -
         assert (row.payer_id, row.claim_type, row.total_charge, row.billing_npi) == (
             claim.payer.payer_id, claim.claim_type.value, claim.total_charge,
             claim.billing_provider.npi)
+        # Nothing posted or sent yet: the model's defaults, which COPY (PostgreSQL) is
+        # given by revcycle.db.bulk as an INSERT would apply them.
+        assert (row.paid, row.adjusted, row.patient_responsibility, row.duplicate_key,
+                row.payer_claim_control_number, row.submission_id, row.prior_claim_id) \
+            == (0, 0, 0, "", "", None, None)
+        assert row.updated_at is not None
     with res.sessions() as session:
         events = list(session.execute(select(ClaimEvent.claim_id, ClaimEvent.from_status,
                                              ClaimEvent.to_status, ClaimEvent.stage)))
+        assert None not in session.scalars(select(ClaimEvent.at)).all()
         lines = session.scalars(select(ServiceLine)).all()
+        assert {line.paid for line in lines} == {0}
         # The raw file and ordinal rebuild each claim.
         rebuilt = load_claims(res.store, {f.id: f for f in files}, rows)
     assert sorted(tuple(e) for e in events) == [(r.id, None, "RECEIVED", "ingest")
