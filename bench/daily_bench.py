@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from revcycle.db.scratch import NoServer, create_database, drop_database  # noqa: E402
+from revcycle.settings import TASK_RUNNERS  # noqa: E402
 
 DAY = date(2026, 11, 2)
 TENANTS = 10
@@ -123,8 +124,11 @@ def stage_figures(spans: list[tuple[str, float, float]], claims: int) -> dict[st
 
 def child(config: dict[str, Any]) -> dict[str, Any]:
     home = Path(config["home"])
+    modules = home / "payer-modules"
     os.environ.update(REVCYCLE_HOME=str(home), PREFECT_HOME=str(home / "prefect"),
-                      REVCYCLE_DATABASE_URL=config["database_url"])
+                      REVCYCLE_DATABASE_URL=config["database_url"],
+                      REVCYCLE_PAYER_MODULES_DIR=str(modules),
+                      REVCYCLE_TASK_RUNNER=config["task_runner"])
     if config.get("s3_endpoint"):
         # A bucket of its own: another run's files (same tenants, day and control numbers)
         # must not answer for this one's.
@@ -135,13 +139,9 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
     from flows.cli import _orchestration_settings
 
     _orchestration_settings()
-    modules = home / "payer-modules"
     modules.mkdir(parents=True)
     for pid, name in EXTRA_PAYERS:
         (modules / f"{pid.lower()}.py").write_text(PAYER_MODULE.format(pid=pid, name=name))
-    import tasks.payers
-
-    tasks.payers.__path__.append(str(modules))
 
     from revcycle.demo import drop_business_day
     from revcycle.pipeline.resources import get_resources
@@ -150,7 +150,8 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
     res = get_resources()
     tenants = tuple(f"tenant{n:02d}" for n in range(TENANTS))
     payers = [*DEFAULT_PAYERS, *(profile_for(pid, name) for pid, name in EXTRA_PAYERS)]
-    figures: dict[str, Any] = {"database": config["database"], "claims": config["claims"]}
+    figures: dict[str, Any] = {"database": config["database"], "claims": config["claims"],
+                               "task_runner": config["task_runner"]}
     started = time.perf_counter()
     dropped = drop_business_day(res.store, claims=config["claims"], seed=11,
                                 business_date=DAY, tenants=tenants, payers=payers,
@@ -177,15 +178,15 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
     ended = time.perf_counter()
     spans = [span for span in STAGE_SPANS if started <= span[1] <= ended]
     wall = ended - started
-    inside = union_s((start, end) for _, start, end in spans)
     statuses = outcome(res)
     figures.update(ok=ok, failed_steps=summary["failed_steps"], wall_s=round(wall, 1),
-                   claims_per_s=round(dropped.claims / wall), stages=stage_figures(
-                       spans, dropped.claims),
-                   orchestration_s=round(wall - inside, 1),
-                   orchestration_share=round((wall - inside) / wall, 3),
-                   outcome=statuses,
+                   claims_per_s=round(dropped.claims / wall), outcome=statuses,
                    unsettled=sum(n for status, n in statuses.items() if status in UNSETTLED))
+    if spans:  # on Dask the steps run, and record their spans, in the workers
+        inside = union_s((start, end) for _, start, end in spans)
+        figures.update(stages=stage_figures(spans, dropped.claims),
+                       orchestration_s=round(wall - inside, 1),
+                       orchestration_share=round((wall - inside) / wall, 3))
     return figures
 
 
@@ -246,11 +247,12 @@ def outcome(res: Any) -> dict[str, int]:
 
 # --- the parent: one child per run, RSS sampled from outside -------------------------------
 
-def run_one(database: str, claims: int, admin_url: str, endpoint: str) -> dict[str, Any]:
+def run_one(database: str, claims: int, admin_url: str, endpoint: str,
+            task_runner: str = "threads") -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="daily-bench-") as tmp:
         url = create_database(admin_url, "revcycle_daily_bench") if database == "postgres" else ""
         config = {"database": database, "claims": claims, "home": tmp, "database_url": url,
-                  "s3_endpoint": endpoint,
+                  "s3_endpoint": endpoint, "task_runner": task_runner,
                   "out": str(Path(tmp) / "figures.json")}
         try:
             process = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(config)],
@@ -300,15 +302,17 @@ def s3_endpoint(database: str) -> Iterator[str]:
 def print_run(figures: dict[str, Any]) -> None:
     floor_ = figures["floor"]
     store = "S3 (moto)" if figures["database"] == "postgres" else "local folder"
+    orchestration = (f"orchestration {figures['orchestration_s']} s"
+                     f" ({figures['orchestration_share']:.1%})" if "stages" in figures else
+                     "stages and orchestration not measured (the steps ran in Dask's workers)")
     print(f"\n{figures['claims']:,} claims, {TENANTS} tenants, 8 payers -- {figures['database']}"
-          f" + {store}: day {figures['wall_s']} s ({figures['claims_per_s']:,} claims/s),"
-          f" peak RSS {figures['peak_rss_mib']:,} MiB, orchestration"
-          f" {figures['orchestration_s']} s ({figures['orchestration_share']:.1%});"
-          f" Prefect's server start {figures['prefect_start_s']} s apart;"
+          f" + {store}, {figures['task_runner']}: day {figures['wall_s']} s"
+          f" ({figures['claims_per_s']:,} claims/s), peak RSS {figures['peak_rss_mib']:,} MiB,"
+          f" {orchestration}; Prefect's server start {figures['prefect_start_s']} s apart;"
           f" failed steps {len(figures['failed_steps'])}")
     print(f"{'stage':<9} {'wall s':>8} {'busy s':>8} {'steps':>6} {'claims/s':>9}"
           f" {'x floor':>8}")
-    for stage, row in figures["stages"].items():
+    for stage, row in figures.get("stages", {}).items():
         ratio = row["wall_s"] / floor_["wall_s"] if floor_["wall_s"] else 0
         rate = f"{row['claims_per_s']:,}" if row["claims_per_s"] else "-"
         print(f"{stage:<9} {row['wall_s']:>8} {row['busy_s']:>8} {row['steps']:>6}"
@@ -328,6 +332,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         default=["sqlite", "postgres"])
     parser.add_argument("--postgres", default=DEFAULT_ADMIN, help="admin URL of the server")
     parser.add_argument("--quick", action="store_true", help="1,000 and 3,000 claims")
+    parser.add_argument("--task-runner", choices=TASK_RUNNERS, default="threads",
+                        help="the flow's task runner (dask: a LocalCluster of worker"
+                        " processes, REVCYCLE_DASK_WORKERS of them)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -340,7 +347,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         try:
             with s3_endpoint(database) as endpoint:
                 for claims in sizes:
-                    runs.append(run_one(database, claims, args.postgres, endpoint))
+                    runs.append(run_one(database, claims, args.postgres, endpoint,
+                                        args.task_runner))
                     print_run(runs[-1])
         except NoServer as exc:
             print(f"PostgreSQL not reachable at {args.postgres} ({exc}): SQLite only")
@@ -365,14 +373,16 @@ def summary(runs: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any]:
         "wall_s_postgres": wall("postgres", large),
         "wall_s_sqlite": wall("sqlite", large),
         "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
-        "orchestration_share": max(r["orchestration_share"] for r in runs),
+        "orchestration_share": max((r["orchestration_share"] for r in runs
+                                    if "orchestration_share" in r), default=None),
+        "task_runner": runs[0]["task_runner"],
         "per_claim_ratio_100k_vs_10k": ratios.get("postgres", ratios.get("sqlite")),
         "per_claim_ratio_by_database": ratios,
         "failed_steps": sum(len(r["failed_steps"]) for r in runs),
         "unsettled_claims": sum(r["unsettled"] for r in runs),
-        "runs": [{k: r[k] for k in ("database", "claims", "wall_s", "claims_per_s",
-                                    "peak_rss_mib", "orchestration_share",
-                                    "prefect_start_s", "stages", "floor")} for r in runs],
+        "runs": [{k: r.get(k) for k in ("database", "claims", "wall_s", "claims_per_s",
+                                        "peak_rss_mib", "orchestration_share",
+                                        "prefect_start_s", "stages", "floor")} for r in runs],
     }
 
 

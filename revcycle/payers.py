@@ -124,13 +124,18 @@ class PayerRegistry:
 def load_payer_modules(package: str, paths: Iterable[str]) -> PayerRegistry:
     """Import every module of the payer package. A module that fails to import, defines
     no ``PAYER`` or names an unknown channel is listed as broken with its problem; two
-    modules with one payer id are both broken (which one is right is for a person to say).
-    A broken module never stops the other modules from loading."""
+    modules with one payer id are both broken, and so is a module name found in two of the
+    folders (which one is right is for a person to say). A broken module never stops the
+    other modules from loading."""
     payers: dict[str, PayerDefinition] = {}
     owners: dict[str, str] = {}
-    broken: list[BrokenPayerModule] = []
     paths = list(paths)
+    twins = _names_in_two_folders(paths)
+    broken = [BrokenPayerModule(name, "is a module name in two payer folders: rename one")
+              for name in sorted(twins)]
     for info in _modules(paths):
+        if info.name in twins:
+            continue
         try:
             module = importlib.import_module(f"{package}.{info.name}")
         except Exception as exc:  # a broken module must not stop the others
@@ -171,6 +176,18 @@ def modules_fingerprint(paths: Iterable[str]) -> str:
 
 def _modules(paths: list[str]) -> list[pkgutil.ModuleInfo]:
     return sorted(pkgutil.iter_modules(paths), key=lambda m: m.name)
+
+
+def _names_in_two_folders(paths: list[str]) -> set[str]:
+    """Module names found in more than one of the folders (Python would import the first
+    folder's and never see the other)."""
+    seen: set[str] = set()
+    twins: set[str] = set()
+    for path in paths:
+        names = {info.name for info in pkgutil.iter_modules([path])}
+        twins |= seen & names
+        seen |= names
+    return twins
 
 
 def _source_digest(info: pkgutil.ModuleInfo) -> bytes:

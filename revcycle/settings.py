@@ -69,6 +69,11 @@ class Settings(BaseSettings):
                            " adds (CMS icd10cm-codes-YYYY.txt, optional icd10cm-tabular-YYYY.xml)"
                            " for dates of service the packaged April 2026 release does not"
                            " cover; empty: the packaged release only.")
+    payer_modules_dir: str = Field("", description="A folder of payer modules an operator"
+                                   " adds beside the packaged ones in tasks/payers (one"
+                                   " module per payer, as there; a module named like one in"
+                                   " another folder disables both); empty: the packaged ones"
+                                   " only.")
     reports_url: str = Field("", description="Base URL under which the reports zone is"
                              " served (revcycle serve sets it to its loopback report"
                              " server); empty: links are file:// (local store) or"

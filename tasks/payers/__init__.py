@@ -1,7 +1,8 @@
 """One module per payer, each defining ``PAYER`` (a ``revcycle.payers.PayerDefinition``).
 
-Dropping a module in this folder adds the payer: ``load_payers`` finds it. A broken module
-disables only its own payer (``payer_registry().broken``); the others load.
+Dropping a module in this folder, or in the operator's folder (``REVCYCLE_PAYER_MODULES_DIR``),
+adds the payer: ``load_payers`` finds it. A broken module disables only its own payer
+(``payer_registry().broken``); the others load.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from revcycle.payers import (
     load_payer_modules,
     modules_fingerprint,
 )
+from revcycle.settings import get_settings
 
 
 def payer_registry() -> PayerRegistry:
     """Every module of this package: the usable payers and the broken modules."""
-    return load_payer_modules(__name__, __path__)
+    return load_payer_modules(__name__, _paths())
 
 
 def load_payers() -> dict[str, PayerDefinition]:
@@ -26,4 +28,14 @@ def load_payers() -> dict[str, PayerDefinition]:
 
 def payer_modules_fingerprint() -> str:
     """``payer_registry().fingerprint`` without importing the modules."""
-    return modules_fingerprint(__path__)
+    return modules_fingerprint(_paths())
+
+
+def _paths() -> list[str]:
+    """This package's folder and the operator's payer modules folder, which joins the
+    package's search path so that its modules import as ``tasks.payers.<name>`` in whatever
+    process asks (a Dask worker reads the same setting)."""
+    extra = get_settings().payer_modules_dir
+    if extra and extra not in __path__:
+        __path__.append(extra)
+    return list(__path__)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from itertools import count
@@ -16,6 +18,7 @@ GOOD = '''from revcycle.payers import PayerDefinition
 PAYER = PayerDefinition(payer_id="{pid}", name="PLAN {pid}", receiver_id="{pid}")
 '''
 _packages = count()
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -89,3 +92,59 @@ def test_the_projects_own_payer_modules_all_load() -> None:
     registry = payer_registry()
     assert not registry.broken, registry.broken
     assert {"SIMA1", "SIMB1", "SIMC1", "SIMD1", "SIMH1"} <= set(registry.payers)
+
+
+@pytest.fixture
+def operators_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An operator's payer modules folder, named by REVCYCLE_PAYER_MODULES_DIR."""
+    import tasks.payers
+    from revcycle.settings import get_settings
+
+    folder = tmp_path / "our-payers"
+    folder.mkdir()
+    monkeypatch.setattr(tasks.payers, "__path__", list(tasks.payers.__path__))
+    monkeypatch.setenv("REVCYCLE_PAYER_MODULES_DIR", str(folder))
+    get_settings.cache_clear()
+    yield folder
+    get_settings.cache_clear()
+    sys.modules.pop("tasks.payers.ops_plan", None)
+
+
+def test_the_operators_folder_adds_its_payers_beside_the_packaged_ones(
+        operators_folder: Path) -> None:
+    packaged = payer_registry()
+    assert "OPS01" not in packaged.payers
+    (operators_folder / "ops_plan.py").write_text(GOOD.format(pid="OPS01"))
+
+    registry = payer_registry()
+
+    assert not registry.broken, registry.broken
+    assert set(registry.payers) == {*packaged.payers, "OPS01"}
+    assert registry.fingerprint != packaged.fingerprint
+
+
+def test_a_module_named_like_a_packaged_one_disables_both(operators_folder: Path) -> None:
+    """Python would import the packaged sample_blue and never see the operator's: which
+    one is meant is for a person to say."""
+    packaged = payer_registry()
+    assert "SIMB1" in packaged.payers
+    (operators_folder / "sample_blue.py").write_text(GOOD.format(pid="OPS02"))
+
+    registry = payer_registry()
+
+    assert [(b.module, b.problem) for b in registry.broken] == [
+        ("sample_blue", "is a module name in two payer folders: rename one")]
+    assert set(registry.payers) == set(packaged.payers) - {"SIMB1"}
+
+
+def test_a_fresh_process_finds_the_operators_payers(tmp_path: Path) -> None:
+    """What a Dask worker does: imports the payer package anew, the setting in its
+    environment."""
+    (tmp_path / "ops_plan.py").write_text(GOOD.format(pid="OPS03"))
+    run = subprocess.run(
+        [sys.executable, "-c",
+         "from tasks.payers import load_payers; print(sorted(load_payers()))"],
+        capture_output=True, text=True, timeout=120, check=False, cwd=ROOT,
+        env={**os.environ, "REVCYCLE_PAYER_MODULES_DIR": str(tmp_path)})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "'OPS03'" in run.stdout and "'SIMB1'" in run.stdout
