@@ -1,13 +1,13 @@
 """Many rows in or changed at once: a few statements, not one per row.
 
 On PostgreSQL a statement per row costs a round trip, so rows go in with COPY (no SQL
-parsed per row) and updates go through a scratch table filled by COPY and one UPDATE
-joining it. Elsewhere (SQLite) one executemany does the same work in-process.
+parsed per row) and updates are one UPDATE joining the new values, sent as one array per
+column and unnested (no scratch table: no catalog rows made and dropped per call).
+Elsewhere (SQLite) one executemany does the same work in-process.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -102,17 +102,15 @@ def update_rows(session: Session, table: Table, rows: Sequence[tuple[Any, ...]],
             for row in rows])
         return
     connection = session.connection()
-    names = ", ".join(("id", *columns))
-    scratch = f"changed_{table.name}_{uuid.uuid4().hex[:12]}"
-    connection.exec_driver_sql(f"CREATE TEMP TABLE {scratch} AS SELECT {names}"
-                               f" FROM {table.name} WITH NO DATA")
-    cursor = connection.connection.driver_connection.cursor()
-    with cursor, cursor.copy(f"COPY {scratch} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-    sets = [f"{name} = {scratch}.{name}" for name in columns]
+    dialect = connection.dialect
+    arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect=dialect)}[]"
+                       for name in ("id", *columns))
+    sets = [f"{name} = changed.{name}" for name in columns]
     if "updated_at" in table.c:
         sets.append("updated_at = now()")
-    connection.exec_driver_sql(f"UPDATE {table.name} SET {', '.join(sets)} FROM {scratch}"
-                               f" WHERE {table.name}.id = {scratch}.id")
-    connection.exec_driver_sql(f"DROP TABLE {scratch}")
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor:
+        cursor.execute(f"UPDATE {table.name} SET {', '.join(sets)}"
+                       f" FROM unnest({arrays}) AS changed(id, {', '.join(columns)})"
+                       f" WHERE {table.name}.id = changed.id",
+                       [list(values) for values in zip(*rows, strict=True)])

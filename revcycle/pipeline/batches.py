@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from revcycle.db.bulk import CHUNK, among, insert_rows
 from revcycle.db.models import Base, Batch, ClaimEvent, ClaimVersion, Payer, Tenant
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.status import Status, check_transition
@@ -81,24 +82,26 @@ def claims_in(session: Session, batch: str, status: Status,
 def move(session: Session, claim_ids: Sequence[int], current: Status, target: Status,
          stage: str) -> list[int]:
     """Change the status of the claims that are in ``current``, recording an event for
-    each; returns their ids. A claim another run has moved meanwhile is not among them."""
+    each; returns their ids. A claim another run has moved meanwhile is not among them.
+    Every stage moves its claims through here: on PostgreSQL the ids go as one array
+    parameter and the events in with COPY (``revcycle.db.bulk``)."""
     if not claim_ids:
         return []
     check_transition(current, target)
     moved: list[int] = []
-    for start in range(0, len(claim_ids), 500):
-        chunk = list(claim_ids[start:start + 500])
+    for start in range(0, len(claim_ids), CHUNK):
+        chunk = list(claim_ids[start:start + CHUNK])
         ids = list(session.scalars(
-            update(ClaimRow).where(ClaimRow.id.in_(chunk), ClaimRow.status == current)
+            update(ClaimRow).where(among(session, ClaimRow.id, chunk),
+                                   ClaimRow.status == current)
             .values(status=target).returning(ClaimRow.id)
             # Rows loaded in the session learn their new status by primary key ("fetch"):
             # the default would test every loaded row against the criteria, chunk after
             # chunk (quadratic in a 10,000-claim batch).
             .execution_options(synchronize_session="fetch")))
-        if ids:
-            session.execute(insert(ClaimEvent), [
-                {"claim_id": i, "from_status": current.value, "to_status": target.value,
-                 "stage": stage} for i in ids])
+        insert_rows(session, ClaimEvent.__table__, [
+            {"claim_id": i, "from_status": current.value, "to_status": target.value,
+             "stage": stage} for i in ids])
         moved += ids
     return moved
 
