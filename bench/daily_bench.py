@@ -13,7 +13,9 @@ on a scratch installation:
    with ``COPY`` (PostgreSQL) or ``executemany`` (SQLite) into a scratch table;
 3. starts Prefect (its temporary server: timed apart, a deployment has one running) and runs
    the daily flow (ingest, quality, scrub, write; submit per payer; collect, route, acks and post
-   per payer; report), the payers answering at once through the simulator.
+   per payer; report), the payers answering at once through the simulator. With
+   ``--task-runner dask`` the flow runs on a LocalCluster; with ``serial`` no task runs:
+   each step's body one after another in one flow run (:func:`serial_day`).
 
 Each step's own work is timed where it runs (``tasks.policy.STAGE_SPANS``): a stage's wall
 time is the union of its steps' spans, its busy time their sum. Orchestration is the day's
@@ -22,6 +24,7 @@ tree (the flow, Prefect's server) every 50 ms; moto's S3 server is not ours and 
 
     python bench/daily_bench.py [--claims 10000 100000] [--databases sqlite postgres]
                                 [--postgres ADMIN_URL] [--quick]
+                                [--task-runner threads|dask|serial]
 
 Prints a table per run and, last, one JSON object.
 """
@@ -62,6 +65,7 @@ DEFAULT_ADMIN = os.environ.get("REVCYCLE_TEST_POSTGRES",
 FAKE_AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
             "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+SERIAL = "serial"  # --task-runner: the steps' bodies one after another (serial_day)
 PAYER_MODULE = '''from revcycle.channels import ChannelSpec
 from revcycle.payers import PayerDefinition
 
@@ -127,8 +131,9 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
     modules = home / "payer-modules"
     os.environ.update(REVCYCLE_HOME=str(home), PREFECT_HOME=str(home / "prefect"),
                       REVCYCLE_DATABASE_URL=config["database_url"],
-                      REVCYCLE_PAYER_MODULES_DIR=str(modules),
-                      REVCYCLE_TASK_RUNNER=config["task_runner"])
+                      REVCYCLE_PAYER_MODULES_DIR=str(modules))
+    if config["task_runner"] != SERIAL:
+        os.environ["REVCYCLE_TASK_RUNNER"] = config["task_runner"]
     if config.get("s3_endpoint"):
         # A bucket of its own: another run's files (same tenants, day and control numbers)
         # must not answer for this one's.
@@ -174,7 +179,11 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
     figures["prefect_start_s"] = round(time.perf_counter() - started, 1)
     STAGE_SPANS.clear()
     started = time.perf_counter()
-    ok, summary = run_flow(daily_revenue_cycle, business_date=DAY, tenants=list(tenants))
+    if config["task_runner"] == SERIAL:
+        serial_day(DAY, list(tenants))
+        ok, summary = True, {"failed_steps": []}
+    else:
+        ok, summary = run_flow(daily_revenue_cycle, business_date=DAY, tenants=list(tenants))
     ended = time.perf_counter()
     spans = [span for span in STAGE_SPANS if started <= span[1] <= ended]
     wall = ended - started
@@ -188,6 +197,48 @@ def child(config: dict[str, Any]) -> dict[str, Any]:
                        orchestration_s=round(wall - inside, 1),
                        orchestration_share=round((wall - inside) / wall, 3))
     return figures
+
+
+def serial_day(day: date, tenants: list[str]) -> None:
+    """The daily flow's steps in its order, each step's own body (``task.fn``: the stage,
+    its audit record, its log lines) called one after another in one flow run: no task
+    runner, no task runs, no caching, no concurrency. What one interpreter needs for the
+    day's work; the daily flow's wall time against it is what running steps concurrently
+    gains or costs. A failed step raises."""
+    from prefect import flow
+
+    from revcycle.pipeline.batches import batch_id
+    from tasks.acks import acks_task
+    from tasks.ingest import ingest_task
+    from tasks.mailbox import collect_task, route_task
+    from tasks.payers import load_payers
+    from tasks.post import post_task
+    from tasks.quality import quality_task
+    from tasks.report import report_task
+    from tasks.scrub import scrub_task
+    from tasks.submit import submit_task, write_task
+
+    @flow(name="bench-serial-day")
+    def steps_one_by_one() -> None:
+        payers = sorted(load_payers())
+        for tenant in tenants:
+            batch = batch_id(tenant, day)
+            ingest_task.fn(tenant, day)
+            quality_task.fn(batch)
+            scrub_task.fn(batch)
+            write_task.fn(batch)
+            for payer in payers:
+                submit_task.fn(batch, payer)
+        for payer in payers:
+            collect_task.fn(payer, day)
+        route_task.fn(day)
+        for tenant in tenants:
+            for payer in payers:
+                acks_task.fn(batch_id(tenant, day), payer)
+                post_task.fn(batch_id(tenant, day), payer)
+        report_task.fn(day, tenants)
+
+    steps_one_by_one()
 
 
 def floor(res: Any, tenants: tuple[str, ...], database: str) -> dict[str, Any]:
@@ -332,9 +383,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         default=["sqlite", "postgres"])
     parser.add_argument("--postgres", default=DEFAULT_ADMIN, help="admin URL of the server")
     parser.add_argument("--quick", action="store_true", help="1,000 and 3,000 claims")
-    parser.add_argument("--task-runner", choices=TASK_RUNNERS, default="threads",
+    parser.add_argument("--task-runner", choices=(*TASK_RUNNERS, SERIAL), default="threads",
                         help="the flow's task runner (dask: a LocalCluster of worker"
-                        " processes, REVCYCLE_DASK_WORKERS of them)")
+                        " processes, REVCYCLE_DASK_WORKERS of them); serial: no runner, the"
+                        " steps' bodies one after another in one flow run")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:

@@ -82,3 +82,24 @@ def test_small_day_ends_with_one_json_object_of_figures() -> None:
         floor = run_figures["floor"]
         assert floor["claims"] > 0 and 4 < floor["rows_per_claim"] < 9
     assert any("x floor" in line for line in lines)
+
+
+def test_serial_day_runs_every_step_one_after_another() -> None:
+    """``--task-runner serial``: the same steps, no runner; the same stages measured, and
+    never two steps at once (a stage's busy time is its wall time)."""
+    run = subprocess.run([sys.executable, str(BENCH), "--claims", "120", "--databases",
+                          "sqlite", "--task-runner", "serial"],
+                         capture_output=True, text=True, timeout=900, check=False,
+                         env={**os.environ, "GX_ANALYTICS_ENABLED": "false",
+                              "DO_NOT_TRACK": "1"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    figures = json.loads(run.stdout.strip().splitlines()[-1])
+    assert figures["task_runner"] == "serial"
+    assert figures["failed_steps"] == 0 and figures["unsettled_claims"] == 0
+    (day,) = figures["runs"]
+    stages = day["stages"]
+    assert set(stages) == {"ingest", "quality", "scrub", "write", "submit", "collect", "route",
+                           "acks", "post", "report"}
+    assert stages["submit"]["steps"] == stages["acks"]["steps"] == 80
+    for row in stages.values():
+        assert abs(row["wall_s"] - row["busy_s"]) < 0.01
