@@ -245,11 +245,12 @@ def _statement(start: str, **values: Any) -> Callable[[str, Any], bool]:
     return match
 
 
-# Where the stage's own connection is killed, mid-transaction, once each: ingest storing a
-# file's claims; submit recording the files the payer has (the claims stay with the run: its
-# retry asks the payer and records them, sending nothing twice); post drawing its payments'
-# ids (the remittance row written).
-KILL_AT = {"ingest: claims": _statement("INSERT INTO claims"),
+# Where the stage's own connection is killed, mid-transaction, once each: ingest drawing the
+# ids of a file's claims (its file row written, the claims' COPY next); submit recording the
+# files the payer has (the claims stay with the run: its retry asks the payer and records
+# them, sending nothing twice); post drawing its payments' ids (the remittance row written).
+KILL_AT = {"ingest: claims": _statement("SELECT nextval(pg_get_serial_sequence(",
+                                        table="claims"),
            "submit: SENT": _statement("UPDATE submissions", status="SENT"),
            "post: payments": _statement("SELECT nextval(pg_get_serial_sequence(",
                                         table="payments")}
