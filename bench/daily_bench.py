@@ -233,9 +233,10 @@ def serial_day(day: date, tenants: list[str]) -> None:
             collect_task.fn(payer, day)
         route_task.fn(day)
         for tenant in tenants:
+            batch = batch_id(tenant, day)
             for payer in payers:
-                acks_task.fn(batch_id(tenant, day), payer)
-                post_task.fn(batch_id(tenant, day), payer)
+                acks_task.fn(batch, payer)
+                post_task.fn(batch, payer)
         report_task.fn(day, tenants)
 
     steps_one_by_one()

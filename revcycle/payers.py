@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import pkgutil
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,13 +182,8 @@ def _modules(paths: list[str]) -> list[pkgutil.ModuleInfo]:
 def _names_in_two_folders(paths: list[str]) -> set[str]:
     """Module names found in more than one of the folders (Python would import the first
     folder's and never see the other)."""
-    seen: set[str] = set()
-    twins: set[str] = set()
-    for path in paths:
-        names = {info.name for info in pkgutil.iter_modules([path])}
-        twins |= seen & names
-        seen |= names
-    return twins
+    found = Counter(info.name for path in paths for info in pkgutil.iter_modules([path]))
+    return {name for name, folders in found.items() if folders > 1}
 
 
 def _source_digest(info: pkgutil.ModuleInfo) -> bytes:
