@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     dask_threads_per_worker: int = Field(4, ge=1, le=64, description="Threads in each"
                                          " LocalCluster worker process.")
 
+    handoff_claims: int = Field(25000, ge=0, description="Parsed claims a stage may leave"
+                                " in memory for the next stage of the same process to take"
+                                " instead of reading them again (about 5 KB each); 0: none.")
+
     payer_world: PayerWorldAddress | None = Field(
         None, description="A simulated payer world serving the payers whose only channel is"
         " the simulator, over SFTP as user <payer id lower-cased> (JSON: host, port,"

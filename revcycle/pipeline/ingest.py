@@ -44,8 +44,9 @@ import hashlib
 import json
 import logging
 import tempfile
+from collections import deque
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, Any
 
@@ -69,6 +70,7 @@ from revcycle.pipeline.claimfiles import (
     detect_format,
     stream_claim_file,
 )
+from revcycle.pipeline.handoff import file_key, handoff_for
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.versions import (
     CorrectionError,
@@ -177,6 +179,7 @@ def _ingest_spooled(res: Resources, tenant: str, business_date: date, batch: str
     try:
         if bad_name is not None:
             raise UnreadableClaimFile(bad_name)
+        handoff = handoff_for(res)  # (its installation id may need a session of its own)
         fmt = detect_format(spooled.data.read(4096))
         spooled.data.seek(0)
         raw_key = object_key(tenant, "raw", business_date, batch,
@@ -190,11 +193,15 @@ def _ingest_spooled(res: Resources, tenant: str, business_date: date, batch: str
                 session.flush()
             except IntegrityError:
                 return "duplicates", _Tally()  # the other run recorded it first
-            claims = _store_claims(session, res.store, tenant, batch, file, spooled.data, fmt)
+            claims = _store_claims(session, res.store, tenant, batch, file, spooled.data, fmt,
+                                   _Tally(new=deque(maxlen=handoff.limit)))
             spooled.data.seek(0)
             res.store.put_stream(raw_key, spooled.data)
             crash_point("ingest.after_raw_put")
             session.commit()
+        handoff.put_read((claim_id, file_key(spooled.sha, fmt, ordinal), claim)
+                         for claim_id, ordinal, claim in claims.new)
+        claims.new.clear()
     except KnownClaimMoved as exc:  # rolled back with its session; the file stays in landing
         log.warning("ingest %s: a file left in landing for the next run: %s", batch, exc)
         return "deferred", _Tally()
@@ -258,15 +265,18 @@ class KnownClaimMoved(Exception):
 @dataclass(slots=True)
 class _Tally:
     """What a file's claims became: all read (``claims``), of which corrections of known
-    refused claims and replacements or voids of known adjudicated ones."""
+    refused claims and replacements or voids of known adjudicated ones. ``new`` keeps the
+    last claims inserted, ``(id, ordinal, claim)``, for the quality stage to take
+    (:mod:`revcycle.pipeline.handoff`): no more than the shelf holds."""
 
     claims: int = 0
     corrections: int = 0
     replacements: int = 0
+    new: deque[tuple[int, int, Claim]] = field(default_factory=lambda: deque(maxlen=0))
 
 
 def _store_claims(session: Session, store: ObjectStore, tenant: str, batch: str, file: File,
-                  data: IO[bytes], fmt: str) -> _Tally:
+                  data: IO[bytes], fmt: str, tally: _Tally) -> _Tally:
     """Read the file's claims and store them, ``CLAIM_CHUNK`` claims at a time, in the
     session's transaction (not committed: a file that turns out unreadable at its end
     leaves no row, and no version of a known claim), the cycle collector paused meanwhile
@@ -275,7 +285,6 @@ def _store_claims(session: Session, store: ObjectStore, tenant: str, batch: str,
     chunk: list[Claim] = []
     payers: set[str] = set()
     in_file: set[str] = set()
-    tally = _Tally()
     with collector_paused():
         for claim in stream_claim_file(data, fmt, found):
             chunk.append(claim)
@@ -321,7 +330,9 @@ def _store_chunk(session: Session, store: ObjectStore, tenant: str, batch: str,
             tally.replacements += 1
         else:
             inserts.append((first + n, claim))
-    _insert_claims(session, tenant, batch, file_id, inserts)
+    ids = _insert_claims(session, tenant, batch, file_id, inserts)
+    tally.new.extend((claim_id, ordinal, claim)
+                     for claim_id, (ordinal, claim) in zip(ids, inserts, strict=True))
     try:
         correct_from_file(session, store, corrections, batch, file_id)
     except (CorrectionError, IntegrityError):
@@ -404,11 +415,11 @@ def _replace(session: Session, store: ObjectStore, row: ClaimRow, claim: Claim, 
 
 
 def _insert_claims(session: Session, tenant: str, batch: str, file_id: int,
-                   claims: list[tuple[int, Claim]]) -> None:
+                   claims: list[tuple[int, Claim]]) -> list[int]:
     """Insert claims of a file (each with its ordinal), their lines and events: COPY on
-    PostgreSQL (``revcycle.db.bulk``)."""
+    PostgreSQL (``revcycle.db.bulk``); their new ids, in order."""
     if not claims:
-        return
+        return []
     rows = [{"tenant_id": tenant, "batch_id": batch, "file_id": file_id, "ordinal": ordinal,
              "status": Status.RECEIVED.value, **claim_columns(c)} for ordinal, c in claims]
     ids = insert_rows_with_ids(session, ClaimRow.__table__, rows)
@@ -418,6 +429,7 @@ def _insert_claims(session: Session, tenant: str, batch: str, file_id: int,
     insert_rows(session, ClaimEvent.__table__, [
         {"claim_id": i, "from_status": None, "to_status": Status.RECEIVED.value,
          "stage": STAGE} for i in ids])
+    return ids
 
 
 def _add_payers(session: Session, payers: dict[str, str]) -> None:

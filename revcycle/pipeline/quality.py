@@ -20,6 +20,7 @@ from sqlalchemy import insert
 from revcycle.crashpoints import crash_point
 from revcycle.db.models import Batch, Edit
 from revcycle.pipeline.batches import claims_in, move
+from revcycle.pipeline.handoff import handoff_for
 from revcycle.pipeline.links import report_link
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.versions import adopt_waiting, current_claims
@@ -47,7 +48,9 @@ def check_quality(res: Resources, batch_id: str) -> dict[str, Any]:
         if not rows:
             return result
         # A corrected claim is checked as corrected (its latest version).
-        items = [(row.id, claim) for row, claim in current_claims(session, res.store, rows)]
+        handoff = handoff_for(res)
+        items = [(row.id, claim) for row, claim in current_claims(session, res.store, rows,
+                                                                  handoff)]
     with tempfile.TemporaryDirectory(prefix="revcycle-docs-") as tmp:
         folder = Path(tmp)
         base = _docs_base(batch)
@@ -71,9 +74,10 @@ def check_quality(res: Resources, batch_id: str) -> dict[str, Any]:
         result["failed"] = len(failed)
         crash_point("quality.between_moves")
         passed = [cid for cid, _ in items if cid not in outcome.failed]
-        result["validated"] = len(move(session, passed, Status.RECEIVED, Status.VALIDATED,
-                                       STAGE))
+        validated = set(move(session, passed, Status.RECEIVED, Status.VALIDATED, STAGE))
+        result["validated"] = len(validated)
         session.commit()
+    handoff.put((cid, claim) for cid, claim in items if cid in validated)  # for scrub
     return result
 
 

@@ -36,6 +36,7 @@ from revcycle.db.models import Batch, Edit
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.claim import Claim
 from revcycle.pipeline.batches import claims_in, move
+from revcycle.pipeline.handoff import handoff_for
 from revcycle.pipeline.ingest import known_claim, known_claims
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.tenants import registered_npis
@@ -77,7 +78,8 @@ def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet
                                   "not_run": []}
         if not rows:
             return result
-        loaded = current_claims(session, res.store, rows)  # as corrected, if it was
+        handoff = handoff_for(res)
+        loaded = current_claims(session, res.store, rows, handoff)  # as corrected, if it was
         seen = set(session.scalars(select(ClaimRow.duplicate_key).where(
             ClaimRow.tenant_id == batch.tenant_id, ClaimRow.duplicate_key != "",
             ClaimRow.status.in_(BILLED))))
@@ -142,6 +144,16 @@ def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet
             result["edits"][TAKEN_PCN["rule_id"]] = taken_edits
         result["not_run"] = sorted(ctx.not_run)
         session.commit()
+    # For the write step: the READY claims as corrected (by scrub(), in place), by the
+    # character policy they were corrected for.
+    ready_now = {k["id"] for k in keys}
+    by_policy: dict[CharacterPolicy, list[tuple[int, Claim]]] = {}
+    for row, claim in loaded:
+        if row.id in ready_now:
+            by_policy.setdefault(ctx.character_policy(claim.payer.payer_id), []).append(
+                (row.id, claim))
+    for policy, claims in by_policy.items():
+        handoff.put(claims, corrected_for=policy)
     return result
 
 

@@ -34,12 +34,14 @@ from revcycle.model.claim import Claim, ClaimType, Receiver, Submitter
 from revcycle.payers import PayerDefinition
 from revcycle.pipeline.batches import claims_in, move
 from revcycle.pipeline.control_numbers import DatabaseControlNumbers
+from revcycle.pipeline.handoff import handoff_for
 from revcycle.pipeline.resources import Resources
 from revcycle.pipeline.sending import STAGE, send_pending
 from revcycle.pipeline.versions import current_claims
 from revcycle.scrub.corrections import autocorrect
 from revcycle.status import Status
 from revcycle.storage import object_key
+from revcycle.x12.charset import CharacterPolicy
 from revcycle.x12.errors import X12ElementError
 from revcycle.x12.fields837 import delimiter_message, values_with
 from revcycle.x12.write837 import write_837
@@ -95,11 +97,13 @@ def write_submissions(res: Resources, batch_id: str,
         rows = [r for r in claims_in(session, batch_id, Status.READY)
                 if r.submission_id is None and r.payer_id in payers]
         by_payer: dict[str, list[tuple[ClaimRow, Claim]]] = {}
-        for row, claim in current_claims(session, res.store, rows):
+        handoff = handoff_for(res)
+        for row, claim in current_claims(session, res.store, rows, handoff):
             by_payer.setdefault(row.payer_id, []).append((row, claim))
         for payer_id, loaded in sorted(by_payer.items()):
             try:
-                written = _create_for_payer(res, session, batch, payers[payer_id], loaded)
+                written = _create_for_payer(res, session, batch, payers[payer_id], loaded,
+                                            handoff.corrected)
             except X12ElementError:
                 session.rollback()
                 left.append(payer_id)
@@ -130,14 +134,17 @@ def _create_submissions(res: Resources, batch_id: str, payer: PayerDefinition) -
         if not rows:
             return Written()
         # What is written is the claim's current version: a corrected claim as corrected.
-        return _create_for_payer(res, session, batch, payer,
-                                 current_claims(session, res.store, rows))
+        handoff = handoff_for(res)
+        loaded = current_claims(session, res.store, rows, handoff)
+        return _create_for_payer(res, session, batch, payer, loaded, handoff.corrected)
 
 
 def _create_for_payer(res: Resources, session: Session, batch: Batch, payer: PayerDefinition,
-                      loaded: list[tuple[ClaimRow, Claim]]) -> Written:
+                      loaded: list[tuple[ClaimRow, Claim]],
+                      corrected: Mapping[int, CharacterPolicy]) -> Written:
     """The payer's files for ``loaded`` (its READY claims as they are now), each recorded
-    as a PENDING submission and committed before anything is sent."""
+    as a PENDING submission and committed before anything is sent. ``corrected``: claims
+    scrub handed over already corrected, by the character policy they were corrected for."""
     settings = res.settings
     header = InterchangeHeader(Party(settings.sender_id, settings.sender_qualifier),
                                Party(payer.receiver_id, payer.receiver_qualifier),
@@ -148,9 +155,11 @@ def _create_for_payer(res: Resources, session: Session, batch: Batch, payer: Pay
     receiver = Receiver(payer.name, payer.receiver_id)
     _check_our_values(header, submitter, receiver)
     created = claims = refused = 0
-    for _, claim in loaded:
+    policy = payer.character_policy
+    for row, claim in loaded:
         # As the scrub did: what is sent is the corrected claim.
-        autocorrect(claim, payer.character_policy)
+        if corrected.get(row.id) != policy:
+            autocorrect(claim, policy)
     for claim_type in (ClaimType.PROFESSIONAL, ClaimType.INSTITUTIONAL):
         group = [(row, claim) for row, claim in loaded if claim.claim_type is claim_type]
         size = payer.max_claims_per_file

@@ -47,6 +47,7 @@ from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.claim import Claim
 from revcycle.pipeline.batches import ensure_batch, move
 from revcycle.pipeline.claimfiles import load_claims
+from revcycle.pipeline.handoff import ContentKey, Handoff, file_key, version_key
 from revcycle.status import CORRECTABLE, Status
 from revcycle.storage import ObjectStore
 
@@ -83,21 +84,37 @@ def latest_versions(session: Session, claim_ids: Sequence[int]) -> dict[int, Cla
     return found
 
 
-def current_claims(session: Session, store: ObjectStore, rows: Sequence[ClaimRow]
-                   ) -> list[tuple[ClaimRow, Claim]]:
+def current_claims(session: Session, store: ObjectStore, rows: Sequence[ClaimRow],
+                   handoff: Handoff | None = None) -> list[tuple[ClaimRow, Claim]]:
     """The claims of ``rows`` as they are now: the latest version where a claim has been
     corrected or re-checked, else as read from its raw file (``load_claims``), in the
-    order of ``rows``."""
+    order of ``rows``. With a ``handoff``, a claim the stage before put on the shelf as
+    this same content is taken from there instead of being read again."""
     versions = latest_versions(session, [r.id for r in rows])
-    from_files = [r for r in rows if r.id not in versions]
+    unversioned = [r for r in rows if r.id not in versions]
+    files = {f.id: f for f in session.scalars(
+        select(File).where(File.id.in_({r.file_id for r in unversioned})))} if unversioned else {}
     loaded: dict[int, Claim] = {}
+    if handoff is not None:
+        loaded = handoff.take({row.id: _content_key(row, versions.get(row.id), files)
+                               for row in rows})
+    from_files = [r for r in unversioned if r.id not in loaded]
     if from_files:
-        files = {f.id: f for f in session.scalars(
-            select(File).where(File.id.in_({r.file_id for r in from_files})))}
-        loaded = {row.id: claim for row, claim in load_claims(store, files, from_files)}
+        loaded.update((row.id, claim) for row, claim in load_claims(store, files, from_files))
     for claim_id, version in versions.items():
-        loaded[claim_id] = claim_from_json(version.content)
+        if claim_id not in loaded:
+            loaded[claim_id] = claim_from_json(version.content)
     return [(row, loaded[row.id]) for row in rows]
+
+
+def _content_key(row: ClaimRow, version: ClaimVersion | None,
+                 files: Mapping[int, File]) -> ContentKey:
+    """What the claim's current content is: its latest stored version, or its place in
+    its raw file."""
+    if version is not None:
+        return version_key(version.id, version.changed_at)
+    file = files[row.file_id]
+    return file_key(file.sha256, file.format, row.ordinal)
 
 
 def parse_changes(sets: Sequence[str], patch: Mapping[str, Any] | None = None

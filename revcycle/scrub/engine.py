@@ -20,7 +20,6 @@ from revcycle.scrub import (
 )
 from revcycle.scrub.corrections import autocorrect
 from revcycle.scrub.rules import Finding, RuleSet, ScrubContext, Severity
-from revcycle.x12.charset import DEFAULT_POLICY
 
 DEFAULT_RULES = RuleSet.from_modules(
     identifiers,
@@ -83,8 +82,7 @@ def scrub(
     try:
         for claim in claims:
             # First: the rules check the corrected claim.
-            fixed = autocorrect(claim, ctx.character_policies.get(claim.payer.payer_id,
-                                                                  DEFAULT_POLICY))
+            fixed = autocorrect(claim, ctx.character_policy(claim.payer.payer_id))
             key = duplicates.duplicate_key(claim)
             ctx.current = (claim, key)
             found = fixed + payer_rules.get(claim.payer.payer_id, rules).run(claim, ctx)

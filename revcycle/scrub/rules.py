@@ -35,7 +35,7 @@ from types import ModuleType
 from revcycle.codesets import icd10
 from revcycle.codesets.reference import NoReferenceData, ReferenceData
 from revcycle.model.claim import Claim
-from revcycle.x12.charset import CharacterPolicy
+from revcycle.x12.charset import DEFAULT_POLICY, CharacterPolicy
 
 
 class Severity(StrEnum):
@@ -100,6 +100,10 @@ class ScrubContext:
     not_run: set[str] = field(default_factory=set)
     # While scrub() runs the rules on a claim: that claim and its duplicate key, computed once.
     current: tuple[Claim, str] | None = None
+
+    def character_policy(self, payer_id: str) -> CharacterPolicy:
+        """The characters the payer takes (``DEFAULT_POLICY`` where none is configured)."""
+        return self.character_policies.get(payer_id, DEFAULT_POLICY)
 
 
 RuleCheck = Callable[[Claim, ScrubContext], Iterable[Hit]]

@@ -365,9 +365,9 @@ def test_the_write_step_reads_the_claims_once_for_every_payer_and_the_payer_step
     reads: list[int] = []
     real_load = submit_module.current_claims
 
-    def counted(session: Any, store: Any, rows: Any) -> Any:
+    def counted(session: Any, store: Any, rows: Any, handoff: Any = None) -> Any:
         reads.append(len(rows))
-        return real_load(session, store, rows)
+        return real_load(session, store, rows, handoff)
 
     monkeypatch.setattr(submit_module, "current_claims", counted)
     written = submit_module.write_submissions(res, batch, PAYERS)
