@@ -24,9 +24,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from revcycle.db.bulk import among, insert_rows
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.db.models import LedgerEntry, Money, Payment
 
@@ -49,14 +50,13 @@ def book_charges(session: Session, tenant: str, claim_ids: Sequence[int], on: da
         booked = _booked(session, tenant, chunk)
         for claim_id, charge in session.execute(
                 select(ClaimRow.id, ClaimRow.total_charge).where(
-                    ClaimRow.id.in_(chunk), ClaimRow.frequency_code != VOID,
+                    among(session, ClaimRow.id, chunk), ClaimRow.frequency_code != VOID,
                     ClaimRow.prior_claim_id.is_(None)).order_by(ClaimRow.id)):
             amount = charge - booked.get((claim_id, "AR"), ZERO)
             if amount:
                 entries += [_entry(tenant, claim_id, "AR", amount, on, CHARGE),
                             _entry(tenant, claim_id, "REVENUE", -amount, on, CHARGE)]
-    if entries:
-        session.execute(insert(LedgerEntry), entries)
+    insert_rows(session, LedgerEntry.__table__, entries)
 
 
 def unbook_charges(session: Session, tenant: str, claim_ids: Sequence[int],
@@ -68,8 +68,7 @@ def unbook_charges(session: Session, tenant: str, claim_ids: Sequence[int],
         booked = _booked(session, tenant, list(claim_ids[start:start + 500]))
         entries += [_entry(tenant, claim_id, account, -amount, on, memo)
                     for (claim_id, account), amount in sorted(booked.items()) if amount]
-    if entries:
-        session.execute(insert(LedgerEntry), entries)
+    insert_rows(session, LedgerEntry.__table__, entries)
     return sorted({entry["claim_id"] for entry in entries})
 
 
@@ -110,7 +109,7 @@ def _booked(session: Session, tenant: str, claim_ids: list[int]
     net = func.sum(LedgerEntry.amount, type_=Money())
     return {(claim_id, account): amount for claim_id, account, amount in session.execute(
         select(LedgerEntry.claim_id, LedgerEntry.account, net).where(
-            LedgerEntry.tenant_id == tenant, LedgerEntry.claim_id.in_(claim_ids),
+            LedgerEntry.tenant_id == tenant, among(session, LedgerEntry.claim_id, claim_ids),
             LedgerEntry.memo.in_(_CHARGE_MEMOS))
         .group_by(LedgerEntry.claim_id, LedgerEntry.account))}
 
