@@ -65,6 +65,7 @@ DEFAULT_ADMIN = os.environ.get("REVCYCLE_TEST_POSTGRES",
 FAKE_AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
             "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 SERIAL = "serial"  # --task-runner: the steps' bodies one after another (serial_day)
 PAYER_MODULE = '''from revcycle.channels import ChannelSpec
 from revcycle.payers import PayerDefinition
@@ -88,25 +89,19 @@ def union_s(spans: Iterable[tuple[float, float]]) -> float:
 
 
 def tree_rss_kib(root: int) -> int:
-    """VmRSS of ``root`` and every process under it, in KiB."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        pid = int(entry.name)
-        children.setdefault(int(fields.get("PPid", "0").strip()), []).append(pid)
-        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+    """RSS of ``root`` and every process under it, in KiB. The tree is walked from the
+    root by each thread's list of children, not found by reading every process's status
+    on the machine: sampled every 50 ms, that took a tenth of a core from the day."""
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
-        todo.extend(children.get(pid, []))
+        proc = Path("/proc") / str(pid)
+        try:
+            total += int((proc / "statm").read_text().split()[1]) * PAGE_KIB
+            for task in (proc / "task").iterdir():
+                todo.extend(int(child) for child in (task / "children").read_text().split())
+        except (OSError, ValueError, IndexError):
+            continue  # it ended meanwhile
     return total
 
 
