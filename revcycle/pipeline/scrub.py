@@ -26,12 +26,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from revcycle.codesets import icd10, npi
 from revcycle.codesets.tables import DatabaseReferenceData
 from revcycle.crashpoints import crash_point
+from revcycle.db.bulk import insert_rows, update_rows
 from revcycle.db.models import Batch, Edit
 from revcycle.db.models import Claim as ClaimRow
 from revcycle.model.claim import Claim
@@ -130,10 +131,11 @@ def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet
         moved.update(rejected)
         keys = [k for k in keys if k["id"] in moved]
         edits = [e for e in edits if e["claim_id"] in moved]
-        if keys:
-            session.execute(update(ClaimRow), keys)
-        if edits:
-            session.execute(insert(Edit), edits)
+        update_rows(session, ClaimRow.__table__, [(k["id"], k["duplicate_key"]) for k in keys],
+                    ("duplicate_key",))
+        # (every row with every column: a bulk insert takes rows of one shape)
+        insert_rows(session, Edit.__table__, [{"line_number": None, "code_set": "", **e}
+                                               for e in edits])
         result["waiting"] = _record_waiting(session, waiting)
         result["warnings"] = sum(1 for e in edits if e["severity"] == Severity.WARNING.name)
         result["edits"] = dict(outcome.rule_counts())

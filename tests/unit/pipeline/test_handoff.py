@@ -155,14 +155,16 @@ def test_the_shelf_gives_a_claim_once_to_its_installation_and_drops_the_oldest()
 
 
 @pytest.mark.parametrize("res", ["postgresql"], indirect=True)
-def test_the_handoff_holds_on_postgresql(res: Resources) -> None:
-    f = factory(TENANT, seed=44, payers=[PAYER])
-    drop(res, TENANT, "claims.x12", x12_file(f.claims(5, ClaimType.PROFESSIONAL),
-                                             f.submitter))
+def test_a_day_to_written_on_postgresql(res: Resources) -> None:
+    drop(res, TENANT, "claims.x12", _latin_1_file(factory(TENANT, seed=44, payers=[PAYER])))
     batch = ingest(res, TENANT, DAY)["batch"]
-    assert check_quality(res, batch)["validated"] == 5
+
+    assert check_quality(res, batch)["validated"] == 6
+    scrubbed = scrub_batch(res, batch, RULES, character_policies=POLICIES)
+    assert write_submissions(res, batch, PAYERS)["claims"] == scrubbed["ready"] == 6
     with res.sessions() as session:
-        rows = list(session.scalars(select(ClaimRow)))
-        handoff = handoff_for(res)
-        current_claims(session, res.store, rows, handoff)
-    assert handoff.taken == 5
+        edits = session.execute(select(Edit.rule_id, Edit.field, Edit.line_number,
+                                       Edit.code_set)).all()
+        keys = set(session.scalars(select(ClaimRow.duplicate_key)))
+    assert ("FIX-04", "2010BA NM103", None, "") in edits  # the edits, by COPY
+    assert "" not in keys and len(keys) == 6  # each READY claim's duplicate key stored
