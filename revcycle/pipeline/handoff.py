@@ -82,10 +82,6 @@ class ClaimShelf:
                     found[claim_id] = shelved
         return found
 
-    def clear(self) -> None:
-        with self._lock:
-            self._claims.clear()
-
 
 SHELF = ClaimShelf()
 
