@@ -82,9 +82,10 @@ def _day_to_written(res: Resources, data: bytes) -> tuple[int, dict[str, object]
     write_submissions(res, batch, PAYERS)
     with res.sessions() as session:
         made = {
-            "statuses": sorted(session.execute(
-                select(ClaimRow.patient_control_number, ClaimRow.status)).tuples()),
-            "edits": sorted(session.execute(select(Edit.rule_id, Edit.field)).tuples()),
+            "statuses": sorted(tuple(r) for r in session.execute(
+                select(ClaimRow.patient_control_number, ClaimRow.status))),
+            "edits": sorted(tuple(r) for r in session.execute(select(Edit.rule_id,
+                                                                     Edit.field))),
             "written": [[s for s in res.store.get(key).decode().split("~")
                          if s.strip() and s.strip().split("*")[0] not in ENVELOPE]
                         for key in session.scalars(select(Submission.key)
