@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -59,14 +59,15 @@ class ClaimShelf:
     def __len__(self) -> int:
         return len(self._claims)
 
-    def put(self, instance: str, claims: Iterable[tuple[int, ContentKey, Claim]],
-            corrected_for: CharacterPolicy | None, limit: int) -> None:
-        """Shelve ``(claim id, content key, claim)``s; ``corrected_for``: the character
-        policy already applied to them (scrub's corrections), if any."""
+    def put(self, instance: str,
+            claims: Iterable[tuple[int, ContentKey, Claim, CharacterPolicy | None]],
+            limit: int) -> None:
+        """Shelve ``(claim id, content key, claim, policy)``s; the policy: the character
+        policy already applied to the claim (scrub's corrections), if any."""
         if limit <= 0:
             return
         with self._lock:
-            for claim_id, key, claim in claims:
+            for claim_id, key, claim, corrected_for in claims:
                 self._claims[(instance, claim_id, key)] = (claim, corrected_for)
             while len(self._claims) > limit:
                 self._claims.popitem(last=False)
@@ -109,17 +110,20 @@ class Handoff:
         return {claim_id: claim for claim_id, (claim, _) in found.items()}
 
     def put(self, claims: Iterable[tuple[int, Claim]],
-            corrected_for: CharacterPolicy | None = None) -> None:
+            corrected_for: Callable[[Claim], CharacterPolicy] | None = None) -> None:
         """Put ``(claim id, claim)``s this stage loaded on the shelf for the next stage,
-        once this stage's work is committed."""
-        self.put_read(((claim_id, self.keys[claim_id], claim) for claim_id, claim in claims),
-                      corrected_for)
+        once this stage's work is committed; ``corrected_for`` gives the character policy
+        a claim was corrected for, when the stage corrected them."""
+        self.shelf.put(self.instance, (
+            (claim_id, self.keys[claim_id], claim,
+             corrected_for(claim) if corrected_for else None) for claim_id, claim in claims),
+            self.limit)
 
-    def put_read(self, claims: Iterable[tuple[int, ContentKey, Claim]],
-                 corrected_for: CharacterPolicy | None = None) -> None:
+    def put_read(self, claims: Iterable[tuple[int, ContentKey, Claim]]) -> None:
         """Put ``(claim id, content key, claim)``s this stage read itself (ingest) on the
         shelf, once its work is committed."""
-        self.shelf.put(self.instance, claims, corrected_for, self.limit)
+        self.shelf.put(self.instance, ((claim_id, key, claim, None)
+                                       for claim_id, key, claim in claims), self.limit)
 
 
 def handoff_for(res: Resources) -> Handoff:

@@ -146,16 +146,11 @@ def scrub_batch(res: Resources, batch_id: str, payer_rules: Mapping[str, RuleSet
             result["edits"][TAKEN_PCN["rule_id"]] = taken_edits
         result["not_run"] = sorted(ctx.not_run)
         session.commit()
-    # For the write step: the READY claims as corrected (by scrub(), in place), by the
-    # character policy they were corrected for.
+    # For the write step: the READY claims as scrub() corrected them (in place), each
+    # with the character policy it was corrected for.
     ready_now = {k["id"] for k in keys}
-    by_policy: dict[CharacterPolicy, list[tuple[int, Claim]]] = {}
-    for row, claim in loaded:
-        if row.id in ready_now:
-            by_policy.setdefault(ctx.character_policy(claim.payer.payer_id), []).append(
-                (row.id, claim))
-    for policy, claims in by_policy.items():
-        handoff.put(claims, corrected_for=policy)
+    handoff.put(((row.id, claim) for row, claim in loaded if row.id in ready_now),
+                corrected_for=lambda claim: ctx.character_policy(claim.payer.payer_id))
     return result
 
 

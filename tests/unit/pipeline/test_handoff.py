@@ -138,7 +138,7 @@ def test_the_shelf_gives_a_claim_once_to_its_installation_and_drops_the_oldest()
     claims = ClaimFactory(seed=43).claims(3)
     keys = {n: ("file", "abc", "837P", n) for n in range(3)}
     policy = CharacterPolicy()
-    shelf.put("one", ((n, keys[n], c) for n, c in enumerate(claims)), policy, limit=2)
+    shelf.put("one", ((n, keys[n], c, policy) for n, c in enumerate(claims)), limit=2)
 
     assert len(shelf) == 2  # the oldest (claim 0) went
     assert shelf.take("two", keys) == {}  # another installation's ids name other claims
